@@ -1,0 +1,227 @@
+"""Every write to accounts: users, roles, passwords, tokens, sign-in bookkeeping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import string
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fupin.areas.models import Area, Unit
+from fupin.audit import actions as audit
+from fupin.core import clock
+from fupin.core.actor import Actor
+from fupin.core.errors import Forbidden, Invalid, NotFound
+
+from . import rules
+from .models import ApiToken, RoleAssignment, User
+from .scoping import forget_roles, require, roles_of, scope_for
+
+USER_FIELDS = ["username", "full_name", "unit_id", "post", "phone", "is_active"]
+
+
+def generate_password() -> str:
+    """A random password that passes the password rules."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(12)) + secrets.choice("!#%+-=@")
+        if any(c.islower() for c in pw) and any(c.isupper() for c in pw) and any(c.isdigit() for c in pw):
+            return pw
+
+
+def _area_for_role(role: str, area_code: str | None) -> Area | None:
+    if role not in rules.ROLES:
+        raise Invalid(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
+    if not area_code:
+        if role == "admin":
+            return None
+        raise Invalid(_("A role needs an area code."), field="area")
+    try:
+        return Area.objects.get(code=area_code, valid_to__isnull=True)
+    except Area.DoesNotExist:
+        raise Invalid(_("Area code %(code)s does not exist.") % {"code": area_code}, field="area") from None
+
+
+def _check_grant(actor: Actor, role: str, area: Area | None) -> None:
+    if actor.is_system:
+        return
+    if role in rules.ADMIN_GRANTED_ROLES and "admin" not in roles_of(actor.user):
+        raise Forbidden(_("Only a system administrator may grant this role."))
+    require(actor, "users.manage", area.code if area else "")
+
+
+def _check_password(password: str, user: User | None = None) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise Invalid(" ".join(exc.messages), field="password") from None
+
+
+@transaction.atomic
+def create_user(
+    actor: Actor,
+    *,
+    username: str,
+    role: str,
+    area_code: str | None,
+    unit: Unit | None = None,
+    password: str | None = None,
+    full_name: str = "",
+    phone: str = "",
+    post: str = "",
+) -> tuple[User, str]:
+    """Create a user holding one role at one area. Returns the user and the password
+    (generated when none is given, to be handed to the user once)."""
+    username = (username or "").strip()
+    if not username:
+        raise Invalid(_("The user name is empty."), field="username")
+    if User.objects.filter(username=username).exists():
+        raise Invalid(_("The user name “%(name)s” is taken.") % {"name": username}, field="username")
+    area = _area_for_role(role, area_code)
+    _check_grant(actor, role, area)
+    if unit is not None and not actor.is_system and not scope_for(actor.user, "users.manage").contains(unit.area_code):
+        raise Invalid(_("The unit is outside your area."), field="unit")
+    password = password or generate_password()
+    user = User(username=username, full_name=full_name, unit=unit, phone=phone, post=post)
+    _check_password(password, user)
+    user.set_password(password)
+    user.is_staff = role == "admin"
+    user.save()
+    assignment = RoleAssignment.objects.create(
+        user=user, role=role, area=area, prefix=area.prefix if area else ""
+    )
+    audit.record(actor, "accounts.user.create", obj=user, area_code=area.code if area else "",
+                 after={**audit.snapshot(user, USER_FIELDS), "role": role, "area": assignment.prefix})
+    return user, password
+
+
+@transaction.atomic
+def grant_role(actor: Actor, user: User, role: str, area_code: str | None) -> RoleAssignment:
+    area = _area_for_role(role, area_code)
+    _check_grant(actor, role, area)
+    prefix = area.prefix if area else ""
+    assignment, created = RoleAssignment.objects.get_or_create(user=user, role=role, prefix=prefix,
+                                                               defaults={"area": area})
+    if created:
+        audit.record(actor, "accounts.role.grant", obj=user, area_code=area.code if area else "",
+                     after={"role": role, "area": prefix})
+    forget_roles(user)
+    return assignment
+
+
+@transaction.atomic
+def revoke_role(actor: Actor, assignment: RoleAssignment) -> None:
+    _check_grant(actor, assignment.role, assignment.area)
+    user = assignment.user
+    if user.roles.count() == 1 and user.is_active:
+        raise Invalid(_("This is the user's last role; deactivate the user instead."))
+    audit.record(actor, "accounts.role.revoke", obj=user, area_code=assignment.area.code if assignment.area else "",
+                 before={"role": assignment.role, "area": assignment.prefix})
+    assignment.delete()
+    forget_roles(user)
+
+
+def _require_manage_user(actor: Actor, user: User) -> None:
+    if actor.is_system or actor.user == user:
+        return
+    scope = scope_for(actor.user, "users.manage")
+    prefixes = list(user.roles.values_list("prefix", flat=True))
+    if not prefixes or not all(scope.contains(p) for p in prefixes):
+        raise NotFound()
+
+
+@transaction.atomic
+def set_password(actor: Actor, user: User, password: str) -> None:
+    _require_manage_user(actor, user)
+    _check_password(password, user)
+    user.set_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    audit.record(actor, "accounts.user.set_password", obj=user)
+
+
+@transaction.atomic
+def set_active(actor: Actor, user: User, active: bool) -> None:
+    _require_manage_user(actor, user)
+    if actor.user == user and not active:
+        raise Invalid(_("You cannot deactivate yourself."))
+    before = audit.snapshot(user, ["is_active"])
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit.record(actor, "accounts.user.activate" if active else "accounts.user.deactivate", obj=user,
+                 before=before, after={"is_active": active})
+
+
+@transaction.atomic
+def unlock(actor: Actor, user: User) -> None:
+    _require_manage_user(actor, user)
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    audit.record(actor, "accounts.user.unlock", obj=user)
+
+
+@transaction.atomic
+def create_token(actor: Actor, user: User, label: str = "") -> str:
+    """Issue an API token; the raw token is returned once and only its hash kept."""
+    _require_manage_user(actor, user)
+    raw = "fp_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, key_hash=ApiToken.hash(raw), prefix=raw[:8], label=label)
+    audit.record(actor, "accounts.token.create", obj=user, after={"token": token.prefix, "label": label})
+    return raw
+
+
+@transaction.atomic
+def revoke_token(actor: Actor, token: ApiToken) -> None:
+    _require_manage_user(actor, token.user)
+    token.revoked_at = clock.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(actor, "accounts.token.revoke", obj=token.user, before={"token": token.prefix})
+
+
+def token_user(raw: str) -> User | None:
+    """The active user a raw API token belongs to, or None. Touches last_used_at."""
+    try:
+        token = ApiToken.objects.select_related("user").get(key_hash=ApiToken.hash(raw), revoked_at__isnull=True)
+    except ApiToken.DoesNotExist:
+        return None
+    if not token.user.is_active:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def login_failed(actor: Actor, username: str) -> dt.datetime | None:
+    """Count a failed sign-in; lock the account after too many. Returns the lock end, if locked."""
+    now = clock.now()
+    locked_until = None
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(username=username).first()
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+                user.locked_until = locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+                user.failed_logins = 0
+            user.save(update_fields=["failed_logins", "locked_until"])
+        audit.record(actor, "accounts.login.locked" if locked_until else "accounts.login.failed", kind="auth",
+                     object_type="accounts.user", object_id=str(user.pk) if user else "",
+                     object_repr=username[:150])
+    return locked_until
+
+
+def login_succeeded(actor: Actor, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
+    audit.record(actor, "accounts.login", kind="auth", obj=user)
+
+
+def locked_until(username: str) -> dt.datetime | None:
+    user = User.objects.filter(username=username).only("locked_until").first()
+    if user and user.locked_until and user.locked_until > clock.now():
+        return user.locked_until
+    return None

@@ -1,0 +1,48 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from fupin.areas.models import Unit
+from fupin.core.forms import Form
+
+from . import rules
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("Wrong user name or password. After %(max)s failures the account is locked for %(minutes)s minutes."),
+        "inactive": _("This account is disabled."),
+        "locked": _("Too many failed sign-ins: this account is locked until %(until)s."),
+    }
+
+
+class UserCreateForm(Form):
+    username = forms.CharField(label=_("User name"), max_length=150)
+    full_name = forms.CharField(label=_("Full name"), max_length=60, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=list(rules.ROLES.items()))
+    area_code = forms.CharField(label=_("Area code"), max_length=15,
+                                help_text=_("12-digit statistical division code of the area the role covers."))
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    post = forms.CharField(label=_("Post"), max_length=60, required=False)
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["unit"].queryset = units
+
+
+class RoleForm(Form):
+    role = forms.ChoiceField(label=_("Role"), choices=list(rules.ROLES.items()))
+    area_code = forms.CharField(label=_("Area code"), max_length=15, required=False)
+
+
+class PasswordForm(Form):
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label=_("New password again"), widget=forms.PasswordInput, strip=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") != data.get("password2"):
+            raise forms.ValidationError(_("The two passwords differ."))
+        return data

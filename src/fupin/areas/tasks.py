@@ -1,0 +1,28 @@
+import tempfile
+from pathlib import Path
+
+from django.tasks import task
+from django.utils.translation import gettext as _
+
+from fupin.jobs.actions import run
+
+from .actions import import_areas
+
+
+@task()
+def import_areas_task(job_id: str) -> None:
+    def body(progress):
+        created, renamed, report = import_areas(progress.actor, progress.params["path"])
+        if report:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "errors.xlsx"
+                report.write_xlsx(out)
+                progress.attach(out, _("Error report"))
+            progress.update(0, errors=len(report))
+            progress.fail(_("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            return
+        progress.set_total(created + renamed)
+        progress.update(created + renamed,
+                        message=_("%(c)s areas added, %(r)s renamed.") % {"c": created, "r": renamed})
+
+    run(job_id, body)

@@ -1,0 +1,99 @@
+"""The only writes to the audit trail. Every other app's actions call ``record``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable
+
+from django.db import models
+
+from fupin.core import clock
+from fupin.core.actor import Actor
+
+from .models import AuditEvent, AuditItem
+
+
+def _jsonable(value):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
+    """The values of a model's concrete fields, ready for the log."""
+    names = fields or [f.attname for f in obj._meta.concrete_fields]
+    return {name: _jsonable(getattr(obj, name)) for name in names}
+
+
+def record(
+    actor: Actor,
+    action: str,
+    *,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    area_code: str = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    kind: str = "change",
+    count: int = 1,
+    note: str = "",
+) -> AuditEvent:
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)[:200]
+        area_code = area_code or getattr(obj, "area_code", "") or ""
+    user = actor.user
+    return AuditEvent.objects.create(
+        at=clock.now(),
+        kind=kind,
+        action=action,
+        user=user,
+        username=user.get_username() if user is not None else f"<{actor.channel}>",
+        ip=actor.ip,
+        channel=actor.channel,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:200],
+        area_code=area_code or "",
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        count=count,
+        note=note,
+    )
+
+
+def record_items(event: AuditEvent, items: Iterable[tuple[str, str]], batch_size: int = 5000) -> None:
+    """Attach the rows a bulk event touched: (object_id, change) pairs, streamed."""
+    buffer: list[AuditItem] = []
+    for object_id, change in items:
+        buffer.append(AuditItem(event_id=event.pk, object_id=str(object_id), change=change))
+        if len(buffer) >= batch_size:
+            AuditItem.objects.bulk_create(buffer)
+            buffer.clear()
+    if buffer:
+        AuditItem.objects.bulk_create(buffer)
+
+
+def record_read(actor: Actor, action: str, *, obj=None, note: str = "", area_code: str = "", **kw) -> AuditEvent:
+    """A sensitive read (an unmasked ID number, a confidential data set)."""
+    return record(actor, action, obj=obj, kind="read", note=note, area_code=area_code, **kw)
+
+
+def record_export(actor: Actor, action: str, *, area_code: str, count: int, note: str = "") -> AuditEvent:
+    """An export of personal data."""
+    return record(actor, action, kind="export", area_code=area_code, count=count, note=note)

@@ -1,0 +1,36 @@
+"""Scoped reads of the audit log."""
+
+import datetime as dt
+
+from django.db.models import Q
+
+from fupin.accounts.scoping import scope_for
+
+from .models import AuditEvent
+
+
+def search(viewer, *, user: str = "", action: str = "", object_type: str = "", object_id: str = "",
+           area: str = "", kind: str = "", since: dt.date | None = None, until: dt.date | None = None):
+    scope = scope_for(viewer, "audit.view")
+    if area:
+        scope = scope.narrow(area)
+    qs = scope.filter(AuditEvent.objects.all())
+    if user:
+        qs = qs.filter(Q(username__icontains=user))
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=object_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if since:
+        qs = qs.filter(at__date__gte=since)
+    if until:
+        qs = qs.filter(at__date__lte=until)
+    return qs
+
+
+def get_event(viewer, pk):
+    return scope_for(viewer, "audit.view").get(AuditEvent.objects.all(), pk=pk)

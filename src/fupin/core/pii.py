@@ -1,0 +1,40 @@
+"""Which personal fields may be revealed, to whom, and the reveal itself (logged)."""
+
+from django.apps import apps
+from django.urls import reverse
+
+from fupin.accounts.scoping import can
+
+# model label -> {field: mask kind}. Apps register their personal fields here.
+PII_FIELDS: dict[str, dict[str, str]] = {
+    "accounts.user": {"phone": "phone"},
+}
+
+
+def register(label: str, fields: dict[str, str]) -> None:
+    PII_FIELDS.setdefault(label, {}).update(fields)
+
+
+def area_code_of(obj) -> str:
+    code = getattr(obj, "area_code", None)
+    if code is None and obj._meta.label_lower == "accounts.user":
+        prefixes = list(obj.roles.values_list("prefix", flat=True))
+        code = min(prefixes, key=len) if prefixes else None
+    return code
+
+
+def reveal_allowed(user, obj, field) -> bool:
+    if field not in PII_FIELDS.get(obj._meta.label_lower, {}):
+        return False
+    code = area_code_of(obj)
+    return code is not None and can(user, "pii.reveal", code)
+
+
+def reveal_url(obj, field) -> str:
+    return reverse("core:reveal", args=[obj._meta.label_lower, obj.pk, field])
+
+
+def model_for(label: str):
+    if label not in PII_FIELDS:
+        return None
+    return apps.get_model(label)

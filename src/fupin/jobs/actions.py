@@ -1,0 +1,112 @@
+"""Every write to jobs. A job function (a ``django.tasks`` task) receives the job id,
+reports progress through ``Progress``, and its outcome is recorded here."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Concat
+from django.db.models import Value
+from django.utils.translation import gettext as _
+
+from fupin.audit import actions as audit
+from fupin.core import clock
+from fupin.core.actor import Actor
+
+from .models import Job, JobFile
+
+log = logging.getLogger(__name__)
+
+
+def start(actor: Actor, task, *, kind: str, title: str, area_code: str = "", params: dict | None = None) -> Job:
+    """Create a job and hand it to the worker. The caller has checked permission."""
+    job = Job.objects.create(kind=kind, title=title, area_code=area_code, params=params or {},
+                             created_by=actor.user)
+    audit.record(actor, "jobs.start", obj=job, area_code=area_code, after={"kind": kind, "params": params or {}})
+    result = task.enqueue(str(job.pk))
+    Job.objects.filter(pk=job.pk, task_id="").update(task_id=str(result.id))
+    job.refresh_from_db()
+    return job
+
+
+class Progress:
+    """Used inside a job function to report progress, log lines and files."""
+
+    def __init__(self, job_id: str):
+        self.job = Job.objects.select_related("created_by").get(pk=job_id)
+        self._last = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user=self.job.created_by, channel="job")
+
+    @property
+    def params(self) -> dict:
+        return self.job.params
+
+    def begin(self, total: int = 0, message: str = "") -> None:
+        Job.objects.filter(pk=self.job.pk).update(status=Job.RUNNING, started_at=clock.now(), total=total,
+                                                  message=message[:500])
+
+    def set_total(self, total: int) -> None:
+        Job.objects.filter(pk=self.job.pk).update(total=total)
+
+    def update(self, done: int, *, message: str | None = None, errors: int | None = None) -> None:
+        values = {"done": done}
+        if message is not None:
+            values["message"] = message[:500]
+        if errors is not None:
+            values["error_count"] = errors
+        Job.objects.filter(pk=self.job.pk).update(**values)
+
+    def log(self, line: str) -> None:
+        stamp = clock.now().strftime("%H:%M:%S")
+        Job.objects.filter(pk=self.job.pk).update(log=Concat(F("log"), Value(f"[{stamp}] {line}\n")))
+
+    def attach(self, path: str | Path, label: str, *, personal: bool = False) -> JobFile:
+        path = Path(path)
+        with path.open("rb") as fh:
+            jf = JobFile(job=self.job, label=label, contains_personal_data=personal)
+            jf.file.save(path.name, File(fh), save=True)
+        return jf
+
+    def succeed(self, result: dict | None = None, message: str = "") -> None:
+        values = {"status": Job.SUCCEEDED, "finished_at": clock.now(), "result": result}
+        if message:
+            values["message"] = message[:500]
+        Job.objects.filter(pk=self.job.pk).update(**values)
+
+    def fail(self, message: str, result: dict | None = None) -> None:
+        Job.objects.filter(pk=self.job.pk).update(status=Job.FAILED, finished_at=clock.now(), message=message[:500],
+                                                  result=result)
+
+
+def run(job_id: str, body) -> None:
+    """Run ``body(progress)`` as the job: marks it running, then succeeded or failed.
+    An exception fails the job with its message (the traceback goes to the log);
+    whatever ``body`` wrote in its own transaction is rolled back by it."""
+    progress = Progress(job_id)
+    progress.begin()
+    try:
+        body(progress)
+    except Exception as exc:  # a job must end in a state the user can see
+        log.exception("job %s failed", job_id)
+        progress.log(traceback.format_exc())
+        progress.fail(str(exc) or exc.__class__.__name__)
+        return
+    job = Job.objects.get(pk=job_id)
+    if job.status == Job.RUNNING:
+        progress.succeed(job.result, message=job.message or _("Done"))
+
+
+@transaction.atomic
+def delete_files(actor: Actor, job: Job) -> None:
+    for jf in job.files.all():
+        jf.file.delete(save=False)
+        jf.delete()
+    audit.record(actor, "jobs.delete_files", obj=job)

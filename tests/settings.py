@@ -1,0 +1,20 @@
+"""Settings for the test suite: fupin's settings with jobs run at once, a fast
+password hasher, plain static storage and a throw-away data directory."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("FUPIN_DATA_DIR", tempfile.mkdtemp(prefix="fupin-test-"))
+
+from fupin.settings import *  # noqa: E402,F403
+from fupin.settings import DATA_DIR  # noqa: E402
+
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = Path(DATA_DIR) / "media"
+DEBUG = False
