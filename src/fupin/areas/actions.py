@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import gzip
 from pathlib import Path
 
@@ -62,14 +63,21 @@ def _insert_levels(rows: list[dict], *, source: str, valid_from: dt.date | None)
     return created, renamed
 
 
+@functools.lru_cache(maxsize=2)
+def _division_rows(path: str, mtime_ns: int) -> tuple[dict, ...]:
+    """The shipped divisions file, parsed once per process (the test suite loads parts
+    of it for nearly every test). Keyed on the file's mtime so an edited file is re-read."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return tuple(csv.DictReader(fh))
+
+
 @transaction.atomic
 def load_divisions(actor: Actor, *, prefix: str = "", path: Path = DIVISIONS_FILE) -> tuple[int, int]:
     """Load the shipped province → city → county → township list (or the part under
     ``prefix``). Safe to run again: existing codes are kept, renamed ones renamed."""
     require(actor, "areas.manage", prefix or "")
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["code"].startswith(prefix)
-                or (prefix.startswith(r["code"][: rules.PREFIX_LENGTH[r["level"]]]))]
+    rows = [r for r in _division_rows(str(path), Path(path).stat().st_mtime_ns)
+            if r["code"].startswith(prefix) or (prefix.startswith(r["code"][: rules.PREFIX_LENGTH[r["level"]]]))]
     created, renamed = _insert_levels(rows, source=DIVISIONS_SOURCE, valid_from=None)
     audit.record(actor, "areas.divisions.load", kind="bulk", object_type="areas.area", area_code=prefix,
                  count=created + renamed, after={"created": created, "renamed": renamed, "file": path.name})

@@ -11,6 +11,23 @@ MENU = [
         ],
     },
     {
+        "title": _("Registry (建档立卡)"),
+        "items": [
+            {"label": _("Households"), "url": "registry:households", "icon": "house-door", "perm": "registry.view"},
+            {"label": _("Village register"), "url": "registry:registers", "icon": "journal-bookmark",
+             "perm": "registry.view"},
+            {"label": _("Statistics"), "url": "registry:stats", "icon": "bar-chart", "perm": "stats.view"},
+            {"label": _("Import and export"), "url": "registry:exchange", "icon": "arrow-left-right",
+             "perm": "registry.import"},
+            {"label": _("Data quality"), "url": "registry:quality", "icon": "clipboard-check",
+             "perm": "registry.view"},
+            {"label": _("Possible duplicates"), "url": "registry:duplicates", "icon": "people",
+             "perm": "registry.edit"},
+            {"label": _("Yearly re-check"), "url": "registry:rechecks", "icon": "arrow-repeat",
+             "perm": "registry.view"},
+        ],
+    },
+    {
         "title": _("Areas and organisation"),
         "items": [
             {"label": _("Areas"), "url": "areas:list", "icon": "geo-alt", "perm": "area.view"},

@@ -1,0 +1,385 @@
+"""Every write to the registry, one record at a time (bulk paths are in importers.py).
+Each action checks permission in the record's area, validates, writes, and records
+the audit event with the values before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from pypinyin import lazy_pinyin
+
+from fupin.accounts.scoping import require
+from fupin.areas import rules as area_rules
+from fupin.areas.models import Area
+from fupin.audit import actions as audit
+from fupin.core import clock
+from fupin.core.actor import Actor
+from fupin.core.errors import Conflict, Invalid
+
+from . import codes, rules
+from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, parse_cell
+from .models import (
+    DuplicateCandidate,
+    Household,
+    HouseholdSnapshot,
+    Income,
+    Member,
+    RecheckRecord,
+    RecheckRound,
+    StatusChange,
+    VillageProfile,
+)
+
+HOUSEHOLD_FIELDS = [c.field for c in HOUSEHOLD_COLUMNS if c.field not in ("status", "status_date")]
+MEMBER_FIELDS = [c.field for c in MEMBER_COLUMNS]
+
+
+def pinyin(name: str) -> str:
+    return " ".join(lazy_pinyin(name or ""))
+
+
+def _resolve_area(code: str) -> tuple[Area, Area | None]:
+    """(village, group) for a village or village-group code."""
+    try:
+        area = Area.objects.select_related("parent").get(code=code, valid_to__isnull=True)
+    except Area.DoesNotExist:
+        raise Invalid(_("Area %(code)s does not exist.") % {"code": code}, field="area_code") from None
+    if area.level == area_rules.GROUP:
+        return area.parent, area
+    if area.level != area_rules.VILLAGE:
+        raise Invalid(_("A household belongs to a village or a village group."), field="area_code")
+    return area, None
+
+
+def _clean(columns, values: dict) -> dict:
+    """Validate values (model values, or text cells from a form) against the exchange columns."""
+    out = {}
+    by_field = {c.field: c for c in columns}
+    for key, value in values.items():
+        col = by_field.get(key)
+        if col is None:
+            continue
+        if isinstance(value, str) or value is None:
+            try:
+                value = parse_cell(col, value or "")
+            except ValueError as exc:
+                raise Invalid(f"{col.header}: {exc}", field=key) from None
+        elif col.kind.startswith("code:") and value and value not in codes.codes(col.kind[5:]):
+            raise Invalid(f"{col.header}: {_('not one of the allowed values')}", field=key)
+        if value is None and col.kind == "bool":
+            continue
+        out[key] = value
+    return out
+
+
+def _check_household(h: Household) -> None:
+    causes = [c for c in (h.main_cause, h.cause2, h.cause3) if c]
+    if len(set(causes)) != len(causes):
+        raise Invalid(_("A cause of poverty is given twice."), field="cause2")
+    if h.relocated is False and (h.relocation_mode or h.relocation_place):
+        raise Invalid(_("Relocation mode or place given for a household that was not relocated."),
+                      field="relocation_mode")
+
+
+@transaction.atomic
+def create_household(actor: Actor, *, status: str = "registered", status_date: dt.date | None = None,
+                     **values) -> Household:
+    data = _clean(HOUSEHOLD_COLUMNS, values)
+    if not data.get("number"):
+        raise Invalid(_("The household number is empty."), field="number")
+    village, group = _resolve_area(data["area_code"])
+    require(actor, "registry.edit", data["area_code"])
+    if Household.objects.filter(number=data["number"]).exists():
+        raise Invalid(_("Household number %(n)s exists already.") % {"n": data["number"]}, field="number")
+    if status not in codes.codes("status"):
+        raise Invalid(_("Unknown status."), field="status")
+    h = Household(village=village, group=group, status=status, status_date=status_date or clock.today(), **data)
+    _check_household(h)
+    h.save()
+    StatusChange.objects.create(household=h, area_code=h.area_code, status=status, date=h.status_date,
+                                source="manual", recorded_by=actor.user, reason=_("created"))
+    audit.record(actor, "registry.household.create", obj=h, after=audit.snapshot(h, [*HOUSEHOLD_FIELDS, "status"]))
+    return h
+
+
+@transaction.atomic
+def update_household(actor: Actor, household: Household, *, version: int | None = None, **values) -> Household:
+    """Change a household's fields. ``version`` (from the form) guards against two
+    people saving the same household at once."""
+    require(actor, "registry.edit", household.area_code)
+    data = _clean(HOUSEHOLD_COLUMNS, values)
+    data.pop("number", None) if data.get("number") == household.number else None
+    if "number" in data and Household.objects.filter(number=data["number"]).exclude(pk=household.pk).exists():
+        raise Invalid(_("Household number %(n)s exists already.") % {"n": data["number"]}, field="number")
+    before = audit.snapshot(household, HOUSEHOLD_FIELDS)
+    if "area_code" in data and data["area_code"] != household.area_code:
+        require(actor, "registry.edit", data["area_code"])
+        household.village, household.group = _resolve_area(data["area_code"])
+    for key, value in data.items():
+        setattr(household, key, value)
+    _check_household(household)
+    expected = household.version if version is None else version
+    household.version = expected + 1
+    household.county_code = household.area_code[:6]
+    updated = Household.objects.filter(pk=household.pk, version=expected).update(
+        **{f: getattr(household, f) for f in [*data.keys(), "village_id", "group_id", "version", "county_code"]
+           if f not in ("village", "group")}, updated_at=clock.now())
+    if not updated:
+        raise Conflict()
+    if "area_code" in data:
+        household.members.update(area_code=household.area_code)
+        household.incomes.update(area_code=household.area_code)
+    after = audit.snapshot(household, HOUSEHOLD_FIELDS)
+    audit.record(actor, "registry.household.update", obj=household, before=before, after=after)
+    return household
+
+
+@transaction.atomic
+def set_status(actor: Actor, household: Household, status: str, date: dt.date, *, reason: str = "",
+               source: str = "manual") -> StatusChange:
+    """Record a dated change of status. The history is never rewritten: a correction
+    is a new change."""
+    require(actor, "registry.edit", household.area_code)
+    if status not in codes.codes("status"):
+        raise Invalid(_("Unknown status."), field="status")
+    latest = household.status_changes.order_by("-date", "-id").first()
+    if latest is not None and date < latest.date:
+        raise Invalid(_("The date is before the last recorded change (%(d)s).") % {"d": latest.date}, field="date")
+    before = {"status": household.status, "status_date": household.status_date}
+    change = StatusChange.objects.create(household=household, area_code=household.area_code, status=status,
+                                         date=date, reason=reason, source=source, recorded_by=actor.user)
+    household.status, household.status_date = status, date
+    extra = {}
+    if status in codes.EXITED_STATUSES and not household.exit_year:
+        extra["exit_year"] = household.exit_year = date.year
+    if status == "returned":
+        extra["return_year"] = household.return_year = date.year
+        if reason:
+            extra["return_reason"] = household.return_reason = reason[:200]
+    Household.objects.filter(pk=household.pk).update(status=status, status_date=date, version=household.version + 1,
+                                                     **extra)
+    household.version += 1
+    audit.record(actor, "registry.household.status", obj=household, before=before,
+                 after={"status": status, "status_date": date, "reason": reason})
+    return change
+
+
+def _refresh_size(household: Household) -> None:
+    size = household.members.filter(active=True).count()
+    head = household.members.filter(active=True, relation="01").values_list("name", flat=True).first() or ""
+    Household.objects.filter(pk=household.pk).update(size=size, head_name=head)
+    household.size, household.head_name = size, head
+
+
+def _check_member(m: Member) -> None:
+    if m.id_number:
+        info = rules.parse_id_number(m.id_number)
+        if m.birth_date and m.birth_date != info.birth_date:
+            raise Invalid(_("The birth date differs from the one in the ID number (%(d)s).")
+                          % {"d": info.birth_date}, field="birth_date")
+        if m.sex and m.sex != info.sex:
+            raise Invalid(_("The sex differs from the one in the ID number."), field="sex")
+        m.birth_date, m.sex = info.birth_date, info.sex
+    elif not m.no_id_reason:
+        raise Invalid(_("Without an ID number, give the reason."), field="no_id_reason")
+    if m.health == "4" and not m.disability_grade:
+        raise Invalid(_("A disabled member needs a disability grade."), field="disability_grade")
+    if m.id_number and m.active:
+        clash = Member.objects.filter(id_number=m.id_number, active=True).exclude(pk=m.pk).select_related(
+            "household").first()
+        if clash is not None:
+            raise Invalid(_("This person (ID %(id)s) is already a member of household %(h)s.")
+                          % {"id": m.id_number, "h": clash.household.number}, field="id_number")
+
+
+@transaction.atomic
+def add_member(actor: Actor, household: Household, **values) -> Member:
+    require(actor, "registry.edit", household.area_code)
+    data = _clean(MEMBER_COLUMNS, values)
+    m = Member(household=household, area_code=household.area_code, **data)
+    _check_member(m)
+    if m.relation == "01" and household.members.filter(active=True, relation="01").exists():
+        raise Invalid(_("The household already has a head."), field="relation")
+    m.name_pinyin = pinyin(m.name)
+    try:
+        with transaction.atomic():
+            m.save()
+    except IntegrityError:
+        raise Invalid(_("This person is already an active member of another household."), field="id_number") from None
+    _refresh_size(household)
+    audit.record(actor, "registry.member.create", obj=m, after=audit.snapshot(m, MEMBER_FIELDS))
+    return m
+
+
+@transaction.atomic
+def update_member(actor: Actor, member: Member, **values) -> Member:
+    require(actor, "registry.edit", member.area_code)
+    data = _clean(MEMBER_COLUMNS, values)
+    before = audit.snapshot(member, MEMBER_FIELDS)
+    for key, value in data.items():
+        setattr(member, key, value)
+    _check_member(member)
+    if member.relation == "01" and member.household.members.filter(active=True, relation="01").exclude(
+            pk=member.pk).exists():
+        raise Invalid(_("The household already has a head."), field="relation")
+    member.name_pinyin = pinyin(member.name)
+    member.save()
+    _refresh_size(member.household)
+    audit.record(actor, "registry.member.update", obj=member, before=before,
+                 after=audit.snapshot(member, MEMBER_FIELDS))
+    return member
+
+
+@transaction.atomic
+def member_leaves(actor: Actor, member: Member, reason: str, date: dt.date) -> Member:
+    """A member leaves the household (death, marriage out, moved, other): kept, dated, inactive."""
+    require(actor, "registry.edit", member.area_code)
+    if reason not in codes.codes("leave_reason"):
+        raise Invalid(_("Unknown reason."), field="left_reason")
+    before = audit.snapshot(member, ["active", "left_reason", "left_date"])
+    member.active, member.left_reason, member.left_date = False, reason, date
+    member.save(update_fields=["active", "left_reason", "left_date", "id_rev", "updated_at"])
+    _refresh_size(member.household)
+    audit.record(actor, "registry.member.leave", obj=member, before=before,
+                 after={"active": False, "left_reason": reason, "left_date": date})
+    return member
+
+
+INCOME_FIELDS = [*rules.INCOME_ITEMS, "production_costs"]
+
+
+@transaction.atomic
+def save_income(actor: Actor, household: Household, year: int, *, note: str = "", **amounts) -> Income:
+    """Enter or correct a year's income; per-capita net income is computed and stored."""
+    require(actor, "registry.edit", household.area_code)
+    values = {}
+    for key in INCOME_FIELDS:
+        raw = amounts.get(key, 0) or 0
+        try:
+            value = Decimal(str(raw)).quantize(Decimal("0.01"))
+        except ArithmeticError:
+            raise Invalid(_("Not a number."), field=key) from None
+        if value < 0:
+            raise Invalid(_("Amounts cannot be negative."), field=key)
+        values[key] = value
+    size = household.members.filter(active=True).count()
+    if size == 0:
+        raise Invalid(_("The household has no active members."))
+    result = rules.per_capita_net_income({k: values[k] for k in rules.INCOME_ITEMS}, values["production_costs"], size)
+    income = Income.objects.filter(household=household, year=year).first()
+    before = audit.snapshot(income, [*INCOME_FIELDS, "per_capita"]) if income else None
+    income = income or Income(household=household, year=year)
+    for key, value in values.items():
+        setattr(income, key, value)
+    income.area_code = household.area_code
+    income.household_size = size
+    income.total_income, income.net_income, income.per_capita = result["total"], result["net"], result["per_capita"]
+    income.note = note
+    income.save()
+    audit.record(actor, "registry.income.save", obj=income, area_code=household.area_code, before=before,
+                 after=audit.snapshot(income, [*INCOME_FIELDS, "per_capita"]), note=str(year))
+    return income
+
+
+@transaction.atomic
+def save_village_profile(actor: Actor, village: Area, year: int, **values) -> VillageProfile:
+    require(actor, "registry.edit", village.code)
+    if values.get("status") and values["status"] not in codes.codes("village_status"):
+        raise Invalid(_("Unknown village status."), field="status")
+    profile = VillageProfile.objects.filter(village=village, year=year).first()
+    fields = ["households", "population", "rural_population", "collective_income", "arable_mu", "forest_mu",
+              "main_industries", "special_industries", "status", "status_year", "note"]
+    before = audit.snapshot(profile, fields) if profile else None
+    profile = profile or VillageProfile(village=village, year=year, area_code=village.code)
+    for key, value in values.items():
+        if key in fields:
+            setattr(profile, key, value)
+    profile.save()
+    audit.record(actor, "registry.village_profile.save", obj=profile, before=before,
+                 after=audit.snapshot(profile, fields))
+    return profile
+
+
+# --- 一年一核 -------------------------------------------------------------------
+
+@transaction.atomic
+def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
+    """Open a re-check round: every household of the area that is not removed gets a record (one INSERT … SELECT)."""
+    require(actor, "registry.edit", area.code)
+    if RecheckRound.objects.filter(area=area, year=year).exists():
+        raise Invalid(_("A re-check round for this area and year exists already."))
+    rnd = RecheckRound.objects.create(area=area, area_code=area.code, year=year, started_by=actor.user)
+    from fupin.accounts.scoping import Scope
+
+    hh = Scope([area.prefix]).filter(Household.objects.exclude(status="removed"))
+    RecheckRecord.objects.bulk_create(
+        (RecheckRecord(round=rnd, household_id=pk, area_code=code) for pk, code in
+         hh.values_list("pk", "area_code").iterator(chunk_size=5000)), batch_size=5000)
+    rnd.household_count = rnd.records.count()
+    rnd.save(update_fields=["household_count"])
+    audit.record(actor, "registry.recheck.open", obj=rnd, area_code=area.code, count=rnd.household_count,
+                 after={"year": year})
+    return rnd
+
+
+@transaction.atomic
+def record_recheck(actor: Actor, record: RecheckRecord, changes: str = "") -> RecheckRecord:
+    require(actor, "registry.edit", record.area_code)
+    if record.round.status != RecheckRound.OPEN:
+        raise Invalid(_("The round is closed."))
+    record.checked, record.checked_by, record.checked_at, record.changes = True, actor.user, clock.now(), changes
+    record.save()
+    audit.record(actor, "registry.recheck.record", obj=record.household, after={"round": record.round_id,
+                                                                               "changes": changes})
+    return record
+
+
+@transaction.atomic
+def close_recheck(actor: Actor, rnd: RecheckRound, *, force: bool = False) -> RecheckRound:
+    """Close the round and freeze the year's snapshot of every household in it."""
+    require(actor, "registry.edit", rnd.area_code)
+    locked = RecheckRound.objects.select_for_update().get(pk=rnd.pk)
+    if locked.status != RecheckRound.OPEN:
+        raise Conflict(_("The round is closed already."))
+    unchecked = rnd.records.filter(checked=False).count()
+    if unchecked and not force:
+        raise Invalid(_("%(n)s households are not checked yet.") % {"n": unchecked})
+    incomes = dict(Income.objects.filter(year=rnd.year, household__rechecks__round=rnd)
+                   .values_list("household_id", "per_capita"))
+    HouseholdSnapshot.objects.bulk_create(
+        (HouseholdSnapshot(round=rnd, household_id=h["pk"], area_code=h["area_code"], year=rnd.year,
+                           status=h["status"], category=h["category"], main_cause=h["main_cause"], size=h["size"],
+                           per_capita=incomes.get(h["pk"]))
+         for h in Household.objects.filter(rechecks__round=rnd).values(
+             "pk", "area_code", "status", "category", "main_cause", "size").iterator(chunk_size=5000)),
+        batch_size=5000)
+    rnd.status, rnd.closed_at = RecheckRound.CLOSED, clock.now()
+    rnd.save(update_fields=["status", "closed_at"])
+    audit.record(actor, "registry.recheck.close", obj=rnd, area_code=rnd.area_code, count=rnd.household_count,
+                 after={"unchecked": unchecked})
+    return rnd
+
+
+# --- possible duplicates ---------------------------------------------------------
+
+@transaction.atomic
+def decide_duplicate(actor: Actor, candidate: DuplicateCandidate, same: bool, note: str = "") -> DuplicateCandidate:
+    """A person's verdict on a possible duplicate. Nothing is merged: a confirmed
+    duplicate is then corrected by hand (one member leaves with reason 'other')."""
+    require(actor, "registry.edit", candidate.area_code)
+    if candidate.status != DuplicateCandidate.PENDING:
+        raise Conflict(_("Someone has decided this already."))
+    candidate.status = DuplicateCandidate.SAME if same else DuplicateCandidate.DIFFERENT
+    candidate.decided_by, candidate.decided_at, candidate.note = actor.user, clock.now(), note[:200]
+    candidate.save()
+    audit.record(actor, "registry.duplicate.decide", obj=candidate.a, area_code=candidate.area_code,
+                 after={"b": candidate.b_id, "same": same, "note": note})
+    return candidate
+
+
+def household_counts(qs) -> dict:
+    return qs.aggregate(total=Count("id"), poor=Count("id", filter=Q(status__in=codes.POOR_STATUSES)))

@@ -1,0 +1,91 @@
+"""Pure policy and validation functions of the registry. No ORM here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+
+@dataclass(frozen=True)
+class IdInfo:
+    number: str
+    birth_date: dt.date
+    sex: str  # "1" male, "2" female (GB 11643: 17th digit odd = male)
+
+
+def parse_id_number(value: str) -> IdInfo:
+    """Validate an 18-digit resident ID number (GB 11643-1999): format, birth date,
+    check digit. Raises ValueError with a message naming what is wrong."""
+    number = (value or "").strip().upper().replace(" ", "")
+    if len(number) != 18:
+        raise ValueError(_("an ID number has 18 characters; this one has %(n)s") % {"n": len(number)})
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        raise ValueError(_("an ID number is 17 digits and a final digit or X"))
+    try:
+        birth = ric.get_birth_date(number)
+    except (StdnumError, ValueError):
+        raise ValueError(_("the birth date %(date)s in the ID number is not a real date") % {"date": number[6:14]}) from None
+    if birth > dt.date.today() or birth.year < 1880:
+        raise ValueError(_("the birth date %(date)s in the ID number is impossible") % {"date": birth.isoformat()})
+    if ric.calc_check_digit(number) != number[17]:
+        raise ValueError(_("the check digit is wrong (expected %(digit)s)") % {"digit": ric.calc_check_digit(number)})
+    sex = "1" if int(number[16]) % 2 == 1 else "2"
+    return IdInfo(number=number, birth_date=birth, sex=sex)
+
+
+def age_on(birth_date: dt.date | None, on: dt.date) -> int | None:
+    if birth_date is None:
+        return None
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+INCOME_ITEMS = {
+    # field: (group, Chinese label)
+    "wages": ("wages", "工资性收入"),
+    "crops": ("production", "种植业收入"),
+    "forestry": ("production", "林业收入"),
+    "livestock": ("production", "畜牧业收入"),
+    "poultry": ("production", "家禽养殖收入"),
+    "fisheries": ("production", "渔业收入"),
+    "other_production": ("production", "其他生产经营性收入"),
+    "land_rent": ("property", "土地流转/入股收入"),
+    "dividends": ("property", "资产收益分红"),
+    "other_property": ("property", "其他财产性收入"),
+    "dibao": ("transfer", "低保金"),
+    "tekun": ("transfer", "特困供养金"),
+    "pensions": ("transfer", "养老金"),
+    "eco_compensation": ("transfer", "生态补偿金"),
+    "subsidies": ("transfer", "各类补贴"),
+    "other_transfer": ("transfer", "其他转移性收入"),
+}
+INCOME_GROUPS = {
+    "wages": "工资性收入",
+    "production": "生产经营性收入",
+    "property": "财产性收入",
+    "transfer": "转移性收入",
+}
+
+
+def per_capita_net_income(items: dict[str, Decimal], production_costs: Decimal, household_size: int) -> dict:
+    """人均纯收入 = (total income − production costs) ÷ household size, with its breakdown.
+    Amounts in yuan, rounded to the fen."""
+    if household_size <= 0:
+        raise ValueError(_("the household has no members"))
+    groups = {g: Decimal(0) for g in INCOME_GROUPS}
+    for field, (group, _label) in INCOME_ITEMS.items():
+        groups[group] += Decimal(items.get(field) or 0)
+    total = sum(groups.values(), Decimal(0))
+    net = total - Decimal(production_costs or 0)
+    per_capita = (net / household_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return {"groups": groups, "total": total, "costs": Decimal(production_costs or 0), "net": net,
+            "size": household_size, "per_capita": per_capita}
+
+
+def is_valid_phone(value: str) -> bool:
+    v = (value or "").replace("-", "").replace(" ", "")
+    return (len(v) == 11 and v.startswith("1") and v.isdigit()) or (7 <= len(v) <= 12 and v.isdigit())
