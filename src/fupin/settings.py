@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "fupin.audit",
     "fupin.jobs",
     "fupin.registry",
+    "fupin.identification",
+    "fupin.procedures",
+    "fupin.comparison",
     "fupin.api",
 ]
 

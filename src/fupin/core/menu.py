@@ -28,6 +28,19 @@ MENU = [
         ],
     },
     {
+        "title": _("Identification (识别)"),
+        "items": [
+            {"label": _("Standards and lines"), "url": "identification:standards", "icon": "rulers",
+             "perm": "registry.view"},
+            {"label": _("Eligibility rules"), "url": "identification:rules", "icon": "funnel",
+             "perm": "registry.view"},
+            {"label": _("Procedures and notices"), "url": "procedures:list", "icon": "signpost-split",
+             "perm": "registry.view"},
+            {"label": _("Data comparison"), "url": "comparison:home", "icon": "search",
+             "perm": "comparison.view"},
+        ],
+    },
+    {
         "title": _("Areas and organisation"),
         "items": [
             {"label": _("Areas"), "url": "areas:list", "icon": "geo-alt", "perm": "area.view"},
