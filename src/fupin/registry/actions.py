@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -315,10 +315,12 @@ def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
     rnd = RecheckRound.objects.create(area=area, area_code=area.code, year=year, started_by=actor.user)
     from fupin.accounts.scoping import Scope
 
-    hh = Scope([area.prefix]).filter(Household.objects.exclude(status="removed"))
-    RecheckRecord.objects.bulk_create(
-        (RecheckRecord(round=rnd, household_id=pk, area_code=code) for pk, code in
-         hh.values_list("pk", "area_code").iterator(chunk_size=5000)), batch_size=5000)
+    hh = Scope([area.prefix]).filter(Household.objects.exclude(status="removed")).order_by()
+    select, params = hh.values_list("pk", "area_code").query.sql_with_params()
+    table = connection.ops.quote_name(RecheckRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (round_id, household_id, area_code, checked, changes) "  # noqa: S608
+                       f"SELECT %s, q.pk, q.area_code, %s, '' FROM ({select}) q", [rnd.pk, False, *params])
     rnd.household_count = rnd.records.count()
     rnd.save(update_fields=["household_count"])
     audit.record(actor, "registry.recheck.open", obj=rnd, area_code=area.code, count=rnd.household_count,
@@ -348,15 +350,15 @@ def close_recheck(actor: Actor, rnd: RecheckRound, *, force: bool = False) -> Re
     unchecked = rnd.records.filter(checked=False).count()
     if unchecked and not force:
         raise Invalid(_("%(n)s households are not checked yet.") % {"n": unchecked})
-    incomes = dict(Income.objects.filter(year=rnd.year, household__rechecks__round=rnd)
-                   .values_list("household_id", "per_capita"))
-    HouseholdSnapshot.objects.bulk_create(
-        (HouseholdSnapshot(round=rnd, household_id=h["pk"], area_code=h["area_code"], year=rnd.year,
-                           status=h["status"], category=h["category"], main_cause=h["main_cause"], size=h["size"],
-                           per_capita=incomes.get(h["pk"]))
-         for h in Household.objects.filter(rechecks__round=rnd).values(
-             "pk", "area_code", "status", "category", "main_cause", "size").iterator(chunk_size=5000)),
-        batch_size=5000)
+    qn = connection.ops.quote_name
+    tables = {name: qn(model._meta.db_table) for name, model in
+              (("snap", HouseholdSnapshot), ("rec", RecheckRecord), ("hh", Household), ("inc", Income))}
+    sql = ("INSERT INTO {snap} (round_id, household_id, area_code, year, status, category, main_cause, size, "  # noqa: S608
+           "per_capita) SELECT r.round_id, h.id, h.area_code, %s, h.status, h.category, h.main_cause, h.size, "
+           "i.per_capita FROM {rec} r JOIN {hh} h ON h.id = r.household_id "
+           "LEFT JOIN {inc} i ON i.household_id = h.id AND i.year = %s WHERE r.round_id = %s").format(**tables)
+    with connection.cursor() as cursor:  # one INSERT … SELECT, whatever the size of the round
+        cursor.execute(sql, [rnd.year, rnd.year, rnd.pk])
     rnd.status, rnd.closed_at = RecheckRound.CLOSED, clock.now()
     rnd.save(update_fields=["status", "closed_at"])
     audit.record(actor, "registry.recheck.close", obj=rnd, area_code=rnd.area_code, count=rnd.household_count,
@@ -375,7 +377,11 @@ def decide_duplicate(actor: Actor, candidate: DuplicateCandidate, same: bool, no
         raise Conflict(_("Someone has decided this already."))
     candidate.status = DuplicateCandidate.SAME if same else DuplicateCandidate.DIFFERENT
     candidate.decided_by, candidate.decided_at, candidate.note = actor.user, clock.now(), note[:200]
-    candidate.save()
+    # Only a pending pair is decided: of two people deciding at once, the second updates nothing.
+    if not DuplicateCandidate.objects.filter(pk=candidate.pk, status=DuplicateCandidate.PENDING).update(
+            status=candidate.status, decided_by=candidate.decided_by, decided_at=candidate.decided_at,
+            note=candidate.note):
+        raise Conflict(_("Someone has decided this already."))
     audit.record(actor, "registry.duplicate.decide", obj=candidate.a, area_code=candidate.area_code,
                  after={"b": candidate.b_id, "same": same, "note": note})
     return candidate
@@ -383,3 +389,41 @@ def decide_duplicate(actor: Actor, candidate: DuplicateCandidate, same: bool, no
 
 def household_counts(qs) -> dict:
     return qs.aggregate(total=Count("id"), poor=Count("id", filter=Q(status__in=codes.POOR_STATUSES)))
+
+
+@transaction.atomic
+def save_village_checklist(actor: Actor, village: Area, year: int, met: dict[int, bool],
+                           notes: dict[int, str] | None = None) -> int:
+    """Record which checklist items (硬化路, 自来水 … or a local list) a village meets in a
+    year. ``met`` maps ChecklistItem ids to met/not met; items that do not apply to the
+    village in that year are refused. Returns the number of items changed."""
+    from .models import VillageChecklist
+    from .queries import checklist_items
+
+    require(actor, "registry.edit", village.code)
+    notes = notes or {}
+    allowed = {i.pk: i for i in checklist_items(village, year)}
+    unknown = [pk for pk in met if pk not in allowed]
+    if unknown:
+        raise Invalid(_("Checklist item %(id)s does not apply to this village in %(year)s.")
+                      % {"id": unknown[0], "year": year})
+    existing = {c.item_id: c for c in VillageChecklist.objects.filter(village=village, year=year)}
+    before, after, changed = {}, {}, 0
+    for pk, value in met.items():
+        note = (notes.get(pk) or "")[:200]
+        row = existing.get(pk)
+        if row is not None and row.met == bool(value) and row.note == note:
+            continue
+        before[allowed[pk].code] = None if row is None else row.met
+        after[allowed[pk].code] = bool(value)
+        if row is None:
+            VillageChecklist.objects.create(village=village, area_code=village.code, year=year,
+                                            item=allowed[pk], met=bool(value), note=note)
+        else:
+            row.met, row.note = bool(value), note
+            row.save(update_fields=["met", "note"])
+        changed += 1
+    if changed:
+        audit.record(actor, "registry.village_checklist.save", obj=village, area_code=village.code,
+                     before=before, after=after, count=changed, note=str(year))
+    return changed

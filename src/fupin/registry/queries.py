@@ -50,3 +50,143 @@ def search_households(scope: Scope, q: str):
         return base.filter(Q(pk__in=ids) | Q(number=q) | Q(number__startswith=q))
     ids = member_q.filter(name=q).values("household_id")
     return base.filter(Q(pk__in=ids) | Q(head_name=q) | Q(number=q) | Q(village__name=q))
+
+
+# --- the registry pages: list filters, the household card, registers -------------------
+# (added for the household list, card and village/township/county registers)
+
+def filter_households(qs, *, status: str = "", category: str = "", cause: str = "", year=None):
+    """Narrow a household queryset by the list and register filters (each an indexed or cheap test)."""
+    from . import codes
+
+    if status and status in codes.codes("status"):
+        qs = qs.filter(status=status)
+    if category and category in codes.codes("category"):
+        qs = qs.filter(category=category)
+    if cause and cause in codes.codes("cause"):
+        qs = qs.filter(main_cause=cause)
+    if year:
+        qs = qs.filter(identified_year=year)
+    return qs
+
+
+def household_totals(qs) -> dict:
+    """Households and people (active members) of a household queryset, in one aggregate."""
+    from django.db.models import Count, Sum
+
+    row = qs.order_by().aggregate(households=Count("id"), people=Sum("size"))
+    return {"households": row["households"] or 0, "people": row["people"] or 0}
+
+
+def register_households(qs):
+    """Household rows of a register: with the head's ID number and member id, and the latest
+    year's per-capita net income, as correlated subqueries of one SQL statement."""
+    from django.db.models import OuterRef, Subquery
+
+    head = Member.objects.filter(household=OuterRef("pk"), active=True, relation="01").order_by("pk")
+    latest = Income.objects.filter(household=OuterRef("pk")).order_by("-year")
+    return qs.prefetch_related("village", "group").annotate(
+        head_member_id=Subquery(head.values("pk")[:1]),
+        head_id_number=Subquery(head.values("id_number")[:1]),
+        income_year=Subquery(latest.values("year")[:1]),
+        latest_per_capita=Subquery(latest.values("per_capita")[:1]),
+    )
+
+
+def rollup_by_prefix(qs, length: int) -> list[dict]:
+    """Totals of a household queryset grouped by the first ``length`` digits of the area
+    code (9 = township, 12 = village): one GROUP BY, whatever the number of households."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import Substr
+
+    from . import codes
+
+    poor = Q(status__in=codes.POOR_STATUSES)
+    exited = Q(status__in=codes.EXITED_STATUSES)
+    rows = (qs.order_by().annotate(prefix=Substr("area_code", 1, length)).values("prefix")
+            .annotate(households=Count("id"), people=Sum("size"),
+                      poor_households=Count("id", filter=poor), poor_people=Sum("size", filter=poor),
+                      exited_households=Count("id", filter=exited), exited_people=Sum("size", filter=exited),
+                      returned_households=Count("id", filter=Q(status="returned")),
+                      dibao_households=Count("id", filter=Q(category="2")),
+                      tekun_households=Count("id", filter=Q(category="3")))
+            .order_by("prefix"))
+    out = []
+    for r in rows:
+        out.append({k: (v or 0) if k != "prefix" else v for k, v in r.items()})
+    return out
+
+
+ROLLUP_KEYS = ("households", "people", "poor_households", "poor_people", "exited_households", "exited_people",
+               "returned_households", "dibao_households", "tekun_households")
+
+
+def child_areas_with_rollup(scope: Scope, area: Area, qs) -> tuple[list[dict], dict]:
+    """One row per area directly below ``area`` (inside the scope) with the totals of its
+    households, every child listed even when it has none; and the grand total."""
+    from fupin.areas import rules as area_rules
+
+    level = area_rules.LEVELS[area_rules.LEVELS.index(area.level) + 1]
+    length = area_rules.PREFIX_LENGTH[level]
+    children = scope.filter(Area.objects.filter(parent=area, valid_to__isnull=True, level=level), "code")
+    by_prefix = {r["prefix"]: r for r in rollup_by_prefix(qs, length)}
+    rows, total = [], dict.fromkeys(ROLLUP_KEYS, 0)
+    for child in children.order_by("code"):
+        r = by_prefix.pop(child.code[:length], None) or dict.fromkeys(ROLLUP_KEYS, 0)
+        rows.append({"area": child, **{k: r[k] for k in ROLLUP_KEYS}})
+    for r in [*rows, *by_prefix.values()]:
+        for k in ROLLUP_KEYS:
+            total[k] += r[k]
+    return rows, total
+
+
+def checklist_items(village: Area, year: int):
+    """The checklist items that apply to a village in a year: national ones (empty prefix)
+    and those of any area above it, valid in that year."""
+    from .models import ChecklistItem
+
+    prefixes = [""] + [village.code[:n] for n in (2, 4, 6, 9, 12)] + [village.code[:n].ljust(12, "0")
+                                                                   for n in (2, 4, 6, 9)]
+    return (ChecklistItem.objects.filter(area_prefix__in=prefixes, from_year__lte=year)
+            .filter(Q(to_year__isnull=True) | Q(to_year__gte=year)).order_by("area_prefix", "order", "code"))
+
+
+FIND_MATCH_LIMIT = 5000
+
+
+def find_households(scope: Scope, q: str):
+    """Like search_households, but every alternative is its own indexed lookup and the
+    household ids are their UNION: a name, an ID number (full, or its last four or more
+    digits through the reversed ID), a household number (exact, or its beginning when
+    digits are typed), or the name of an area (village, township, county …) inside the
+    scope. The matching ids are read first (up to FIND_MATCH_LIMIT), so the planner sees
+    a short list of primary keys and never scans the scope, however large."""
+    from fupin.areas import rules as area_rules
+
+    q = (q or "").strip()
+    base = scope.filter(Household.objects.all())
+    if not q:
+        return base
+    households = scope.filter(Household.objects.order_by())
+    members = scope.filter(Member.objects.order_by())
+    parts = []
+    upper = q.upper()
+    if upper.isdigit() or (upper[:-1].isdigit() and upper.endswith("X")):
+        if len(upper) == 18:
+            parts.append(members.filter(id_number=upper).values_list("household_id", flat=True))
+        elif len(upper) >= 4:
+            parts.append(members.filter(id_rev__startswith=upper[::-1]).values_list("household_id", flat=True))
+        parts.append(households.filter(number__startswith=q).values_list("pk", flat=True))
+    else:
+        parts.append(members.filter(name=q).values_list("household_id", flat=True))
+        parts.append(households.filter(head_name=q).values_list("pk", flat=True))
+        parts.append(households.filter(number=q).values_list("pk", flat=True))
+        areas = scope.filter(Area.objects.filter(name=q, valid_to__isnull=True), "code")[:50]
+        prefixes = [a.prefix for a in areas if a.level != area_rules.GROUP]
+        if prefixes:
+            parts.append(Scope(prefixes).filter(households).values_list("pk", flat=True))
+    union = (parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]).order_by()
+    ids = list(union[:FIND_MATCH_LIMIT + 1])
+    if len(ids) <= FIND_MATCH_LIMIT:
+        return base.filter(pk__in=ids)
+    return base.filter(pk__in=union)  # a very common name, a whole county's name: still correct

@@ -1,0 +1,269 @@
+"""Forms of the registry pages. They only shape and check what a person typed; every
+write goes through registry.actions, whose ActionError (with its field) is shown next to
+that field (``add_action_error``)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fupin.core import clock
+from fupin.core.forms import Form
+
+from . import codes, rules
+from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from .models import Household, Income, Member, VillageProfile
+
+
+def _code_choices(name: str, blank: bool = True):
+    return ([("", "—")] if blank else []) + codes.choices(name)
+
+
+def code_field(name: str, *, label, required: bool = False) -> forms.ChoiceField:
+    """A choice of a code list, labelled in the language of the request (evaluated late)."""
+    return forms.ChoiceField(label=label, required=required, choices=partial(_code_choices, name, not required))
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _fields_from_columns(model, columns, skip=()) -> dict[str, forms.Field]:
+    """Form fields for exchange columns: the model gives label and size, the column kind
+    the widget (code lists as choices, yes/no as checkboxes)."""
+    out: dict[str, forms.Field] = {}
+    for col in columns:
+        if col.field in skip:
+            continue
+        mf = model._meta.get_field(col.field)
+        label = mf.verbose_name
+        kind = col.kind
+        if kind.startswith("code:"):
+            field = code_field(kind[5:], label=label, required=col.required)
+        elif kind == "bool":
+            field = forms.BooleanField(label=label, required=False)
+        elif kind == "decimal":
+            field = forms.DecimalField(label=label, required=False, min_value=0, max_digits=mf.max_digits,
+                                       decimal_places=mf.decimal_places)
+        elif kind == "year":
+            field = forms.IntegerField(label=label, required=col.required, min_value=1980, max_value=2100)
+        elif kind == "int":
+            field = forms.IntegerField(label=label, required=col.required, min_value=0, max_value=32767)
+        elif kind == "date":
+            field = forms.DateField(label=label, required=col.required, widget=DATE)
+        elif kind == "id":
+            field = forms.CharField(label=label, required=False, max_length=18)
+        elif kind == "area":
+            field = forms.CharField(label=label, required=True, max_length=15)
+        else:
+            field = forms.CharField(label=label, required=col.required, max_length=col.max_length)
+        out[col.field] = field
+    return out
+
+
+class FieldsetMixin:
+    """``form.fieldsets``: (title, [bound fields]) in the order of FIELDSETS."""
+
+    FIELDSETS: list[tuple[str, list[str]]] = []
+
+    def fieldsets(self):
+        seen, out = set(), []
+        for title, names in self.FIELDSETS:
+            bound = [self[n] for n in names if n in self.fields]
+            seen.update(names)
+            if bound:
+                out.append((title, bound))
+        rest = [self[n] for n in self.fields if n not in seen and not self.fields[n].widget.is_hidden]
+        if rest:
+            out.append((_("Other"), rest))
+        return out
+
+
+def add_action_error(form: forms.Form, exc) -> None:
+    """An ActionError next to its field when the form has it, above the form otherwise."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc.message))
+
+
+# --- households ------------------------------------------------------------------------
+
+class HouseholdForm(FieldsetMixin, Form):
+    FIELDSETS = [
+        (_("Household"), ["number", "area_code", "address", "phone", "bank_name", "bank_account", "category",
+                          "standard", "identified_year", "planned_exit_year", "exit_year", "return_year",
+                          "return_reason", "status", "status_date"]),
+        (_("Causes of poverty"), ["main_cause", "cause2", "cause3"]),
+        (_("Housing and living conditions"), ["housing_area", "housing_structure", "danger_grade",
+                                              "renovated_year", "water_difficult", "water_safe", "power",
+                                              "sanitary_toilet", "road_distance_km", "relocated",
+                                              "relocation_mode", "relocation_place"]),
+        (_("Land and production"), ["arable_mu", "irrigated_mu", "forest_mu", "returned_forest_mu",
+                                    "cooperative"]),
+    ]
+
+    def __init__(self, *args, creating: bool = False, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area_code"].help_text = _(
+            "The 12-digit code of the village, or the 15-digit code of the village group.")
+        self.fields["area_code"].widget.attrs["list"] = "fp-villages"
+        self.villages = villages
+        if not creating:
+            del self.fields["status"]
+            del self.fields["status_date"]
+
+    def clean_number(self):
+        return self.cleaned_data["number"].strip()
+
+    def clean_area_code(self):
+        return self.cleaned_data["area_code"].strip()
+
+    def values(self) -> dict:
+        """The household values for actions.create_household / update_household."""
+        data = dict(self.cleaned_data)
+        data.pop("version", None)
+        data.pop("status", None)
+        data.pop("status_date", None)
+        return data
+
+
+HouseholdForm.base_fields.update(_fields_from_columns(Household, HOUSEHOLD_COLUMNS, skip=("status", "status_date")))
+HouseholdForm.base_fields["status"] = code_field("status", label=_("status"), required=True)
+HouseholdForm.base_fields["status_date"] = forms.DateField(label=_("status since"), required=False, widget=DATE)
+HouseholdForm.base_fields["version"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+def household_initial(h: Household) -> dict:
+    data = {col.field: getattr(h, col.field) for col in HOUSEHOLD_COLUMNS}
+    data["version"] = h.version
+    return data
+
+
+class StatusForm(Form):
+    status = code_field("status", label=_("New status"), required=True)
+    date = forms.DateField(label=_("Date"), widget=DATE)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = clock.today()
+
+
+# --- members ---------------------------------------------------------------------------
+
+class MemberForm(FieldsetMixin, Form):
+    FIELDSETS = [
+        (_("Person"), ["name", "id_number", "no_id_reason", "sex", "birth_date", "relation", "ethnicity",
+                       "phone"]),
+        (_("Education and health"), ["education", "school_status", "health", "disability_grade"]),
+        (_("Work"), ["labour", "work_status", "work_place", "work_months"]),
+        (_("Insurance and support"), ["medical_insurance", "serious_illness_insurance", "pension_insurance",
+                                      "dibao", "tekun"]),
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["id_number"].help_text = _(
+            "18 characters. Birth date and sex are taken from it: leave them empty.")
+        self.fields["sex"].required = False
+        self.fields["sex"].help_text = _("Needed only for a person without an ID number.")
+
+    def clean_id_number(self):
+        value = (self.cleaned_data.get("id_number") or "").strip().upper().replace(" ", "")
+        if not value:
+            return ""
+        try:
+            return rules.parse_id_number(value).number
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        number = data.get("id_number")
+        if number:
+            info = rules.parse_id_number(number)
+            if not data.get("sex"):
+                data["sex"] = info.sex
+            elif data["sex"] != info.sex:
+                self.add_error("sex", _("The sex differs from the one in the ID number."))
+            if not data.get("birth_date"):
+                data["birth_date"] = info.birth_date
+            elif data["birth_date"] != info.birth_date:
+                self.add_error("birth_date", _("The birth date differs from the one in the ID number (%(d)s).")
+                               % {"d": info.birth_date})
+        elif "id_number" in data:
+            if not data.get("no_id_reason"):
+                self.add_error("no_id_reason", _("Without an ID number, give the reason."))
+            if not data.get("sex"):
+                self.add_error("sex", _("Give the sex of a person without an ID number."))
+        return data
+
+    def values(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["id_number"] = data.get("id_number") or None
+        return data
+
+
+MemberForm.base_fields.update(_fields_from_columns(Member, MEMBER_COLUMNS))
+
+
+def member_initial(m: Member) -> dict:
+    return {col.field: getattr(m, col.field) for col in MEMBER_COLUMNS}
+
+
+class LeaveForm(Form):
+    reason = code_field("leave_reason", label=_("Reason for leaving"), required=True)
+    date = forms.DateField(label=_("Date left"), widget=DATE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date"].initial = clock.today()
+
+
+# --- income ----------------------------------------------------------------------------
+
+class IncomeForm(Form):
+    year = forms.IntegerField(label=_("Year"), min_value=1980, max_value=2100)
+
+    def groups(self):
+        """(group label, [bound fields]) in the order of rules.INCOME_GROUPS, then costs."""
+        out = []
+        for group, label in rules.INCOME_GROUPS.items():
+            out.append((label, [self[f] for f, (g, _l) in rules.INCOME_ITEMS.items() if g == group]))
+        out.append((_("Costs"), [self["production_costs"]]))
+        return out
+
+    def amounts(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("year", "note")}
+
+
+for _field in [*rules.INCOME_ITEMS, "production_costs"]:
+    IncomeForm.base_fields[_field] = forms.DecimalField(label=Income._meta.get_field(_field).verbose_name,
+                                                        required=False, min_value=0,
+                                                        max_digits=12, decimal_places=2, initial=0)
+IncomeForm.base_fields["note"] = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+# --- villages --------------------------------------------------------------------------
+
+PROFILE_FIELDS = ["households", "population", "rural_population", "collective_income", "arable_mu", "forest_mu",
+                  "main_industries", "special_industries", "status", "status_year", "note"]
+
+
+class VillageProfileForm(Form):
+    year = forms.IntegerField(label=_("Year"), min_value=1980, max_value=2100)
+
+    def values(self) -> dict:
+        """The profile values for actions.save_village_profile (empty numbers are 0)."""
+        data = {k: v for k, v in self.cleaned_data.items() if k in PROFILE_FIELDS}
+        for name in ("households", "population", "rural_population", "collective_income", "arable_mu",
+                     "forest_mu"):
+            if data.get(name) is None:
+                data[name] = 0
+        return data
+
+
+VillageProfileForm.base_fields.update(forms.fields_for_model(VillageProfile, fields=PROFILE_FIELDS))
+VillageProfileForm.base_fields["status"] = code_field("village_status", label=_("village status"), required=True)
+for _name in ("households", "population", "rural_population", "collective_income", "arable_mu", "forest_mu"):
+    VillageProfileForm.base_fields[_name].required = False

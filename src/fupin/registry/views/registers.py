@@ -1,0 +1,264 @@
+"""Registers: the village register (村册), the township book (乡簿) and the county file
+(县档) — a table for the area with filters and totals, exported to Excel in the shape an
+office files (title row, header row, data rows, totals row) and, for printing, as PDF.
+
+Personal numbers (the head's ID number, the phone) are masked on the page. In the Excel
+and PDF exports they are unmasked only for a user who holds both ``registry.export`` and
+``pii.reveal`` at the area; everyone else gets them masked. Every export is logged with
+audit.record_export (it names people even when the numbers are masked)."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import xlsxwriter
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from fupin.accounts.scoping import can, scope_for
+from fupin.areas import rules as area_rules
+from fupin.areas.models import Area
+from fupin.audit import actions as audit
+from fupin.core import clock, masking
+from fupin.core.actor import Actor
+from fupin.core.views_util import require_perm
+
+from .. import codes, queries
+from ..models import Household, VillageProfile
+from ..pdf import pdf_response
+from .common import chooser, chosen_area, top_area
+from .households import filter_choices, list_filters
+
+FILTER_KEYS = ("status", "category", "cause", "year")
+
+
+def _filters_query(request) -> str:
+    params = [(k, request.GET[k]) for k in FILTER_KEYS if request.GET.get(k)]
+    return "?" + urlencode(params) if params else ""
+
+
+@require_perm("registry.view")
+def registers(request):
+    """The area chooser: go to the register of the chosen area (or of the user's one area)."""
+    scope = scope_for(request.user, "registry.view")
+    area = chosen_area(request, scope) or top_area(scope)
+    if area is not None:
+        return redirect(reverse("registry:register", args=[area.code]) + _filters_query(request))
+    return render(request, "registry/registers.html", {"chooser": chooser(scope, None)})
+
+
+def _area_or_404(user, code) -> Area:
+    area = scope_for(user, "registry.view").get(Area.objects.filter(valid_to__isnull=True), "code", code=code)
+    if area.level == area_rules.GROUP:
+        return _area_or_404(user, code[:12])
+    return area
+
+
+def _kind(area: Area) -> str:
+    return {area_rules.VILLAGE: "village", area_rules.TOWNSHIP: "township", area_rules.COUNTY: "county"}.get(
+        area.level, "higher")
+
+
+def register_data(request, area: Area) -> dict:
+    """Everything a register shows, with set-based queries only."""
+    scope = scope_for(request.user, "registry.view").narrow(area.prefix)
+    filters = list_filters(request)
+    qs = scope.filter(Household.objects.all())
+    if not filters["status"]:
+        qs = qs.exclude(status="removed")  # a removed household is no longer on the register
+    qs = queries.filter_households(qs, **filters)
+    data = {"area": area, "kind": _kind(area), "filters": filters, "totals": queries.household_totals(qs)}
+    if area.level != area_rules.VILLAGE:
+        data["child_rows"], data["child_total"] = queries.child_areas_with_rollup(scope, area, qs)
+    if area.level in (area_rules.VILLAGE, area_rules.TOWNSHIP):
+        data["households"] = queries.register_households(qs).order_by("area_code", "number")
+    if area.level == area_rules.VILLAGE:
+        data["profile"] = VillageProfile.objects.filter(village=area).order_by("-year").first()
+    return data
+
+
+TITLES = {
+    "village": lambda a: _("Village register of %(area)s") % {"area": a.name},
+    "township": lambda a: _("Township book of %(area)s") % {"area": a.name},
+    "county": lambda a: _("County file of %(area)s") % {"area": a.name},
+    "higher": lambda a: _("Registry summary of %(area)s") % {"area": a.name},
+}
+
+
+@require_perm("registry.view")
+def register(request, code):
+    area = _area_or_404(request.user, code)
+    data = register_data(request, area)
+    if "households" in data and area.level == area_rules.TOWNSHIP:
+        data["page_obj"] = Paginator(data["households"], settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    elif "households" in data:
+        data["page_obj"] = None
+    scope = scope_for(request.user, "registry.view")
+    return render(request, "registry/register.html", {
+        **data, "title": TITLES[data["kind"]](area), "ancestors": [a for a in area.ancestors()
+                                                                   if scope.contains(a.code)],
+        "chooser": chooser(scope, area), "filters_query": _filters_query(request),
+        "can_edit": can(request.user, "registry.edit", area.code),
+        "full_export": _full(request.user, area), **filter_choices()})
+
+
+def _full(user, area: Area) -> bool:
+    return can(user, "registry.export", area.code) and can(user, "pii.reveal", area.code)
+
+
+# --- the shape of the exported tables --------------------------------------------------
+
+def household_headers(kind: str) -> list[str]:
+    where = _("Village") if kind == "township" else _("Village group")
+    return [_("No."), _("Household number"), where, _("Head of household"), _("ID number of the head"),
+            _("Household size"), _("Category"), _("Main cause of poverty"), _("Status"), _("Year identified"),
+            _("Exit year"), _("Per-capita net income (yuan)"), _("Income year"), _("Phone")]
+
+
+def household_rows(households, kind: str, full: bool):
+    for n, h in enumerate(households.iterator(chunk_size=2000), start=1):
+        where = h.village.name if kind == "township" else (h.group.name if h.group else "")
+        yield [n, h.number, where, h.head_name,
+               (h.head_id_number or "") if full else masking.mask_id_number(h.head_id_number),
+               h.size, codes.label("category", h.category), codes.label("cause", h.main_cause),
+               codes.label("status", h.status), h.identified_year, h.exit_year,
+               h.latest_per_capita, h.income_year,
+               (h.phone or "") if full else masking.mask_phone(h.phone)]
+
+
+def household_total_row(totals: dict) -> list:
+    row = [_("Total"), _("%(n)s households") % {"n": totals["households"]}, "", "", "", totals["people"]]
+    return row + [""] * (len(household_headers("village")) - len(row))
+
+
+def area_headers() -> list[str]:
+    return [_("Area"), _("Code"), _("Households"), _("People"), _("Poor households"), _("Poor people"),
+            _("Exited households"), _("Exited people"), _("Returned households"), _("Dibao households"),
+            _("Extreme-poverty support households")]
+
+
+def area_rows(rows):
+    for r in rows:
+        yield [r["area"].name, r["area"].code, *(r[k] for k in queries.ROLLUP_KEYS)]
+
+
+def area_total_row(total: dict) -> list:
+    return [_("Total"), "", *(total[k] for k in queries.ROLLUP_KEYS)]
+
+
+def write_register_xlsx(target, title: str, sheets: list[dict]) -> None:
+    """Each sheet: a title row (area and date, merged over the columns), the header row,
+    the data rows and a totals row; A4 landscape, header repeated on every printed page."""
+    wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_numbers": False,
+                                      "strings_to_formulas": False, "strings_to_urls": False})
+    f_title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
+    f_head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center",
+                            "valign": "vcenter", "text_wrap": True})
+    f_cell = wb.add_format({"border": 1})
+    f_money = wb.add_format({"border": 1, "num_format": "#,##0.00"})
+    f_total = wb.add_format({"bold": True, "border": 1, "bg_color": "#F2F2F2"})
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet["name"][:31])
+        headers = sheet["headers"]
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(1)
+        if len(headers) > 1:
+            ws.merge_range(0, 0, 0, len(headers) - 1, title, f_title)
+        else:
+            ws.write_string(0, 0, title, f_title)
+        ws.set_row(0, 28)
+        for col, h in enumerate(headers):
+            ws.write_string(1, col, str(h), f_head)
+            ws.set_column(col, col, max(8, min(24, len(str(h)) + 4)))
+        r = 1
+        for r, row in enumerate(sheet["rows"], start=2):
+            _write_row(ws, r, row, f_cell, f_money)
+        _write_row(ws, r + 1, sheet["total"], f_total, f_total)
+    wb.close()
+
+
+def _write_row(ws, r, row, fmt, money):
+    for col, value in enumerate(row):
+        if value is None or value == "":
+            ws.write_blank(r, col, None, fmt)
+        elif isinstance(value, Decimal):
+            ws.write_number(r, col, float(value), money)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            ws.write_number(r, col, value, fmt)
+        else:
+            ws.write_string(r, col, str(value), fmt)
+
+
+def _title(data) -> str:
+    return f"{TITLES[data['kind']](data['area'])}  {data['area'].code}  {clock.today().isoformat()}"
+
+
+@require_perm("registry.view")
+def register_xlsx(request, code):
+    area = _area_or_404(request.user, code)
+    data = register_data(request, area)
+    full = _full(request.user, area)
+    kind = data["kind"]
+    sheets = []
+    if "child_rows" in data:
+        name = {"township": _("Villages"), "county": _("Townships")}.get(kind, _("Areas"))
+        sheets.append({"name": name, "headers": area_headers(), "rows": area_rows(data["child_rows"]),
+                       "total": area_total_row(data["child_total"])})
+    if kind == "county":
+        scope = scope_for(request.user, "registry.view").narrow(area.prefix)
+        villages = _village_rows(scope, area, data)
+        sheets.append({"name": _("Villages"), "headers": area_headers(), "rows": area_rows(villages),
+                       "total": area_total_row(data["child_total"])})
+    if "households" in data:
+        sheets.append({"name": _("Households"), "headers": household_headers(kind),
+                       "rows": household_rows(data["households"], kind, full),
+                       "total": household_total_row(data["totals"])})
+    buffer = io.BytesIO()
+    write_register_xlsx(buffer, _title(data), sheets)
+    audit.record_export(Actor.from_request(request), "registry.register.xlsx", area_code=area.code,
+                        count=data["totals"]["households"], note="unmasked" if full else "masked")
+    buffer.seek(0)
+    filename = f"{TITLES[kind](area)}-{clock.today().isoformat()}.xlsx"
+    return FileResponse(buffer, as_attachment=True, filename=filename,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _village_rows(scope, area: Area, data) -> list[dict]:
+    """The county file's second sheet: a row per village (one GROUP BY, names in one query)."""
+    qs = scope.filter(Household.objects.all())
+    if not data["filters"]["status"]:
+        qs = qs.exclude(status="removed")
+    qs = queries.filter_households(qs, **data["filters"])
+    by_prefix = {r["prefix"]: r for r in queries.rollup_by_prefix(qs, 12)}
+    names = {a.code: a for a in Area.objects.filter(code__in=list(by_prefix), valid_to__isnull=True)}
+    return [{"area": names.get(p) or Area(code=p, name=p), **{k: r[k] for k in queries.ROLLUP_KEYS}}
+            for p, r in sorted(by_prefix.items())]
+
+
+@require_perm("registry.view")
+def register_pdf(request, code):
+    area = _area_or_404(request.user, code)
+    data = register_data(request, area)
+    full = _full(request.user, area)
+    kind = data["kind"]
+    context = {**data, "title": TITLES[kind](area), "today": clock.today(), "full": full}
+    if area.level == area_rules.VILLAGE:
+        context["headers"] = household_headers(kind)
+        context["rows"] = list(household_rows(data["households"], kind, full))
+        context["total_row"] = household_total_row(data["totals"])
+    else:
+        context["headers"] = area_headers()
+        context["rows"] = list(area_rows(data["child_rows"]))
+        context["total_row"] = area_total_row(data["child_total"])
+    audit.record_export(Actor.from_request(request), "registry.register.pdf", area_code=area.code,
+                        count=data["totals"]["households"], note="unmasked" if full else "masked")
+    return pdf_response("registry/register_pdf.html", context, request,
+                        f"{TITLES[kind](area)}-{clock.today().isoformat()}.pdf")
