@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "fupin.identification",
     "fupin.procedures",
     "fupin.comparison",
+    "fupin.assistance",
     "fupin.api",
 ]
 

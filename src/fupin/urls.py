@@ -24,6 +24,7 @@ urlpatterns = [
     path("identification/", include("fupin.identification.urls")),
     path("procedures/", include("fupin.procedures.urls")),
     path("comparison/", include("fupin.comparison.urls")),
+    path("assistance/", include("fupin.assistance.urls")),
     path("audit/", include("fupin.audit.urls")),
     path("jobs/", include("fupin.jobs.urls")),
     path("api/v1/", _api_urls()),

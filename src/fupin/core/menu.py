@@ -41,6 +41,19 @@ MENU = [
         ],
     },
     {
+        "title": _("Assistance (帮扶)"),
+        "items": [
+            {"label": _("Helpers and pairings"), "url": "assistance:helpers", "icon": "person-hearts",
+             "perm": "registry.view"},
+            {"label": _("Work teams"), "url": "assistance:teams", "icon": "people-fill", "perm": "registry.view"},
+            {"label": _("Plans and measures"), "url": "assistance:measures", "icon": "list-check",
+             "perm": "registry.view"},
+            {"label": _("Visits"), "url": "assistance:visits", "icon": "door-open", "perm": "registry.view"},
+            {"label": _("Public-welfare posts"), "url": "assistance:posts", "icon": "tree", "perm": "registry.view"},
+            {"label": _("Coverage"), "url": "assistance:coverage", "icon": "grid-3x3-gap", "perm": "registry.view"},
+        ],
+    },
+    {
         "title": _("Areas and organisation"),
         "items": [
             {"label": _("Areas"), "url": "areas:list", "icon": "geo-alt", "perm": "area.view"},
