@@ -1,2 +1,17 @@
+from django.urls import path
+
+from . import views
+
 app_name = "procedures"
-urlpatterns = []
+urlpatterns = [
+    path("", views.batch_list, name="list"),
+    path("start/", views.start, name="start"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch"),
+    path("batches/<int:pk>/act/", views.act, name="act"),
+    path("batches/<int:pk>/objections/", views.objection_raise, name="objection_raise"),
+    path("batches/<int:pk>/notice/<int:index>/", views.notice, name="notice"),
+    path("objections/<int:pk>/resolve/", views.objection_resolve, name="objection_resolve"),
+    path("types/", views.type_list, name="types"),
+    path("types/<str:code>/", views.type_detail, name="type"),
+    path("types/<str:code>/copy/", views.type_copy, name="type_copy"),
+]

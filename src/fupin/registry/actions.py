@@ -8,7 +8,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
@@ -166,6 +167,49 @@ def set_status(actor: Actor, household: Household, status: str, date: dt.date, *
     audit.record(actor, "registry.household.status", obj=household, before=before,
                  after={"status": status, "status_date": date, "reason": reason})
     return change
+
+
+@transaction.atomic
+def set_status_many(actor: Actor, households, status: str, date: dt.date, *, reason: str = "",
+                    source: str = "manual") -> int:
+    """The same dated change of status for many households at once (a procedure's
+    completed batch, a county's yearly exit list): a few set-based statements, one
+    audit event listing the households. ``households`` is a queryset of Household."""
+    if status not in codes.codes("status"):
+        raise Invalid(_("Unknown status."), field="status")
+    ids = households.values("pk")
+    if not actor.is_system:
+        from fupin.accounts.scoping import scope_for
+
+        outside = Household.objects.filter(pk__in=ids).exclude(scope_for(actor.user, "registry.edit").q())
+        if outside.exists():
+            from fupin.core.errors import Forbidden
+
+            raise Forbidden()
+    later = list(StatusChange.objects.filter(household_id__in=ids, date__gt=date)
+                 .values_list("household__number", flat=True).distinct()[:10])
+    if later:
+        raise Invalid(_("The date is before the last recorded change of households %(numbers)s.")
+                      % {"numbers": "、".join(later)}, field="date")
+    rows = list(Household.objects.filter(pk__in=ids).values_list("pk", "area_code"))
+    StatusChange.objects.bulk_create(
+        (StatusChange(household_id=pk, area_code=code, status=status, date=date, reason=reason[:200],
+                      source=source, recorded_by=actor.user) for pk, code in rows), batch_size=2000)
+    qs = Household.objects.filter(pk__in=[pk for pk, _code in rows])
+    values = {"status": status, "status_date": date, "version": F("version") + 1}
+    if status in codes.EXITED_STATUSES:
+        values["exit_year"] = Coalesce(F("exit_year"), Value(date.year))
+    if status == "returned":
+        values["return_year"] = date.year
+        if reason:
+            values["return_reason"] = reason[:200]
+    count = qs.update(**values)
+    prefixes = {code[:6] for _pk, code in rows}
+    event = audit.record(actor, "registry.household.status_many", kind="bulk", object_type="registry.household",
+                         area_code=prefixes.pop() if len(prefixes) == 1 else "", count=count,
+                         after={"status": status, "date": date, "reason": reason, "source": source})
+    audit.record_items(event, ((pk, "updated") for pk, _code in rows))
+    return count
 
 
 def _refresh_size(household: Household) -> None:

@@ -1,0 +1,36 @@
+"""What happens when a batch completes, named in the type's data ("on_complete":
+{"hook": name, "params": {...}}). Apps register their hooks here; a hook receives the
+acting user, the batch, the members that completed, the completion date and the
+params, and writes through its own app's actions (so it is checked and audited there)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.utils.translation import gettext as _
+
+HOOKS: dict[str, Callable] = {}
+
+
+def hook(name: str):
+    def register(fn):
+        HOOKS[name] = fn
+        return fn
+
+    return register
+
+
+@hook("registry.set_status")
+def set_status(actor, batch, members, date: dt.date, params: dict) -> None:
+    """Set each completed household's status (identification: ``registered``, the
+    identification date being the completion date; exit: ``exited_policy``). One
+    set-based registry action for the whole list (checked and audited there)."""
+    from fupin.registry import actions as registry
+    from fupin.registry.models import Household
+
+    status = params["status"]
+    reason = _("%(procedure)s, batch %(id)s") % {"procedure": batch.type_label, "id": batch.pk}
+    household_ids = [m.household_id for m in members]
+    registry.set_status_many(actor, Household.objects.filter(pk__in=household_ids), status, date,
+                             reason=reason[:200], source=f"procedure:{batch.pk}")

@@ -1,0 +1,345 @@
+"""Pages of the procedure engine: batches in scope, starting a batch, a batch with its
+steps timeline, the current step's form, objections; the printable notice; the
+procedure types (read by all, edited by administrators)."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.scoping import can, scope_for
+from fupin.areas.rules import LEVEL_LABELS
+from fupin.core.actor import Actor
+from fupin.core.errors import ActionError, Forbidden, NotFound
+from fupin.core.views_util import get_or_404, require_perm
+from fupin.registry import codes
+
+from . import actions, queries, rules
+from .forms import CopyTypeForm, ObjectionForm, ResolveForm, TypeForm
+from .models import BatchMember, Objection, ProcedureType
+
+VIEW = queries.VIEW
+
+
+def _can_act_somewhere(user) -> bool:
+    return any(can(user, perm) for perm in actions.ACT_PERMISSIONS)
+
+
+# --- list and start ----------------------------------------------------------------------
+
+@require_perm(VIEW)
+def batch_list(request):
+    qs = queries.batches(request.user)
+    status, type_code, q = request.GET.get("status", ""), request.GET.get("type", ""), request.GET.get("q", "").strip()
+    if status in (rules.OPEN, rules.DONE, rules.CANCELLED):
+        qs = qs.filter(status=status)
+    if type_code:
+        qs = qs.filter(type__code=type_code)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(area__name__icontains=q) | Q(area_code__startswith=q))
+    page = Paginator(qs.order_by("-created_at", "-id"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = queries.member_counts(b.pk for b in page)
+    for b in page:
+        b.counts = counts.get(b.pk, {})
+    return render(request, "procedures/list.html", {
+        "page_obj": page, "status": status, "type_code": type_code, "q": q, "types": queries.types(),
+        "statuses": [(rules.OPEN, _("In progress")), (rules.DONE, _("Completed")), (rules.CANCELLED, _("Cancelled"))],
+        "can_start": _can_act_somewhere(request.user)})
+
+
+def start(request):
+    """Choose a type and an area, then the households (status and not in another
+    procedure), and start the batch."""
+    if not _can_act_somewhere(request.user):
+        raise Forbidden()
+    params = request.POST if request.method == "POST" else request.GET
+    ptypes = queries.types(active_only=True)
+    ptype = ptypes.filter(code=params.get("type", "")).first() or ptypes.first()
+    perm = (ptype.definition.get("start", {}).get("permission") if ptype else None) or "procedures.village"
+    area, area_error, candidates = None, "", None
+    code = params.get("area", "").strip()
+    if code:
+        area = queries.start_areas(request.user, perm).filter(code=code).first()
+        if area is None:
+            area_error = _("Not a village, township or county where you may start this procedure.")
+    q = params.get("q", "").strip()
+    if area is not None and ptype is not None:
+        candidates = list(queries.eligible_households(request.user, ptype, area, perm, q)[:2000])
+        for h in candidates:
+            h.status_label = codes.label("status", h.status)
+    if request.method == "POST" and area is not None and ptype is not None:
+        try:
+            batch = actions.start_batch(Actor.from_request(request), ptype, area, request.POST.getlist("households"),
+                                        title=request.POST.get("title", ""))
+        except NotFound:
+            raise
+        except ActionError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("The batch has started with %(n)s households.") % {
+                "n": batch.members.count()})
+            return redirect("procedures:batch", pk=batch.pk)
+    return render(request, "procedures/start.html", {
+        "ptypes": ptypes, "ptype": ptype, "area": area, "area_code": code, "area_error": area_error,
+        "candidates": candidates, "q": q,
+        "home_areas": queries.start_areas(request.user, perm).filter(
+            code__in=[p.ljust(12, "0") for p in scope_for(request.user, perm).prefixes if len(p) <= 12])})
+
+
+# --- a batch -----------------------------------------------------------------------------
+
+def _timeline(batch, records):
+    out = []
+    for i, step in enumerate(batch.steps):
+        record = records.get(i)
+        if record is not None and record.closed:
+            state = "done"
+        elif batch.status == rules.OPEN and i == batch.step_index:
+            state = "current"
+        elif record is None and batch.parent_id and i < batch.step_index:
+            state = "parent"  # done in the batch this one continues
+        else:
+            state = "future" if batch.status == rules.OPEN else "skipped"
+        row = {"index": i, "step": step, "record": record, "state": state,
+               "name": step.get("name_en") if request_lang_en() else step["name"],
+               "level": LEVEL_LABELS.get(step["level"], step["level"])}
+        if step["kind"] == rules.NOTICE and record is not None and record.started:
+            row["last_day"] = rules.notice_last_day(record.started, step["days"])
+            row["earliest_close"] = rules.notice_earliest_close(record.started, step["days"])
+        if step["kind"] == rules.APPRAISAL and record is not None:
+            row["meeting"] = getattr(record, "meeting", None) if _has_meeting(record) else None
+        out.append(row)
+    return out
+
+
+def request_lang_en() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "").startswith("en")
+
+
+def _has_meeting(record) -> bool:
+    from .models import AppraisalMeeting
+
+    try:
+        return record.meeting is not None
+    except AppraisalMeeting.DoesNotExist:
+        return False
+
+
+def _member_rows(members, posted):
+    rows = []
+    for m in members:
+        rows.append({
+            "m": m,
+            "for": posted.get(f"for_{m.pk}", ""), "against": posted.get(f"against_{m.pk}", ""),
+            "abstain": posted.get(f"abstain_{m.pk}", ""),
+            "reject": posted.get(f"reject_{m.pk}") == "on", "reason": posted.get(f"reason_{m.pk}", ""),
+        })
+    return rows
+
+
+def _detail_context(request, batch, posted=None):
+    posted = posted or {}
+    records = queries.records(batch)
+    members = list(queries.members(batch))
+    step = batch.current_step
+    record = records.get(batch.step_index) if step else None
+    counts = queries.member_counts([batch.pk]).get(batch.pk, {})
+    ctx = {
+        "batch": batch, "timeline": _timeline(batch, records), "members": members,
+        "counts": counts,
+        "objections": list(queries.objections(batch)), "step": step, "record": record,
+        "children": batch.children.all(), "posted": posted, "today": actions._today(),
+        "count_rows": [(label, counts[state]) for state, label in BatchMember.STATE_CHOICES if counts.get(state)],
+        "objection_form": ObjectionForm(), "resolve_form": ResolveForm(),
+    }
+    if step is not None:
+        ctx["can_act"] = can(request.user, step["permission"], batch.area_code)
+        ctx["active_rows"] = _member_rows([m for m in members if m.state == rules.ACTIVE], posted)
+        if step["kind"] == rules.APPRAISAL:
+            ctx["rule_text"] = rules.rule_text(step["pass_rule"])
+        if step["kind"] == rules.NOTICE and record is not None and record.started:
+            ctx["last_day"] = rules.notice_last_day(record.started, step["days"])
+            ctx["earliest_close"] = rules.notice_earliest_close(record.started, step["days"])
+            ctx["may_close"] = rules.notice_may_close(record.started, step["days"], actions._today())
+            ctx["can_raise"] = can(request.user, step.get("objection_permission") or step["permission"],
+                                   batch.area_code) and ctx["today"] <= ctx["last_day"]
+            listed = set(record.listed)
+            ctx["listed_members"] = [m for m in members if m.pk in listed and m.state in (rules.ACTIVE, rules.HELD)]
+    for o in ctx["objections"]:
+        sdef = batch.steps[o.record.index]
+        o.can_resolve = o.status == Objection.OPEN and can(
+            request.user, sdef.get("resolve_permission") or sdef["permission"], batch.area_code)
+        o.step_name = sdef["name"]
+    return ctx
+
+
+@require_perm(VIEW)
+def batch_detail(request, pk):
+    batch = queries.batch(request.user, pk)
+    return render(request, "procedures/batch.html", _detail_context(request, batch))
+
+
+def _ints(values):
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _act_data(request, batch) -> dict:
+    post, action = request.POST, request.POST.get("action", "")
+    data = {"step": post.get("step", ""), "action": action, "version": post.get("version") or None,
+            "notes": post.get("notes", "")}
+    active = [m.pk for m in batch.members.filter(state=rules.ACTIVE)]
+    if action == "appraise":
+        data.update(held_on=post.get("held_on") or None, total=post.get("total"), present=post.get("present"),
+                    minutes=post.get("minutes", ""),
+                    votes={pk: [post.get(f"{k}_{pk}") or 0 for k in ("for", "against", "abstain")] for pk in active
+                           if any(post.get(f"{k}_{pk}", "").strip() for k in ("for", "against", "abstain"))})
+    elif action == "decide":
+        data["rejected"] = {pk: post.get(f"reason_{pk}", "") for pk in active if post.get(f"reject_{pk}") == "on"}
+    elif action == "withdraw":
+        data.update(members=_ints(post.getlist("members")), reason=post.get("reason", ""))
+    return data
+
+
+@require_POST
+@require_perm(VIEW)
+def act(request, pk):
+    batch = queries.batch(request.user, pk)
+    try:
+        actions.act(Actor.from_request(request), batch, **_act_data(request, batch))
+    except NotFound:
+        raise
+    except ActionError as exc:
+        messages.error(request, str(exc.message))
+        batch.refresh_from_db()
+        return render(request, "procedures/batch.html", _detail_context(request, batch, request.POST),
+                      status=exc.status)
+    messages.success(request, _("Done."))
+    return redirect("procedures:batch", pk=batch.pk)
+
+
+@require_POST
+@require_perm(VIEW)
+def objection_raise(request, pk):
+    batch = queries.batch(request.user, pk)
+    form = ObjectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
+                                         for f, e in form.errors.items()))
+        return redirect("procedures:batch", pk=batch.pk)
+    try:
+        actions.raise_objection(Actor.from_request(request), batch, form.cleaned_data["member"],
+                                content=form.cleaned_data["content"],
+                                objector_name=form.cleaned_data["objector_name"],
+                                objector_contact=form.cleaned_data["objector_contact"],
+                                received_on=form.cleaned_data["received_on"])
+    except NotFound:
+        raise
+    except ActionError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The objection is recorded; the household is held until it is decided."))
+    return redirect("procedures:batch", pk=batch.pk)
+
+
+@require_POST
+@require_perm(VIEW)
+def objection_resolve(request, pk):
+    objection = queries.objection(request.user, pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision and write the answer or the reason."))
+        return redirect("procedures:batch", pk=objection.batch_id)
+    try:
+        actions.resolve_objection(Actor.from_request(request), objection,
+                                  upheld=form.cleaned_data["decision"] == "upheld", text=form.cleaned_data["text"])
+    except NotFound:
+        raise
+    except ActionError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The objection is decided."))
+    return redirect("procedures:batch", pk=objection.batch_id)
+
+
+@require_perm(VIEW)
+def notice(request, pk, index):
+    """The printable list of a notice step: names and villages, ID numbers masked."""
+    batch = queries.batch(request.user, pk)
+    if index >= len(batch.steps) or batch.steps[index]["kind"] != rules.NOTICE:
+        raise Http404
+    record = get_or_404(batch.records.filter(started__isnull=False), index=index)
+    step = batch.steps[index]
+    return render(request, "procedures/notice.html", {
+        "batch": batch, "step": step, "record": record, "members": queries.notice_members(record),
+        "last_day": rules.notice_last_day(record.started, step["days"])})
+
+
+# --- types -------------------------------------------------------------------------------
+
+@require_perm(VIEW)
+def type_list(request):
+    return render(request, "procedures/types.html", {
+        "ptypes": queries.types(), "can_edit": can(request.user, "procedures.types")})
+
+
+@require_perm(VIEW)
+def type_detail(request, code):
+    ptype = get_or_404(queries.types(), code=code)
+    can_edit = can(request.user, "procedures.types")
+    form = TypeForm(initial={"definition": json.dumps(ptype.definition, ensure_ascii=False, indent=2),
+                             "active": ptype.active})
+    if request.method == "POST":
+        if not can_edit:
+            raise Forbidden()
+        form = TypeForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.save_type(Actor.from_request(request), ptype, form.cleaned_data["definition"],
+                                  active=form.cleaned_data["active"])
+            except ActionError as exc:
+                for message in exc.details.get("errors") or [str(exc.message)]:
+                    form.add_error("definition", message)
+            else:
+                messages.success(request, _("The procedure type is saved. Running batches keep the steps they "
+                                            "started with."))
+                return redirect("procedures:type", code=ptype.code)
+    steps = [{**s, "label": s.get("name_en") if request_lang_en() else s["name"],
+              "level_label": LEVEL_LABELS.get(s["level"], s["level"])} for s in ptype.steps]
+    return render(request, "procedures/type.html", {
+        "ptype": ptype, "steps": steps, "form": form, "can_edit": can_edit, "copy_form": CopyTypeForm(),
+        "documents": rules.document_titles(ptype.definition)})
+
+
+@require_POST
+@require_perm("procedures.types")
+def type_copy(request, code):
+    ptype = get_or_404(ProcedureType.objects.all(), code=code)
+    form = CopyTypeForm(request.POST)
+    if form.is_valid():
+        try:
+            new = actions.copy_type(Actor.from_request(request), ptype, form.cleaned_data["code"])
+        except ActionError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Copied. Edit the new type, then switch it on."))
+            return redirect("procedures:type", code=new.code)
+    else:
+        messages.error(request, _("Give the code of the new type."))
+    return redirect("procedures:type", code=ptype.code)
+
