@@ -10,7 +10,10 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from fupin.core import pii
 
-        from . import home  # noqa: F401  (registers the home-page panel)
+        from . import (
+            demo,  # noqa: F401  (registers the demo county's registry step)
+            home,  # noqa: F401  (registers the home-page panel)
+        )
 
         pii.register("registry.household", {"phone": "phone", "bank_account": "bank_account"})
         pii.register("registry.member", {"id_number": "id_number", "phone": "phone"})

@@ -335,6 +335,9 @@ class QualityRun(models.Model):
     job = models.ForeignKey("jobs.Job", models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     issue_count = models.PositiveIntegerField(default=0)
+    # What the run checked against (kept here: the job may be deleted).
+    reference_date = models.DateField(_("reference date"), null=True, blank=True)
+    income_year = models.PositiveSmallIntegerField(_("income year"), null=True, blank=True)
 
 
 class QualityIssue(models.Model):
@@ -345,3 +348,6 @@ class QualityIssue(models.Model):
     member = models.ForeignKey(Member, models.CASCADE, null=True, blank=True, related_name="+")
     area_code = models.CharField(max_length=15, db_index=True)
     detail = models.CharField(max_length=200, blank=True)
+
+
+from .models_stats import StatsRollup  # noqa: E402,F401  (the statistics rollup, refreshed by a job)

@@ -18,7 +18,9 @@ class Command(BaseCommand):
             return
         context = demo.build(seed)
         self.stdout.write(f"Demo county built (seed {seed}): {len(context['villages'])} villages.")
-        self.stdout.write("Demo accounts (password for all: %s):" % demo.DEMO_PASSWORD)
+        for line in context.get("summary", []):
+            self.stdout.write(line)
+        self.stdout.write(f"Demo accounts (password for all: {demo.DEMO_PASSWORD}):")
         for username, role, code in context["users"]:
-            self.stdout.write(f"  {username:<16} {str(rules.ROLES[role]):<24} {code}")
+            self.stdout.write(f"  {username:<16} {rules.ROLES[role]!s:<24} {code}")
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")

@@ -1,0 +1,187 @@
+"""Possible duplicates: members who may be the same person without an ID match.
+
+Two kinds of pair, each found by one self-join of registry_member restricted to the
+area (an indexed range) and inserted with ``INSERT … SELECT``:
+
+- ``name_birth_village``: the same name and birth date in the same village;
+- ``pinyin_one_char``: the same name in pinyin (Member.name_pinyin), the same number
+  of characters, exactly one character different (张伟 / 张玮), in the same township;
+  with the data-file parameter ``pinyin_pair_same_birth`` the birth dates must also be
+  equal (or one unknown), so that a child and a grandparent with homophone names are
+  not proposed.
+
+Only active members are paired, both inside the area searched. A pair is stored once
+(a < b) as a pending DuplicateCandidate whose area is the village both live in, or the
+township for a pair across villages, so a village cadre sees the pairs of their village
+and the township sees the rest. Nothing is ever merged: a person decides
+(actions.decide_duplicate).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.db.models.functions import Length
+from django.tasks import task
+from django.utils.translation import gettext as _
+
+from fupin.accounts.scoping import Scope, require, scope_for
+from fupin.areas import rules as area_rules
+from fupin.areas.models import Area
+from fupin.audit import actions as audit
+from fupin.core import clock
+from fupin.core.actor import Actor
+
+from . import quality
+from .actions import pinyin
+from .models import DuplicateCandidate, Member
+
+NAME_BIRTH_VILLAGE, PINYIN_ONE_CHAR = "name_birth_village", "pinyin_one_char"
+BATCH = 500
+
+
+def reason_label(code: str) -> str:
+    labels = {
+        NAME_BIRTH_VILLAGE: _("Same name and birth date in the same village"),
+        PINYIN_ONE_CHAR: _("Same name in pinyin, one character different, same township"),
+    }
+    return labels.get(code, code)
+
+
+def _write_pinyin(rows: list[tuple[int, str]]) -> None:
+    """One UPDATE … FROM (VALUES …) for a batch of (member id, pinyin): PostgreSQL and SQLite
+    (3.33 and later) both name the columns of a VALUES list column1, column2."""
+    table = connection.ops.quote_name(Member._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET name_pinyin = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608
+                       f"WHERE {table}.id = v.column1", [x for row in rows for x in row])
+
+
+def fill_pinyin(actor: Actor, scope: Scope) -> int:
+    """Give name_pinyin to the area's members lacking it: batches of ``BATCH`` rows read by
+    primary key, converted with pypinyin (once per distinct name), written with one UPDATE per
+    batch. One audit event (its count taken first: the audit log is append-only) with the
+    touched member ids as its items."""
+    qs = scope.filter(Member.objects.filter(name_pinyin="").exclude(name=""))
+    todo = qs.count()
+    if not todo:
+        return 0
+    event = audit.record(actor, "registry.member.pinyin", kind="bulk", object_type="registry.member",
+                         area_code=scope.prefixes[0].ljust(12, "0") if scope.prefixes else "", count=todo)
+    convert = lru_cache(maxsize=50_000)(lambda name: pinyin(name)[:120])
+    total, last = 0, 0
+    while True:
+        batch = list(qs.filter(pk__gt=last).order_by("pk").values_list("pk", "name")[:BATCH])
+        if not batch:
+            break
+        with transaction.atomic():
+            _write_pinyin([(pk, convert(name)) for pk, name in batch])
+            audit.record_items(event, ((pk, "updated") for pk, _name in batch))
+        total += len(batch)
+        last = batch[-1][0]
+    return total
+
+
+def _bounds(prefix: str) -> tuple[str, str]:
+    upper = area_rules.prefix_upper_bound(prefix)
+    return prefix, upper if upper is not None else "~"
+
+
+PAIR_COLUMNS = ("a_id", "b_id", "area_code", "reason", "status", "note", "created_at")
+VILLAGE_OF = "SUBSTR({m}.area_code, 1, 12)"
+TOWNSHIP_OF = "SUBSTR({m}.area_code, 1, 9)"
+
+
+def _insert_pairs(*, reason: str, on: str, where: str, pair_area: str, prefix: str, stamp) -> int:
+    """INSERT … SELECT the pending pairs (m1, m2) of active members, both inside the area
+    ``prefix``, joined ``on`` and filtered by ``where``, that are not stored yet."""
+    qn = connection.ops.quote_name
+    member, candidate = qn(Member._meta.db_table), qn(DuplicateCandidate._meta.db_table)
+    columns = ", ".join(qn(c) for c in PAIR_COLUMNS)
+    lo, hi = _bounds(prefix)
+    statement = (
+        f"INSERT INTO {candidate} ({columns}) "  # noqa: S608 (names from the models; every value is a parameter)
+        f"SELECT m1.id, m2.id, {pair_area}, %s, %s, '', %s "
+        f"FROM {member} m1 JOIN {member} m2 ON m2.id > m1.id AND {on} "
+        "WHERE m1.active = %s AND m2.active = %s "
+        "AND m1.area_code >= %s AND m1.area_code < %s AND m2.area_code >= %s AND m2.area_code < %s "
+        f"AND NOT EXISTS (SELECT 1 FROM {candidate} d WHERE d.a_id = m1.id AND d.b_id = m2.id) "
+        f"AND {where}"
+    )
+    params = [reason, DuplicateCandidate.PENDING, connection.ops.adapt_datetimefield_value(stamp), True, True,
+              lo, hi, lo, hi]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return max(cursor.rowcount, 0)
+
+
+def _one_character_differs(length: int) -> str:
+    """SQL: m1.name and m2.name (of equal length ≤ ``length``) differ in exactly one position."""
+    terms = " + ".join(f"CASE WHEN SUBSTR(m1.name, {i}, 1) <> SUBSTR(m2.name, {i}, 1) THEN 1 ELSE 0 END"
+                       for i in range(1, length + 1))
+    return f"({terms}) = 1"
+
+
+def find(actor: Actor, area: Area) -> dict[str, int]:
+    """Find and store the area's possible duplicates. Returns the number of new pairs by reason."""
+    require(actor, "registry.edit", area.code)
+    scope = Scope([area.prefix])
+    filled = fill_pinyin(actor, scope)
+    stamp = clock.now()
+    v1, v2 = VILLAGE_OF.format(m="m1"), VILLAGE_OF.format(m="m2")
+    t1, t2 = TOWNSHIP_OF.format(m="m1"), TOWNSHIP_OF.format(m="m2")
+    with transaction.atomic():
+        counts = {NAME_BIRTH_VILLAGE: _insert_pairs(
+            reason=NAME_BIRTH_VILLAGE, prefix=area.prefix, stamp=stamp, pair_area=v1,
+            on="m2.name = m1.name AND m2.birth_date = m1.birth_date", where=f"{v2} = {v1}")}
+        longest = scope.filter(Member.objects.filter(active=True).exclude(name_pinyin="")).aggregate(
+            n=Max(Length("name")))["n"] or 0
+        where = (f"m1.name_pinyin <> '' AND m1.name <> m2.name AND LENGTH(m1.name) = LENGTH(m2.name) "
+                 f"AND {t2} = {t1} AND {_one_character_differs(min(longest, 60))}")
+        if quality.param("pinyin_pair_same_birth"):
+            where += " AND (m1.birth_date = m2.birth_date OR m1.birth_date IS NULL OR m2.birth_date IS NULL)"
+        counts[PINYIN_ONE_CHAR] = _insert_pairs(
+            reason=PINYIN_ONE_CHAR, prefix=area.prefix, stamp=stamp, on="m2.name_pinyin = m1.name_pinyin",
+            pair_area=f"CASE WHEN {v2} = {v1} THEN {v1} ELSE {t1} || '000' END", where=where) if longest else 0
+        created = sum(counts.values())
+        event = audit.record(actor, "registry.duplicate.find", kind="bulk", object_type="registry.duplicatecandidate",
+                             object_repr=area.name, area_code=area.code, count=created,
+                             after={**counts, "pinyin_filled": filled})
+        if created:
+            new = scope.filter(DuplicateCandidate.objects.filter(created_at=stamp)).values_list("pk", flat=True)
+            audit.record_items(event, ((pk, "created") for pk in new.iterator(chunk_size=5000)))
+    return counts
+
+
+@task()
+def find_duplicates_task(job_id: str) -> None:
+    from fupin.jobs.actions import run as run_job
+
+    def body(progress):
+        area = quality.check_area(progress.actor, progress.params["area_code"])
+        progress.set_total(2)
+        counts = find(progress.actor, area)
+        total = sum(counts.values())
+        progress.update(2)
+        progress.succeed({"pairs": counts}, message=_("%(n)s possible duplicates found.") % {"n": total})
+
+    run_job(job_id, body)
+
+
+def start(actor: Actor, area_code: str):
+    from fupin.jobs import actions as jobs
+
+    area = quality.check_area(actor, area_code)
+    return jobs.start(actor, find_duplicates_task, kind="registry.duplicates",
+                      title=_("Possible duplicates in %(area)s") % {"area": area.name}, area_code=area.code,
+                      params={"area_code": area.code})
+
+
+# --- scoped reads ---------------------------------------------------------------------
+
+def candidates(user, perm: str = "registry.edit"):
+    return scope_for(user, perm).filter(
+        DuplicateCandidate.objects.select_related("a__household__village", "b__household__village", "decided_by"))

@@ -1,0 +1,29 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.core.actor import Actor
+from fupin.core.errors import ActionError
+from fupin.registry import stats
+
+
+class Command(BaseCommand):
+    help = ("Refresh the statistics rollup of an area (every county in it, then its city, province "
+            "and the whole country). Without --area: every county with registry data.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--area", default="", help="a 12-digit area code (a county is the unit of work)")
+
+    def handle(self, *args, area, **options):
+        area = area.strip()
+        if area and not (len(area) == 12 and area.isdigit()):
+            raise CommandError("--area: a 12-digit area code")
+
+        def on_county(i, total, county):
+            if options["verbosity"] > 1:
+                self.stdout.write(f"  {i}/{total} {county}")
+
+        try:
+            result = stats.refresh(Actor.system(), area, on_county=on_county)
+        except ActionError as exc:
+            raise CommandError(str(exc.message)) from exc
+        self.stdout.write(f"Statistics refreshed: {result['counties']} counties, {result['rows']} rows, "
+                          f"{result['seconds']} s.")

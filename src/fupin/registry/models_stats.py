@@ -1,0 +1,46 @@
+"""The statistics rollup: the registry's counts by area, refreshed by a job
+(``fupin refresh_stats`` or the statistics page's button), so that a province's or the
+country's statistics page reads a few hundred rows instead of scanning millions.
+
+One row is a count of households and people for one area (at one level of the
+hierarchy), one "dimension" and one combination of its keys:
+
+=========  ===========================================  ====================================
+dim        keys                                         year
+=========  ===========================================  ====================================
+status     status                                       0 = now; Y = on 31 December of Y
+main       status, category, main cause                 0 (now)
+any        status, cause (main or one of the others)    0 (now)
+flow       status (the status households passed into)   Y = changes dated in Y
+=========  ===========================================  ====================================
+
+Rows exist for every level from the village (``status`` and ``flow`` only) up to the
+county (computed from the registry, one county at a time, ``county_code`` = that county:
+the table's distribution key), and for city, province and the whole country (summed
+from the rows of the level below)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class StatsRollup(models.Model):
+    STATUS, MAIN, ANY, FLOW = "status", "main", "any", "flow"
+
+    county_code = models.CharField(max_length=6, db_index=True)
+    level = models.CharField(_("level"), max_length=10)
+    area_code = models.CharField(_("area code"), max_length=12)  # "" for the whole country
+    year = models.PositiveSmallIntegerField(_("year"), default=0)
+    dim = models.CharField(max_length=6)
+    status = models.CharField(_("status"), max_length=14, blank=True)
+    category = models.CharField(_("category"), max_length=2, blank=True)
+    cause = models.CharField(_("cause"), max_length=2, blank=True)
+    households = models.PositiveIntegerField(_("households"), default=0)
+    people = models.PositiveIntegerField(_("people"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"))
+
+    class Meta:
+        verbose_name = _("statistics rollup row")
+        indexes = [models.Index(fields=["level", "area_code", "dim", "year"], name="stats_rollup_lookup")]
+
+    def __str__(self):
+        return f"{self.level} {self.area_code} {self.dim} {self.year} {self.status}"

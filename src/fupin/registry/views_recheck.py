@@ -1,0 +1,247 @@
+"""一年一核, the yearly re-check: the rounds in the user's area, opening a round for an
+area and year, a round's progress (checked / total, by village) and its unchecked
+households, recording a household's check, and closing the round (which freezes that
+year's snapshot of every household in it).
+
+A round covers an area; its households may be checked by anyone who may edit the
+registry where they live, so a village cadre sees the county's round, with the
+households of their village only."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.db.models.functions import Substr
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.scoping import can, scope_for
+from fupin.areas import rules as area_rules
+from fupin.areas.models import Area
+from fupin.core import clock
+from fupin.core.actor import Actor
+from fupin.core.errors import ActionError, Forbidden
+from fupin.core.forms import Form
+from fupin.core.views_util import get_or_404, require_perm
+
+from . import actions, codes
+from .models import RecheckRound
+
+# What a re-check may find changed (the form's check boxes); the record keeps their labels
+# and the free text.
+CHANGE_ITEMS = [
+    ("members", gettext_lazy("Members (births, deaths, marriages, moves)")),
+    ("income", gettext_lazy("Income")),
+    ("causes", gettext_lazy("Causes of poverty")),
+    ("housing", gettext_lazy("Housing, water or power")),
+    ("school_health", gettext_lazy("Schooling, health or insurance")),
+    ("work", gettext_lazy("Work and labour")),
+    ("contact", gettext_lazy("Address, phone or bank account")),
+    ("status", gettext_lazy("Status (exit, return) to be decided")),
+]
+
+
+class RecordForm(Form):
+    nothing = forms.BooleanField(label=gettext_lazy("Nothing changed"), required=False)
+    items = forms.MultipleChoiceField(label=gettext_lazy("What changed"), required=False, choices=CHANGE_ITEMS,
+                                      widget=forms.CheckboxSelectMultiple)
+    note = forms.CharField(label=gettext_lazy("Details"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].widget.attrs["class"] = "form-check-input"
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("nothing") and not data.get("items") and not data.get("note"):
+            raise forms.ValidationError(_("Say what changed, or tick “Nothing changed”."))
+        if data.get("nothing") and data.get("items"):
+            raise forms.ValidationError(_("“Nothing changed” and a change cannot both be ticked."))
+        return data
+
+    def changes_text(self) -> str:
+        data = self.cleaned_data
+        labels = dict(CHANGE_ITEMS)
+        parts = [str(_("Nothing changed"))] if data["nothing"] else [str(labels[i]) for i in data["items"]]
+        text = "; ".join(parts)
+        if data["note"]:
+            text = f"{text}: {data['note']}" if text else data["note"]
+        return text
+
+
+class OpenForm(Form):
+    area = forms.ChoiceField(label=gettext_lazy("Area"))
+    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2014)
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [(a.code, f"{a.full_name} ({a.code})") for a in areas]
+        self.fields["year"].max_value = clock.today().year + 1
+        self.fields["year"].widget.attrs["max"] = clock.today().year + 1
+
+
+# --- scoped reads ---------------------------------------------------------------------------
+
+def _ancestor_codes(prefix: str) -> list[str]:
+    return [prefix[:n].ljust(12, "0") for n in (2, 4, 6, 9) if n < len(prefix)]
+
+
+def visible_rounds(user):
+    """Rounds over an area in the user's scope, or over an area that contains part of it."""
+    scope = scope_for(user, "registry.view")
+    if scope.is_empty:
+        return RecheckRound.objects.none()
+    ancestors = {code for p in scope.prefixes for code in _ancestor_codes(p)}
+    return RecheckRound.objects.filter(scope.q("area_code") | Q(area_code__in=ancestors)).select_related("area")
+
+
+def visible_records(user, rnd: RecheckRound):
+    """The round's records of households in the user's scope."""
+    return scope_for(user, "registry.view").filter(rnd.records.all())
+
+
+def _round_or_404(request, pk) -> RecheckRound:
+    return get_or_404(visible_rounds(request.user), pk=pk)
+
+
+def _progress(records) -> dict:
+    row = records.order_by().aggregate(total=Count("id"), checked=Count("id", filter=Q(checked=True)))
+    total, checked = row["total"] or 0, row["checked"] or 0
+    return {"total": total, "checked": checked, "unchecked": total - checked,
+            "percent": int(checked * 100 / total) if total else 0}
+
+
+def _openable_areas(user) -> list[Area]:
+    """Where the user may open a round: the top of their edit scope and the areas one and
+    two levels below (township, village)."""
+    scope = scope_for(user, "registry.edit")
+    if scope.is_empty:
+        return []
+    tops = [p for p in scope.prefixes if p]
+    qs = Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP)
+    if scope.is_everything:
+        return list(qs.filter(level__in=[area_rules.PROVINCE]).order_by("code"))
+    wanted = Q(code__in=[p.ljust(12, "0") for p in tops])
+    for p in tops:
+        below = [lv for lv in area_rules.LEVELS if area_rules.PREFIX_LENGTH[lv] > len(p)][:2]
+        wanted |= Q(level__in=below) & scope.q("code") & Q(code__startswith=p)
+    return list(qs.filter(wanted).select_related("parent").order_by("code")[:500])
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+@require_perm("registry.view")
+def rechecks(request):
+    rounds = visible_rounds(request.user).order_by("-year", "area_code")
+    rows = []
+    for rnd in rounds[:200]:
+        rows.append({"round": rnd, **_progress(visible_records(request.user, rnd))})
+    areas = _openable_areas(request.user)
+    form = OpenForm(areas=areas, initial={"year": clock.today().year}) if areas else None
+    return render(request, "registry/rechecks.html", {"rows": rows, "form": form})
+
+
+@require_POST
+@require_perm("registry.edit")
+def recheck_open(request):
+    code = request.POST.get("area", "")
+    area = scope_for(request.user, "registry.edit").get(
+        Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    form = OpenForm(request.POST, areas=[area])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect("registry:rechecks")
+    try:
+        rnd = actions.open_recheck(Actor.from_request(request), area, form.cleaned_data["year"])
+    except ActionError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("registry:rechecks")
+    messages.success(request, _("Re-check round %(year)s of %(area)s opened: %(n)s households to check.")
+                     % {"year": rnd.year, "area": area.name, "n": rnd.household_count})
+    return redirect("registry:recheck", pk=rnd.pk)
+
+
+@require_perm("registry.view")
+def recheck(request, pk):
+    rnd = _round_or_404(request, pk)
+    records = visible_records(request.user, rnd)
+    progress = _progress(records)
+    by_village = (records.order_by().annotate(v=Substr("area_code", 1, 12)).values("v")
+                  .annotate(total=Count("id"), checked=Count("id", filter=Q(checked=True))).order_by("v"))
+    names = dict(Area.objects.filter(code__in=[r["v"] for r in by_village], valid_to__isnull=True)
+                 .values_list("code", "name"))
+    villages = [{"code": r["v"], "name": names.get(r["v"], r["v"]), "total": r["total"], "checked": r["checked"],
+                 "percent": int(r["checked"] * 100 / r["total"]) if r["total"] else 0} for r in by_village]
+    show = request.GET.get("show", "unchecked")
+    village = request.GET.get("village", "")
+    q = request.GET.get("q", "").strip()
+    listed = records.filter(checked=(show == "checked")).select_related("household", "checked_by")
+    if village:
+        listed = listed.filter(area_code__startswith=village)
+    if q:
+        listed = listed.filter(Q(household__number__startswith=q) | Q(household__head_name=q))
+    page = Paginator(listed.order_by("area_code", "household__number"), settings.PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    for r in page:
+        r.status_label = codes.label("status", r.household.status)
+    return render(request, "registry/recheck.html", {
+        "round": rnd, "progress": progress, "villages": villages, "page_obj": page, "show": show,
+        "village": village, "q": q, "can_edit": can(request.user, "registry.edit"),
+        "can_close": rnd.status == RecheckRound.OPEN and can(request.user, "registry.edit", rnd.area_code),
+        "whole": progress["total"] == rnd.household_count,
+    })
+
+
+@require_perm("registry.view")
+def recheck_record(request, pk, record_pk):
+    rnd = _round_or_404(request, pk)
+    record = get_or_404(visible_records(request.user, rnd).select_related("household", "household__village",
+                                                                          "checked_by"), pk=record_pk)
+    household = record.household
+    form = RecordForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.record_recheck(Actor.from_request(request), record, form.changes_text())
+        except ActionError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Household %(n)s checked.") % {"n": household.number})
+            following = (visible_records(request.user, rnd).filter(checked=False)
+                         .filter(area_code__startswith=record.area_code[:12]).order_by("area_code", "household__number")
+                         .values_list("pk", flat=True).first())
+            if following and request.POST.get("next") == "1":
+                return redirect("registry:recheck_record", pk=rnd.pk, record_pk=following)
+            return redirect("registry:recheck", pk=rnd.pk)
+    members = household.members.filter(active=True).order_by("relation", "birth_date")
+    return render(request, "registry/recheck_record.html", {
+        "round": rnd, "record": record, "household": household, "members": members, "form": form,
+        "status_label": codes.label("status", household.status),
+        "category_label": codes.label("category", household.category),
+        "causes": [codes.label("cause", c) for c in household.causes()],
+        "latest_income": household.incomes.order_by("-year").first(),
+        "can_edit": rnd.status == RecheckRound.OPEN and can(request.user, "registry.edit", record.area_code),
+    })
+
+
+@require_POST
+@require_perm("registry.view")
+def recheck_close(request, pk):
+    rnd = _round_or_404(request, pk)
+    if not can(request.user, "registry.edit", rnd.area_code):
+        raise Forbidden()  # a round over a larger area than the user's: not theirs to close
+    try:
+        actions.close_recheck(Actor.from_request(request), rnd, force=request.POST.get("force") == "1")
+    except ActionError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("The round is closed and the year's snapshot of %(n)s households is kept.")
+                         % {"n": rnd.household_count})
+    return redirect("registry:recheck", pk=rnd.pk)

@@ -1,0 +1,243 @@
+"""Statistics: counts "as of a date" from the status history, the live and rollup sources
+agreeing, the incidence rate, the year-by-year series, the rollup's freshness, the
+refresh command and job, and the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from fupin.areas import actions as areas
+from fupin.areas.models import Area
+from fupin.jobs.models import Job
+from fupin.registry import actions, stats
+from fupin.registry.demo import id_check_digit
+from fupin.registry.models import Household, Member
+from fupin.registry.models_stats import StatsRollup
+from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
+
+VILLAGE_2 = "360729101201"  # a village of 大吉山镇, county A
+D = dt.date
+
+
+def _id(birth: str, seq: str) -> str:
+    first = f"360729{birth}{seq}"
+    return first + id_check_digit(first)
+
+
+def _household(number, area_code, history, members):
+    """history: [(status, date), …]; members: [(name, birth 'YYYYMMDD' or None, relation), …]."""
+    status, date = history[0]
+    h = actions.create_household(SYSTEM, number=number, area_code=area_code, category="1", standard="1",
+                                 main_cause="01", cause2="09", identified_year=date.year, status=status,
+                                 status_date=date)
+    for status, date in history[1:]:
+        actions.set_status(SYSTEM, h, status, date)
+    out = []
+    for i, (name, birth, relation) in enumerate(members):
+        if birth:
+            out.append(actions.add_member(SYSTEM, h, name=name, id_number=_id(birth, f"{100 + i * 2 + 1:03d}"),
+                                          relation=relation))
+        else:
+            out.append(actions.add_member(SYSTEM, h, name=name, relation=relation, sex="2", no_id_reason="2",
+                                          birth_date="2017-05-01"))
+    h.refresh_from_db()
+    return h, out
+
+
+@pytest.fixture
+def registry_a(two_counties):
+    areas._insert_levels([{"code": VILLAGE_2, "name": "溪口村"}, {"code": VILLAGE_2 + "001", "name": "第1村民小组"}],
+                         source="test", valid_from=None)
+    h1, _ = _household("H1", VILLAGE_A + "001",
+                       [("identified", D(2014, 5, 1)), ("registered", D(2014, 7, 1)), ("exited_policy", D(2016, 12, 1))],
+                       [("甲一", "19700101", "01"), ("甲二", "19720101", "02"), ("甲三", "20000101", "03")])
+    h2, m2 = _household("H2", VILLAGE_A + "002",
+                        [("identified", D(2015, 5, 1)), ("registered", D(2015, 7, 1)),
+                         ("exited_policy", D(2017, 12, 1)), ("returned", D(2018, 6, 1))],
+                        [("乙一", "19600101", "01"), ("乙父", "19350101", "11")])
+    actions.member_leaves(SYSTEM, m2[1], "1", D(2019, 3, 1))
+    h3, _ = _household("H3", VILLAGE_2 + "001",
+                       [("identified", D(2014, 5, 1)), ("registered", D(2014, 6, 1)), ("removed", D(2015, 9, 1))],
+                       [("丙一", "19500101", "01")])
+    h4, _ = _household("H4", VILLAGE_2,
+                       [("identified", D(2016, 1, 10)), ("registered", D(2016, 3, 1))],
+                       [("丁一", "19900101", "01"), ("丁女", None, "04")])
+    # Two changes on one day: the later one (by id) is the status of that day.
+    h5, _ = _household("H5", VILLAGE_2, [("identified", D(2016, 2, 1)), ("registered", D(2016, 2, 1))],
+                       [("戊一", "19800101", "01"), ("戊二", "19820101", "02")])
+    for code, rural in ((VILLAGE_A, 1000), (VILLAGE_2, 500)):
+        village = Area.objects.get(code=code)
+        for year in (2014, 2016, 2018, 2020):
+            actions.save_village_profile(SYSTEM, village, year, rural_population=rural + year - 2014)
+    return {"h1": h1, "h2": h2, "h3": h3, "h4": h4, "h5": h5}
+
+
+def _by_status(rows):
+    out = {}
+    for _p, status, h, n in rows:
+        cell = out.setdefault(status, [0, 0])
+        cell[0] += h
+        cell[1] += n
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def test_status_on_a_date_comes_from_the_history(registry_a):
+    on = lambda d: _by_status(stats.status_on("360729", "county", d))  # noqa: E731
+    assert on(D(2014, 6, 30)) == {"identified": (1, 3), "registered": (1, 1)}
+    assert on(D(2014, 12, 31)) == {"registered": (2, 4)}
+    assert on(D(2015, 12, 31)) == {"registered": (2, 5), "removed": (1, 1)}
+    # The baby born in 2017 is not counted at the end of 2016; two changes on one day: the later wins.
+    assert on(D(2016, 2, 1)) == {"registered": (3, 7), "identified": (1, 1), "removed": (1, 1)}
+    assert on(D(2016, 12, 31)) == {"exited_policy": (1, 3), "registered": (3, 5), "removed": (1, 1)}
+    assert on(D(2018, 12, 31)) == {"exited_policy": (1, 3), "returned": (1, 2), "registered": (2, 4),
+                                   "removed": (1, 1)}
+    # The father who died in March 2019 is no longer counted at the end of 2019.
+    assert on(D(2019, 12, 31))["returned"] == (1, 1)
+    assert on(D(2013, 12, 31)) == {}
+    # By village: the area a household's latest change was recorded in.
+    by_village = {(p, s): (h, n) for p, s, h, n in stats.status_on("360729", "village", D(2018, 12, 31))}
+    assert by_village[(VILLAGE_A, "returned")] == (1, 2)
+    assert by_village[(VILLAGE_2, "registered")] == (2, 4)
+
+
+def test_one_query_for_many_dates_equals_one_per_date(registry_a, django_assert_num_queries):
+    dates = {y: D(y, 12, 31) for y in range(2014, 2021)}
+    with django_assert_num_queries(1):
+        many = stats.status_at("360729", "township", dates)
+    for y, d in dates.items():
+        assert sorted((p, s, h, n) for k, p, s, h, n in many if k == y) == sorted(
+            stats.status_on("360729", "township", d))
+
+
+def test_live_report_numbers(registry_a):
+    data = stats.report(Area.objects.get(code=COUNTY_A), "360729", stats.live_facts("360729"))
+    s = data["summary"]
+    assert (s["households"], s["people"]) == (4, 8)  # the removed household is not counted
+    assert (s["poor_households"], s["poor_people"]) == (3, 5)  # registered and returned
+    assert s["rural_year"] == 2020 and s["rural_population"] == 1006 + 506
+    assert s["incidence"] == (Decimal(5) * 100 / Decimal(1512)).quantize(Decimal("0.01"))
+    causes = {r["code"]: r for r in data["by_cause"]}
+    assert causes["01"]["households"] == 4 and causes["09"]["mentions"] == 4 and causes["09"]["households"] == 0
+    assert {r["code"]: r["households"] for r in data["by_category"]}["1"] == 4
+    townships = data["areas"][0]
+    assert townships["level"] == "township"
+    rows = {r["code"]: r for r in townships["rows"]}
+    assert len(rows) == 9  # every township of the county, even without households
+    assert rows[TOWNSHIP_A]["poor_households"] == 1 and rows["360729101000"]["poor_households"] == 2
+    assert rows["360729102000"]["households"] == 0
+    villages = {r["code"]: r for r in data["areas"][1]["rows"]}
+    assert villages[VILLAGE_A]["rural_population"] == 1006
+    years = {y["year"]: y for y in data["years"]}
+    assert min(years) == 2014 and max(years) == 2020  # up to the last change or profile
+    assert years[2014]["poor_households"] == 2 and years[2014]["registered"] == 2
+    assert years[2015]["removed"] == 1 and years[2015]["incidence"] is None  # no profile for 2015
+    assert years[2016]["exited"] == 1 and years[2016]["change_poor_households"] == 1
+    assert years[2018]["returned"] == 1
+    assert years[2018]["incidence"] == (Decimal(2 + 4) * 100 / Decimal(1004 + 504)).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize("code", [COUNTY_A, TOWNSHIP_A, "360729101000"])
+def test_live_and_rollup_give_the_same_report(registry_a, code):
+    stats.refresh(SYSTEM, COUNTY_A)
+    area = Area.objects.get(code=code)
+    live = stats.report(area, area.prefix, stats.live_facts(area.prefix), source="x")
+    rolled = stats.report(area, area.prefix, stats.rollup_facts(area.prefix), source="x")
+    assert json.dumps(live, default=str, sort_keys=True) == json.dumps(rolled, default=str, sort_keys=True)
+    assert live["summary"]["households"] > 0
+    # A village's rollup holds its status counts only (for the tables of larger areas): a
+    # village is always counted live.
+    assert stats.facts_for(VILLAGE_2, "rollup")[1] == "live"
+
+
+def test_rollup_sums_up_to_city_province_and_country(registry_a):
+    result = stats.refresh(SYSTEM, COUNTY_A)
+    assert result["counties"] == 1 and result["rows"] > 0
+    for level, code in (("city", "360700000000"), ("province", "360000000000"), ("country", "")):
+        rows = StatsRollup.objects.filter(level=level, area_code=code, dim="status", year=0)
+        assert sum(r.households for r in rows if r.status != "removed") == 4
+    # A second refresh replaces the rows instead of adding to them.
+    n = StatsRollup.objects.count()
+    stats.refresh(SYSTEM, COUNTY_A)
+    assert StatsRollup.objects.count() == n
+
+
+def test_the_rollup_is_read_while_nothing_changed(registry_a, monkeypatch):
+    assert stats.facts_for("360729")[1] == "live"  # no rollup yet
+    stats.refresh(SYSTEM, COUNTY_A)
+    facts, source, state = stats.facts_for("360729")
+    assert source == "rollup" and state["current"]
+    actions.set_status(SYSTEM, registry_a["h4"], "exited_policy", D(2020, 12, 1))
+    facts, source, state = stats.facts_for("360729")
+    assert source == "live" and not state["current"]  # a small area is counted live once it changed
+    assert facts[("county", COUNTY_A, 0, "status", "exited_policy", "", "")][0] == 2
+    monkeypatch.setattr(stats, "LIVE_LIMIT", 1)  # a large area keeps its (older) rollup, flagged
+    _facts, source, _state = stats.facts_for("360729")
+    assert source == "rollup"
+    data = stats.area_report(_county_user(), COUNTY_A)
+    assert data["source"] == "rollup" and data["stale"]
+    # A change in another county does not make county A's rollup old.
+    stats.refresh(SYSTEM, COUNTY_A)
+    actions.create_household(SYSTEM, number="B1", area_code="360783100201001", main_cause="01",
+                             identified_year=2020, status_date=D(2020, 1, 1))
+    assert stats.rollup_state("360729")["current"]
+
+
+def _county_user():
+    from fupin.accounts import actions as accounts
+
+    user, _pw = accounts.create_user(SYSTEM, username="stats_county", role="county_office", area_code=COUNTY_A,
+                                     password="Test-pass-2026!")
+    return user
+
+
+def test_refresh_command(registry_a, capsys):
+    call_command("refresh_stats", "--area", COUNTY_A)
+    assert "1 counties" in capsys.readouterr().out
+    assert StatsRollup.objects.filter(level="village", area_code=VILLAGE_2).exists()
+    with pytest.raises(Exception, match="12-digit"):
+        call_command("refresh_stats", "--area", "3607")
+
+
+def test_page(registry_a, make_user, login):
+    client = login(make_user("county_office", COUNTY_A))
+    response = client.get(reverse("registry:stats"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "全南县" in html and "溪口村" in html
+    # Charts: data in json_script tags, drawn by a static file; no inline script.
+    assert 'id="chart-status-data" type="application/json"' in html
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        assert 'type="application/json"' in tag or ("src=" in tag and "nonce=" in tag), tag
+    assert "fupin/charts.js" in html and "vendor/echarts/echarts.min.js" in html
+    # As of a date.
+    html = client.get(reverse("registry:stats"), {"date": "2018-12-31", "area": TOWNSHIP_A}).content.decode()
+    assert 'data-as-of="2018-12-31"' in html
+    assert client.get(reverse("registry:stats"), {"date": "2018-13-45"}).status_code == 200
+    # A village cadre sees their village; another village is not theirs.
+    cadre = login(make_user("village_cadre", VILLAGE_A))
+    assert "石桥村" in cadre.get(reverse("registry:stats")).content.decode()
+    assert cadre.get(reverse("registry:stats"), {"area": VILLAGE_2}).status_code == 404
+    assert cadre.get(reverse("registry:stats"), {"area": COUNTY_A}).status_code == 404
+
+
+def test_refresh_button_starts_the_job(registry_a, make_user, login):
+    client = login(make_user("township_officer", TOWNSHIP_A))
+    response = client.post(reverse("registry:stats_refresh"), {"area": TOWNSHIP_A})
+    job = Job.objects.get(kind="registry.stats_refresh")
+    assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
+    assert job.status == Job.SUCCEEDED, job.message
+    assert StatsRollup.objects.filter(level="township", area_code=TOWNSHIP_A).exists()
+    assert client.post(reverse("registry:stats_refresh"), {"area": "360729101000"}).status_code == 404
+
+
+def test_members_count_as_people(registry_a):
+    """The current state counts a household's size; Household.size is its active members."""
+    assert Household.objects.get(number="H2").size == Member.objects.filter(household__number="H2",
+                                                                            active=True).count() == 1
