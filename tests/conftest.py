@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, settings
+
+# CI machines are small and busy: judge properties, not speed.
+settings.register_profile("fupin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fupin")
 from django.test import Client
 
 from fupin.accounts import actions as accounts
