@@ -5,7 +5,7 @@ BIN   := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FUPIN_DATA_DIR ?= $(CURDIR)/var
 PG_URL ?= postgres://postgres:postgres@127.0.0.1:5432/fupin
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run setup test test-pg lint messages lock bench clean
 
