@@ -6,3 +6,6 @@ class IdentificationConfig(AppConfig):
     name = "fupin.identification"
     label = "identification"
     verbose_name = _("Standards and identification")
+
+    def ready(self):
+        from . import demo  # noqa: F401  (registers the demo step: example lines, rules, a run)

@@ -1,0 +1,128 @@
+"""What the pages and the API show: area names, the one-sentence reason of an outcome,
+the line that applies to a household year by year. Reads only what the caller may
+see (facts through the scoped query)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from fupin.areas.models import Area
+from fupin.registry import codes as registry_codes
+
+from . import queries, rules
+from .models import Line, RuleOutcome, RuleRun, RuleSet, RunLine, padded
+
+
+def area_names(prefixes: Iterable[str]) -> dict[str, str]:
+    prefixes = set(prefixes)
+    out = {"": _("whole country")} if "" in prefixes else {}
+    codes = {padded(p): p for p in prefixes if p}
+    for code, name in Area.objects.filter(code__in=list(codes), valid_to__isnull=True).values_list("code", "name"):
+        out[codes[code]] = name
+    return out
+
+
+def _fact_dict(f) -> dict:
+    return {"kind": f.kind, "value": f.value, "as_of": f.as_of.isoformat() if f.as_of else None, "status": f.status,
+            "person": f.person_name or (f.member.name if f.member_id else "")}
+
+
+def explain_outcomes(user, run: RuleRun, outcomes: list[RuleOutcome]) -> list[tuple[RuleOutcome, str]]:
+    """Each outcome with its one sentence (in the reader's language)."""
+    rulesets = {rs["id"]: rs for rs in run.used.get("rulesets", [])}
+    missing = {o.ruleset_id for o in outcomes} - set(rulesets)
+    for rs in RuleSet.objects.filter(pk__in=missing).prefetch_related("criteria"):
+        rulesets[rs.pk] = {"combine": rs.combine,
+                           "criteria": [{"code": c.code, "label": c.display_label} for c in rs.criteria.all()]}
+    run_lines = RunLine.objects.in_bulk({o.line_id for o in outcomes if o.line_id})
+    fact_ids = {fid for o in outcomes for _code, fid in rules.parse_vetoes(o.vetoes) if fid}
+    facts = {f.pk: _fact_dict(f) for f in queries.facts(user).filter(pk__in=fact_ids).select_related("member")}
+    out = []
+    for o in outcomes:
+        rs = rulesets.get(o.ruleset_id, {"combine": "or", "criteria": []})
+        labels = {c["code"]: c.get("label") or rules.criterion_label(c["code"]) for c in rs.get("criteria", [])}
+        rl = run_lines.get(o.line_id)
+        sentence = rules.explain({
+            "eligible": o.eligible, "combine": rs.get("combine", "or"), "year": run.year,
+            "income_below": o.income_below, "per_capita": o.per_capita, "line_kind": o.line_kind,
+            "line_value": o.line_value, "line_simulated": bool(rl and rl.simulated),
+            "guarantees": rules.parse_codes(o.guarantees), "labels": labels,
+            "vetoes": [(labels.get(code) or rules.criterion_label(code), facts.get(fid))
+                       for code, fid in rules.parse_vetoes(o.vetoes)],
+        })
+        out.append((o, sentence))
+    return out
+
+
+def run_counts(user, run: RuleRun) -> dict:
+    """A run's totals as the user may see them: the run's own when its whole area is
+    the user's, otherwise counted over the user's areas only."""
+    from django.db.models import Count, Q
+
+    from fupin.accounts.scoping import scope_for
+
+    scope = scope_for(user, "registry.view")
+    by_village = [v for v in run.summary.get("by_village", []) if scope.is_everything or scope.contains(v["village"])]
+    if queries.covers_all(user, run):
+        return {"households": run.households, "eligible": run.eligible, "flagged": run.flagged,
+                "changed": run.changed, "by_village": by_village, "partial": False}
+    agg = queries.outcomes(user, run).aggregate(households=Count("household"), eligible=Count("household", filter=Q(eligible=True)),
+                                                flagged=Count("household", filter=Q(flagged=True)))
+    return {**agg, "changed": sum(v["to_eligible"] + v["to_not_eligible"] for v in by_village),
+            "by_village": by_village, "partial": True}
+
+
+def _visible_prefix(user):
+    """A test: whether an area prefix is above or inside the user's areas."""
+    from fupin.accounts.scoping import scope_for
+
+    scope = scope_for(user, "registry.view")
+    if scope.is_everything:
+        return lambda prefix: True
+    above = {a for p in scope.prefixes for a in rules.ancestors(p)}
+    return lambda prefix: prefix in above or (bool(prefix) and scope.contains(prefix.ljust(12, "0")))
+
+
+def visible_rulesets_used(user, run: RuleRun) -> list[dict]:
+    """The rule sets a run used, without those of areas the user does not see."""
+    visible = _visible_prefix(user)
+    out = []
+    for rs in run.used.get("rulesets", []):
+        if visible(rs["area_prefix"]):
+            criteria = [{**c, "label": c.get("label") or str(rules.criterion_label(c["code"]))} for c in rs["criteria"]]
+            out.append({**rs, "criteria": criteria})
+    return out
+
+
+def visible_changes(user, run: RuleRun) -> dict:
+    """A what-if's changes, without changed lines of areas the user does not see."""
+    visible = _visible_prefix(user)
+    changes = dict(run.changes or {})
+    changes["lines"] = [ch for ch in changes.get("lines", []) if visible(ch["area_prefix"])]
+    return changes
+
+
+def household_lines(household, years: int = 8) -> list[dict]:
+    """Year by year, the line that applies to the household and why (one sentence):
+    its identification standard picks the kind, the most specific area wins."""
+    village = household.area_code[:12]
+    kind = rules.STANDARD_KIND.get(household.standard, "national")
+    above = rules.ancestors(rules.prefix_of_code(village))
+    rows = list(Line.objects.filter(kind__in=rules.POVERTY_KINDS, area_prefix__in=above)
+                .values("id", "kind", "year", "area_prefix", "annual_value", "method", "source"))
+    names = area_names(r["area_prefix"] for r in rows)
+    standard_label = registry_codes.label("standard", household.standard) or rules.LINE_KINDS[kind]
+    out = []
+    for year in sorted({r["year"] for r in rows}, reverse=True)[:years]:
+        candidates = {r["area_prefix"]: r for r in rows if r["year"] == year and r["kind"] == kind}
+        best = rules.most_specific(candidates, village)
+        line = None
+        if best is not None:
+            line = {**best, "area_name": names.get(best["area_prefix"], best["area_prefix"]),
+                    "value": best["annual_value"]}
+        out.append({"year": year, "line": line, "kind": kind,
+                    "sentence": rules.applicable_line_sentence(standard_label, kind, line,
+                                                               household.village.name, year)})
+    return out
