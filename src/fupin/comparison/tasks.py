@@ -1,0 +1,74 @@
+"""Background jobs: importing a data set (then matching it), and matching again."""
+
+import tempfile
+from pathlib import Path
+
+from django.tasks import task
+from django.utils.translation import gettext as _
+
+from fupin.jobs.actions import run
+from fupin.jobs.models import Job
+
+from . import importers, matching
+from .models import ExternalDataset
+
+
+def _match_message(counts: dict) -> str:
+    return _("%(hits)s hits (%(new)s new): %(before)s before the cut-off, %(undated)s undated, %(after)s after, "
+             "%(info)s for information.") % {"hits": counts["hits"], "new": counts["created"],
+                                             "before": counts["before"], "undated": counts["undated"],
+                                             "after": counts["after"], "info": counts["info"]}
+
+
+@task()
+def import_dataset_task(job_id: str) -> None:
+    """params: path, kind, source, as_of, area_code, name, file_name, dry_run."""
+
+    def body(progress):
+        p = progress.params
+
+        def report(done, total, message):
+            progress.set_total(total)
+            progress.update(done, message=message)
+
+        try:
+            result = importers.import_dataset(
+                progress.actor, p["path"], kind=p["kind"], source=p["source"], as_of=p["as_of"],
+                area_code=p.get("area_code", ""), name=p.get("name", ""), file_name=p.get("file_name", ""),
+                job=Job.objects.get(pk=job_id), dry_run=bool(p.get("dry_run")), progress=report)
+        finally:
+            # 谁核查谁保密: the uploaded file is not kept once its rows are in (or refused)
+            Path(p["path"]).unlink(missing_ok=True)
+        if result.report:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "errors.xlsx"
+                result.report.write_xlsx(out)
+                progress.attach(out, _("Error report"), personal=True)
+            progress.update(result.rows, errors=len(result.report))
+            progress.fail(_("%(n)s errors in the file; nothing was imported. See the error report.")
+                          % {"n": len(result.report)}, result=result.as_dict())
+            return
+        if result.dataset is None:  # a dry run
+            progress.update(result.rows)
+            progress.succeed(result.as_dict(), message=result.summary())
+            return
+        progress.log(result.summary())
+        counts = matching.match_dataset(result.dataset, progress.actor)
+        progress.set_total(result.rows)
+        progress.update(result.rows)
+        progress.succeed({**result.as_dict(), "match": counts},
+                         message=f"{result.summary()} {_match_message(counts)}")
+
+    run(job_id, body)
+
+
+@task()
+def match_dataset_task(job_id: str) -> None:
+    """params: dataset."""
+
+    def body(progress):
+        dataset = ExternalDataset.objects.get(pk=progress.params["dataset"])
+        counts = matching.match_dataset(dataset, progress.actor, progress)
+        progress.succeed({"dataset": dataset.pk, **counts}, message=_match_message(counts))
+
+    run(job_id, body)
