@@ -6,3 +6,13 @@ class AssistanceConfig(AppConfig):
     name = "fupin.assistance"
     label = "assistance"
     verbose_name = _("Assistance")
+
+    def ready(self):
+        from fupin.core import pii
+
+        from . import (
+            demo,  # noqa: F401  (registers the demo county's assistance step, after the registry's)
+            holds,  # noqa: F401  (the registry's hold: a poor household keeps its helper)
+        )
+
+        pii.register("assistance.helper", {"phone": "phone"})
