@@ -1,0 +1,952 @@
+"""Bulk import of the registry from the flat national exchange format (exchange.py):
+one row per member, the household's columns repeated, 户编号 ties the rows.
+
+All or nothing: either every row goes in, or nothing is written and the report
+names every bad row (row number, column, value, reason).
+
+The same shape on PostgreSQL and SQLite, and memory stays flat whatever the size:
+
+1. The file is streamed (core.tabular.read_table). Every cell is parsed with
+   exchange.parse_cell in Python — no queries — and each row goes into a TEMP
+   staging table: COPY on PostgreSQL, executemany batches on SQLite.
+2. In one transaction, SQL builds a staging row per household, matches households
+   on 户编号 and members on their ID number (members without one on name + birth
+   date within the household), and checks across rows and against the registry:
+   the actor's areas, unknown area codes, household columns that disagree between
+   rows of one household, exactly one head, an ID number twice in the file or
+   already an active member of another household, a status date before the last
+   recorded change.
+3. If anything is wrong, or on a dry run, the transaction is rolled back.
+   Otherwise a few INSERT … SELECT and UPDATE … FROM statements write the result,
+   the audit log gets one bulk event with counts and the households touched, plus
+   an event with the before/after values of every changed household and member.
+
+Re-importing a household that exists updates it. Members of that household that
+are not in the file are left as they are (an exchange file may be a partial
+extract; a member leaves only through the documented "member leaves" action, with
+a reason and a date). A cell left empty in a yes/no column, or a column missing
+from the file, leaves the stored value as it is; any other empty cell clears it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from django.db import DatabaseError, connection, models, transaction
+from django.utils.translation import gettext as _
+
+from fupin.accounts.scoping import scope_for
+from fupin.areas import rules as area_rules
+from fupin.areas.models import Area
+from fupin.audit import actions as audit
+from fupin.core import clock
+from fupin.core.actor import Actor
+from fupin.core.errors import Forbidden, Invalid
+from fupin.core.tabular import ErrorReport, read_table, require_headers
+
+from . import codes, exchange
+from .actions import pinyin
+from .models import Household, Income, Member, StatusChange
+
+HEAD = codes.zh_to_code("relation")["户主"]
+DISABLED = codes.zh_to_code("health")["残疾"]
+SOURCE = "import"
+BATCH_ROWS = 20_000  # rows per COPY statement / progress report
+SQLITE_BATCH = 2_000  # rows per executemany
+STREAM_CHUNK = 2_000  # rows fetched at a time from the staging tables
+CACHE_LIMIT = 50_000  # distinct values remembered per column
+ANALYZE_AFTER = 50_000  # members written by one import, above which the registry tables are analysed
+WORK_MEM = "64MB"  # PostgreSQL: memory for the import's hash joins and sorts (the server default is 4MB)
+CACHED_KINDS = ("bool", "int", "year", "decimal", "date", "area")
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def _stage_name(col: exchange.Column) -> str:
+    return ("h_" if col.level == exchange.HOUSEHOLD else "m_") + col.field
+
+
+def _model_field(col: exchange.Column) -> models.Field:
+    model = Household if col.level == exchange.HOUSEHOLD else Member
+    return model._meta.get_field(col.field)
+
+
+_ALL = [(col, _stage_name(col), _model_field(col)) for col in exchange.COLUMNS]
+H_STAGE = [(c, n, f) for c, n, f in _ALL if c.level == exchange.HOUSEHOLD]
+M_STAGE = [(c, n, f) for c, n, f in _ALL if c.level == exchange.MEMBER]
+STAGE = H_STAGE + M_STAGE  # the staging columns: the household's, then the member's
+BY_STAGE = {name: (col, f) for col, name, f in STAGE}
+
+
+@dataclass
+class ImportResult:
+    report: ErrorReport
+    rows: int = 0
+    dry_run: bool = False
+    households_created: int = 0
+    households_updated: int = 0
+    households_unchanged: int = 0
+    members_created: int = 0
+    members_updated: int = 0
+    status_changes: int = 0
+    area_code: str = ""
+    timings: dict | None = None  # seconds per phase: read, check, flag, write
+
+    @property
+    def ok(self) -> bool:
+        return not self.report
+
+    def as_dict(self) -> dict:
+        return {"rows": self.rows, "dry_run": self.dry_run, "households_created": self.households_created,
+                "households_updated": self.households_updated,
+                "households_unchanged": self.households_unchanged, "members_created": self.members_created,
+                "members_updated": self.members_updated, "status_changes": self.status_changes,
+                "errors": len(self.report), "area_code": self.area_code}
+
+    def summary(self) -> str:
+        if self.report:
+            return _("%(n)s errors; nothing was imported.") % {"n": len(self.report)}
+        text = _("%(rows)s rows: %(hc)s households created, %(hu)s updated, %(hn)s unchanged; "
+                 "%(mc)s members created, %(mu)s updated; %(sc)s status changes.") % {
+            "rows": self.rows, "hc": self.households_created, "hu": self.households_updated,
+            "hn": self.households_unchanged, "mc": self.members_created, "mu": self.members_updated,
+            "sc": self.status_changes}
+        if self.dry_run:
+            text += " " + _("Dry run: nothing was written.")
+        return text
+
+
+class _Rollback(Exception):
+    pass
+
+
+# --- parsing (Python, no queries) --------------------------------------------------
+
+class _Memo(dict):
+    """A column's parsed values by cell text: a hit is one dict lookup in C; a miss
+    parses (a bad value raises ValueError and is not remembered)."""
+
+    def __init__(self, parse: Callable[[str], object]):
+        super().__init__()
+        self.parse = parse
+
+    def __missing__(self, text: str):
+        value = self.parse(text)
+        if len(self) < CACHE_LIMIT:
+            self[text] = value
+        return value
+
+
+class _Plain:
+    """The same interface for columns whose values rarely repeat (names, ID numbers …)."""
+
+    def __init__(self, parse: Callable[[str], object]):
+        self.parse = parse
+
+    def __getitem__(self, text: str):
+        return self.parse(text)
+
+
+def _parser(col: exchange.Column, mfield: models.Field, this_year: int) -> _Memo | _Plain:
+    """parse_cell, plus the limits of the model field the value goes into, memoised
+    for the columns whose values repeat (codes, yes/no, years, dates, amounts)."""
+    is_text = isinstance(mfield, models.CharField)
+    max_length = mfield.max_length if is_text else None
+    is_decimal = isinstance(mfield, models.DecimalField)
+    if is_decimal:
+        quantum = Decimal(1).scaleb(-mfield.decimal_places)
+        ceiling = Decimal(10) ** (mfield.max_digits - mfield.decimal_places)
+    small = isinstance(mfield, models.PositiveSmallIntegerField)
+
+    def parse(text: str):
+        value = exchange.parse_cell(col, text, this_year=this_year)
+        if value is None:
+            return None
+        if is_decimal:
+            value = value.quantize(quantum, rounding=ROUND_HALF_UP)  # as PostgreSQL rounds numeric
+            if value >= ceiling:
+                raise ValueError(_("out of range"))
+        elif is_text and len(value) > max_length:
+            raise ValueError(_("longer than %(n)s characters") % {"n": max_length})
+        elif small and value > 32767:  # the storage limit of a small integer
+            raise ValueError(_("out of range"))
+        return value
+
+    if col.kind in CACHED_KINDS or col.kind.startswith("code:") or (col.kind == "text" and col.max_length <= 60
+                                                                     and col.field != "name"):
+        return _Memo(parse)
+    return _Plain(parse)
+
+
+@functools.lru_cache(maxsize=200_000)
+def _pinyin(name: str) -> str:
+    return pinyin(name)
+
+
+class _RowParser:
+    """Turns one file row into one staging row (a tuple in ``self.names`` order)."""
+
+    def __init__(self, headers: list[str], report: ErrorReport, this_year: int):
+        present = set(headers)
+        self.report = report
+        self.stage = [(c, n, f) for c, n, f in STAGE if c.header in present]
+        self.present = {n for _c, n, _f in self.stage}
+        self.parsers = [(c.header, n, _parser(c, f, this_year)) for c, n, f in self.stage]
+        self.h_count = sum(1 for c, _n, _f in self.stage if c.level == exchange.HOUSEHOLD)
+        self.h_headers = [header for header, _n, _m in self.parsers[:self.h_count]]
+        self.h_fast = [(header, memo) for header, _n, memo in self.parsers[:self.h_count]]
+        self.m_fast = [(header, memo) for header, _n, memo in self.parsers[self.h_count:]]
+        self.names = ["row_no", "bad", "sig", *[n for _c, n, _f in self.stage], "id_rev", "name_pinyin"]
+        self.h_index = range(self.h_count)
+        # the rows of a household follow one another and repeat its cells: the last
+        # household's cells, parsed values and signature are kept for the next row
+        self.last_texts: tuple | None = None
+        self.last_values: list = []
+        self.last_sig = None
+        pos = {n: i for i, (_c, n, _f) in enumerate(self.stage)}
+        self.i_id, self.i_birth, self.i_sex = pos.get("m_id_number"), pos.get("m_birth_date"), pos.get("m_sex")
+        self.i_reason, self.i_name = pos.get("m_no_id_reason"), pos["m_name"]
+        self.i_health, self.i_grade = pos.get("m_health"), pos.get("m_disability_grade")
+
+    def __call__(self, number: int, row: dict[str, str]) -> tuple:
+        report = self.report
+        failed: set[int] = set()
+        texts = tuple([row[header] for header in self.h_headers])
+        try:
+            if texts == self.last_texts:
+                values = [*self.last_values, *[memo[row[header]] for header, memo in self.m_fast]]
+            else:
+                values = [*[memo[row[header]] for header, memo in self.h_fast],
+                          *[memo[row[header]] for header, memo in self.m_fast]]
+        except ValueError:  # a bad cell: parse the row again, cell by cell, to name every bad one
+            values = []
+            for i, (header, _name, memo) in enumerate(self.parsers):
+                text = row[header]
+                try:
+                    values.append(memo[text])
+                except ValueError as exc:
+                    report.add(number, header, text, str(exc))
+                    values.append(None)
+                    failed.add(i)
+        bad = bool(failed)
+        id_number = None
+        if self.i_id is not None and self.i_id not in failed:
+            id_number = values[self.i_id]
+            if id_number:
+                # parse_cell has checked the number (GB 11643): its birth date and sex are sound.
+                birth = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+                sex = "1" if int(id_number[16]) % 2 else "2"
+                if self.i_birth is not None and values[self.i_birth] and values[self.i_birth] != birth:
+                    report.add(number, "出生日期", row.get("出生日期", ""),
+                               _("the birth date differs from the one in the ID number (%(d)s)")
+                               % {"d": birth.isoformat()})
+                    bad = True
+                if self.i_sex is not None and values[self.i_sex] and values[self.i_sex] != sex:
+                    report.add(number, "性别", row.get("性别", ""), _("the sex differs from the one in the ID number"))
+                    bad = True
+                if self.i_birth is not None and not values[self.i_birth] and self.i_birth not in failed:
+                    values[self.i_birth] = birth
+            elif not (self.i_reason is not None and (values[self.i_reason] or self.i_reason in failed)):
+                report.add(number, "无证件原因", row.get("无证件原因", ""),
+                           _("without an ID number, give the reason (无证件原因)"))
+                bad = True
+        if self.i_health is not None and values[self.i_health] == DISABLED and (
+                self.i_grade is None or not values[self.i_grade]) and self.i_grade not in failed:
+            report.add(number, "残疾等级", row.get("残疾等级", ""), _("a disabled member needs a disability grade"))
+            bad = True
+        if failed and any(i in failed for i in self.h_index):
+            sig = None
+        elif texts == self.last_texts:
+            sig = self.last_sig
+        else:
+            sig = hash(tuple(values[:self.h_count]))
+            self.last_texts, self.last_values, self.last_sig = texts, values[:self.h_count], sig
+        name = values[self.i_name] or ""
+        return (number, 1 if bad else 0, sig, *values, (id_number or "")[::-1], _pinyin(name) if name else "")
+
+
+# --- the staging tables ---------------------------------------------------------------
+
+def _sql_type(col: exchange.Column) -> str:
+    return {"bool": "bool", "int": "integer", "year": "integer", "decimal": "numeric(14,2)",
+            "date": "date"}.get(col.kind, "text")
+
+
+class _Db:
+    """SQL on the staging tables: the templates name tables as {stage}, {hh} … and the
+    null-safe comparison as {ne}; the rest is plain SQL that both databases run."""
+
+    def __init__(self, cursor, suffix: str):
+        self.cursor = cursor
+        self.pg = connection.vendor == "postgresql"
+        qn = connection.ops.quote_name
+        self.names = {
+            "stage": f"fp_stage_{suffix}", "stage_h": f"fp_stage_h_{suffix}", "match": f"fp_match_{suffix}",
+            "hh": qn(Household._meta.db_table), "mem": qn(Member._meta.db_table),
+            "sc": qn(StatusChange._meta.db_table), "area": qn(Area._meta.db_table),
+            "income": qn(Income._meta.db_table),
+            "ne": "IS DISTINCT FROM" if self.pg else "IS NOT",
+        }
+
+    def sql(self, template: str, **extra) -> str:
+        """``extra`` pieces (column lists, predicates built from the exchange columns) may
+        name tables too; they are filled in first."""
+        return template.format_map({**self.names, **{k: v.format_map(self.names) for k, v in extra.items()}})
+
+    def run(self, template: str, params=(), **extra) -> int:
+        self.cursor.execute(self.sql(template, **extra), params)
+        return self.cursor.rowcount
+
+    def rows(self, template: str, params=(), **extra) -> list[tuple]:
+        self.cursor.execute(self.sql(template, **extra), params)
+        return self.cursor.fetchall()
+
+    def one(self, template: str, params=(), **extra):
+        self.cursor.execute(self.sql(template, **extra), params)
+        return self.cursor.fetchone()
+
+    def stream(self, template: str, params=(), **extra) -> Iterator[tuple]:
+        """Rows of a large result, fetched a chunk at a time (a server-side cursor on PostgreSQL)."""
+        with connection.chunked_cursor() as cur:
+            cur.execute(self.sql(template, **extra), params)
+            while True:
+                chunk = cur.fetchmany(STREAM_CHUNK)
+                if not chunk:
+                    return
+                yield from chunk
+
+    def create(self) -> None:
+        temp = "TEMP"
+        stage_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in STAGE)
+        self.run("CREATE " + temp + " TABLE {stage} (row_no integer NOT NULL, bad smallint NOT NULL, sig bigint, "
+                 + stage_cols + ", id_rev text, name_pinyin text)")
+        h_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in H_STAGE)
+        self.run("CREATE " + temp + " TABLE {stage_h} (row_no integer NOT NULL, n_rows integer, n_heads integer, "
+                 "n_unknown integer, n_bad integer, sigs integer, first_sig bigint, head_name text, " + h_cols + ", "
+                 "hh_id bigint, old_area_code text, old_status text, village_id bigint, group_id bigint, "
+                 "is_new bool DEFAULT FALSE, changed bool DEFAULT FALSE, status_changed bool DEFAULT FALSE, "
+                 "moved bool DEFAULT FALSE, touched bool DEFAULT FALSE)")
+        # staging rows matched to registered members (narrow, so matching never rewrites the wide rows)
+        self.run("CREATE " + temp + " TABLE {match} (row_no integer NOT NULL, member_id bigint NOT NULL, "
+                 "mchanged bool DEFAULT FALSE)")
+
+    def analyze(self, table: str, columns: str) -> None:
+        """Statistics for a staging table's join columns (PostgreSQL does not gather them for
+        temporary tables by itself, and the planner needs them to choose hash joins)."""
+        if self.pg:
+            self.run("ANALYZE {" + table + "} (" + columns + ")")
+
+    def drop(self) -> None:
+        for table in ("stage", "stage_h", "match"):
+            self.run("DROP TABLE IF EXISTS {" + table + "}")
+
+    def load(self, names: list[str], rows: Iterator[tuple], on_batch: Callable[[int], None]) -> int:
+        """Write the staging rows, a batch at a time, reporting after each batch."""
+        total = 0
+        cols = ", ".join(names)
+        while True:
+            batch = itertools.islice(rows, BATCH_ROWS)
+            n = 0
+            if self.pg:
+                with self.cursor.cursor.copy(self.sql("COPY {stage} ({cols}) FROM STDIN", cols=cols)) as copy:
+                    for row in batch:
+                        copy.write_row(row)
+                        n += 1
+            else:
+                insert = self.sql("INSERT INTO {stage} ({cols}) VALUES ({marks})", cols=cols,
+                                  marks=", ".join(["%s"] * len(names)))
+                while chunk := list(itertools.islice(batch, SQLITE_BATCH)):
+                    self.cursor.executemany(insert, chunk)
+                    n += len(chunk)
+            if n == 0:
+                return total
+            total += n
+            on_batch(total)
+
+
+# --- the import --------------------------------------------------------------------------
+
+def _count_rows(path: Path) -> int:
+    """A quick estimate of the data rows, for the progress bar."""
+    if path.suffix.lower() in {".csv", ".txt"}:
+        lines = 0
+        with path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                lines += block.count(b"\n")
+        return max(lines - 1, 0)
+    try:
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        return max(sheet.height - 1, 0)
+    except Exception:  # only an estimate for the progress bar
+        return 0
+
+
+def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
+                    progress: ProgressFn | None = None) -> ImportResult:
+    """Import an exchange file; all or nothing. Raises Invalid when the file cannot be
+    read at all (type, missing columns); otherwise returns the result, whose report
+    lists every bad row (and then nothing was written)."""
+    path = Path(path)
+    report = ErrorReport()
+    result = ImportResult(report=report, dry_run=dry_run)
+    if not actor.is_system and scope_for(actor.user, "registry.import").is_empty:
+        raise Forbidden()
+    table = read_table(path)
+    require_headers(table, [c.header for c in exchange.COLUMNS if c.required])
+    total = _count_rows(path)
+    notify = progress or (lambda done, total, message: None)
+    notify(0, total, _("Reading the file"))
+    parser = _RowParser(table.headers, report, clock.today().year)
+    db = _Db(connection.cursor(), clock.now().strftime("%H%M%S%f"))
+    timings = result.timings = {}
+    mark = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        timings[phase] = round(now - mark, 2)
+        mark = now
+
+    try:
+        db.create()
+        rows = (parser(number, row) for number, row in table.rows)
+        result.rows = db.load(parser.names, rows, lambda done: notify(done, max(total, done), _("Reading the file")))
+        if result.rows == 0:
+            raise Invalid(_("The file has no data rows."))
+        lap("read")
+        notify(result.rows, result.rows, _("Checking across rows and against the registry"))
+        try:
+            with transaction.atomic():
+                if db.pg:
+                    db.run("SET LOCAL work_mem = '" + WORK_MEM + "'")
+                _Checks(db, parser.present, actor, report).run()
+                lap("check")
+                if report:
+                    raise _Rollback
+                _flag(db, parser.present)
+                _count(db, result)
+                lap("flag")
+                if dry_run:
+                    raise _Rollback
+                notify(result.rows, result.rows, _("Writing"))
+                _apply(db, parser.present, actor, result, path.name)
+            lap("write")
+        except _Rollback:
+            pass
+    finally:
+        with contextlib.suppress(DatabaseError):
+            db.drop()
+        db.cursor.close()
+    report.errors.sort(key=lambda e: (e.row, exchange.HEADERS.index(e.column) if e.column in exchange.BY_HEADER
+                                      else len(exchange.HEADERS)))
+    return result
+
+
+# --- checks across rows and against the registry (SQL) ----------------------------------
+
+class _Checks:
+    def __init__(self, db: _Db, present: set[str], actor: Actor, report: ErrorReport):
+        self.db, self.present, self.actor, self.report = db, present, actor, report
+
+    @property
+    def room(self) -> int:
+        return max(self.report.limit - len(self.report), 0) + 1
+
+    def add(self, row, column, value, reason) -> None:
+        self.report.add(row, column, "" if value is None else value, reason)
+
+    def run(self) -> None:
+        db = self.db
+        h_cols = ", ".join(n for _c, n, _f in H_STAGE)
+        db.run("CREATE INDEX {stage}_number ON {stage} (h_number)")
+        db.run("CREATE INDEX {stage}_id ON {stage} (m_id_number)")
+        db.run("CREATE INDEX {stage}_row ON {stage} (row_no)")
+        db.analyze("stage", "row_no, h_number, h_area_code, m_id_number, m_name, m_birth_date, m_relation, bad")
+        # one row per household (its first row), matched on 户编号, its village and group resolved
+        db.run("INSERT INTO {stage_h} (row_no, n_rows, n_heads, n_unknown, n_bad, sigs, first_sig, head_name, {cols}, "
+               "hh_id, old_area_code, old_status, is_new, status_changed, moved, village_id, group_id) "
+               "SELECT s.row_no, a.n, a.heads, a.unknown, a.bad, a.sigs, s.sig, a.head_name, {scols}, "
+               "h.id, h.area_code, h.status, CASE WHEN h.id IS NULL THEN TRUE ELSE FALSE END, "
+               "CASE WHEN h.status <> s.h_status THEN TRUE ELSE FALSE END, "
+               "CASE WHEN h.area_code <> s.h_area_code THEN TRUE ELSE FALSE END, v.id, g.id "
+               "FROM {stage} s JOIN ("
+               "SELECT h_number, MIN(row_no) AS first_row, COUNT(*) AS n, "
+               "SUM(CASE WHEN m_relation = %s THEN 1 ELSE 0 END) AS heads, "
+               "SUM(CASE WHEN m_relation IS NULL THEN 1 ELSE 0 END) AS unknown, SUM(bad) AS bad, "
+               "COUNT(DISTINCT sig) AS sigs, MIN(CASE WHEN m_relation = %s THEN m_name END) AS head_name "
+               "FROM {stage} WHERE h_number IS NOT NULL GROUP BY h_number) a ON a.first_row = s.row_no "
+               "LEFT JOIN {hh} h ON h.number = s.h_number "
+               "LEFT JOIN {area} v ON v.code = SUBSTR(s.h_area_code, 1, 12) AND v.valid_to IS NULL AND v.level = %s "
+               "LEFT JOIN {area} g ON g.code = s.h_area_code AND g.valid_to IS NULL AND g.level = %s",
+               [HEAD, HEAD, area_rules.VILLAGE, area_rules.GROUP], cols=h_cols,
+               scols=", ".join(f"s.{n}" for _c, n, _f in H_STAGE))
+        db.run("CREATE UNIQUE INDEX {stage_h}_number ON {stage_h} (h_number)")
+        db.run("CREATE INDEX {stage_h}_hh ON {stage_h} (hh_id)")
+        db.analyze("stage_h", "row_no, h_number, hh_id, is_new")
+        if self.permission():
+            return  # nothing more is said about areas the actor may not import into
+        self.areas()
+        self.household_columns()
+        self.heads()
+        self.household_rules()
+        duplicate_rows = self.duplicate_ids()
+        self.ids_elsewhere()
+        self.match_members()
+        self.matched_twice(duplicate_rows)
+        self.same_person_without_id()
+        self.head_left_out()
+        self.status_dates()
+
+    def _scope_condition(self, column: str) -> tuple[str, list[str]] | None:
+        """SQL true for a code inside the actor's scope (None: everything is)."""
+        if self.actor.is_system:
+            return None
+        scope = scope_for(self.actor.user, "registry.import")
+        if scope.is_everything:
+            return None
+        if scope.is_empty:
+            return "1 = 0", []
+        return "(" + " OR ".join([f"{column} LIKE %s"] * len(scope.prefixes)) + ")", [
+            p + "%" for p in scope.prefixes]
+
+    def permission(self) -> bool:
+        """The actor needs registry.import at every area code in the file (and where a
+        household to be moved is now). Set-based: the distinct codes against the scope."""
+        cond = self._scope_condition("h_area_code")
+        if cond is None:
+            return False
+        where, params = cond
+        found = False
+        for code, first, count in self.db.rows(
+                "SELECT h_area_code, MIN(row_no), COUNT(*) FROM {stage} WHERE h_area_code IS NOT NULL "
+                "AND NOT {inside} GROUP BY h_area_code ORDER BY MIN(row_no)", params, inside=where):
+            found = True
+            self.add(first, "区划代码", code, _("you may not import in area %(code)s (%(n)s rows with this code)")
+                     % {"code": code, "n": count})
+        where, params = self._scope_condition("old_area_code")
+        for row, number, code in self.db.rows(
+                "SELECT row_no, h_number, old_area_code FROM {stage_h} WHERE old_area_code IS NOT NULL "
+                "AND NOT {inside}", params, inside=where):
+            found = True
+            self.add(row, "户编号", number, _("household %(number)s is registered in area %(code)s, outside your "
+                                             "area") % {"number": number, "code": code})
+        return found
+
+    def areas(self) -> None:
+        for row, code in self.db.rows(
+                "SELECT s.row_no, s.h_area_code FROM {stage} s WHERE s.h_area_code IN (SELECT c.code FROM "
+                "(SELECT DISTINCT h_area_code AS code FROM {stage} WHERE h_area_code IS NOT NULL) c "
+                "WHERE NOT EXISTS (SELECT 1 FROM {area} a WHERE a.code = c.code AND a.valid_to IS NULL "
+                "AND a.level IN (%s, %s))) ORDER BY s.row_no LIMIT %s",
+                [area_rules.VILLAGE, area_rules.GROUP, self.room]):
+            self.add(row, "区划代码", code, _("no current village or village group has this code"))
+
+    def household_columns(self) -> None:
+        """Rows whose household columns differ from the household's first row."""
+        cols = [(c, n) for c, n, _f in H_STAGE if n in self.present]
+        select = ", ".join(f"s.{n}, h.{n}" for _c, n in cols)
+        for r in self.db.rows("SELECT s.row_no, h.row_no, {select} FROM {stage} s JOIN {stage_h} h "
+                              "ON h.h_number = s.h_number WHERE h.sigs > 1 AND s.sig IS NOT NULL "
+                              "AND s.sig <> h.first_sig ORDER BY s.row_no LIMIT %s", [self.room], select=select):
+            row, first = r[0], r[1]
+            for i, (col, _n) in enumerate(cols):
+                mine, theirs = r[2 + 2 * i], r[3 + 2 * i]
+                if _norm(col, mine) != _norm(col, theirs):
+                    self.add(row, col.header, exchange.format_cell(col, _norm(col, mine)),
+                             _("differs from row %(row)s of the same household (%(value)s)")
+                             % {"row": first, "value": exchange.format_cell(col, _norm(col, theirs))})
+
+    def heads(self) -> None:
+        for row, number in self.db.rows("SELECT row_no, h_number FROM {stage_h} WHERE n_heads = 0 AND n_unknown = 0 "
+                                        "ORDER BY row_no LIMIT %s", [self.room]):
+            self.add(row, "与户主关系", "", _("household %(number)s has no head (与户主关系 = 户主)")
+                     % {"number": number})
+        for row, number, n in self.db.rows(
+                "SELECT s.row_no, h.h_number, h.n_heads FROM {stage} s JOIN {stage_h} h ON h.h_number = s.h_number "
+                "WHERE h.n_heads > 1 AND s.m_relation = %s ORDER BY s.row_no LIMIT %s", [HEAD, self.room]):
+            self.add(row, "与户主关系", "户主", _("household %(number)s has %(n)s heads") % {"number": number, "n": n})
+
+    def household_rules(self) -> None:
+        """The household rules of actions._check_household, on each household's first row."""
+        if {"h_cause2", "h_cause3"} <= self.present:
+            for row, value in self.db.rows(
+                    "SELECT row_no, h_cause2 FROM {stage_h} WHERE (h_cause2 <> '' AND (h_cause2 = h_main_cause "
+                    "OR h_cause2 = h_cause3)) OR (h_cause3 <> '' AND h_cause3 = h_main_cause) "
+                    "ORDER BY row_no LIMIT %s", [self.room]):
+                self.add(row, "其他致贫原因1", codes.zh("cause", value), _("a cause of poverty is given twice"))
+        if {"h_relocated", "h_relocation_mode", "h_relocation_place"} <= self.present:
+            for row, mode in self.db.rows(
+                    "SELECT row_no, h_relocation_mode FROM {stage_h} WHERE COALESCE(h_relocated, FALSE) = FALSE "
+                    "AND (COALESCE(h_relocation_mode, '') <> '' OR COALESCE(h_relocation_place, '') <> '') "
+                    "ORDER BY row_no LIMIT %s", [self.room]):
+                self.add(row, "搬迁方式", codes.zh("relocation_mode", mode),
+                         _("relocation mode or place given for a household that was not relocated"))
+
+    def duplicate_ids(self) -> set[int]:
+        seen: dict[str, list[int]] = {}
+        for id_number, row in self.db.rows(
+                "SELECT s.m_id_number, s.row_no FROM {stage} s WHERE s.m_id_number IN (SELECT m_id_number "
+                "FROM {stage} WHERE m_id_number IS NOT NULL GROUP BY m_id_number HAVING COUNT(*) > 1) "
+                "ORDER BY s.m_id_number, s.row_no LIMIT %s", [self.room]):
+            seen.setdefault(id_number, []).append(row)
+        rows = set()
+        for id_number, numbers in seen.items():
+            for row in numbers:
+                rows.add(row)
+                others = "、".join(str(n) for n in numbers if n != row)
+                self.add(row, "证件号码", id_number, _("the same ID number is also on row %(rows)s") % {"rows": others})
+        return rows
+
+    def ids_elsewhere(self) -> None:
+        for row, id_number, number in self.db.rows(
+                "SELECT s.row_no, s.m_id_number, h.number FROM {stage} s JOIN {mem} m ON m.id_number = s.m_id_number "
+                "JOIN {hh} h ON h.id = m.household_id WHERE m.active = %s AND s.h_number IS NOT NULL "
+                "AND h.number <> s.h_number ORDER BY s.row_no LIMIT %s", [True, self.room]):
+            self.add(row, "证件号码", id_number, _("this person is already an active member of household %(number)s")
+                     % {"number": number})
+
+    def match_members(self) -> None:
+        """Members of existing households: by ID number, else (no ID number, or an ID
+        number the registry does not have yet) by name and birth date among the
+        household's members without an ID number."""
+        db = self.db
+        db.run("INSERT INTO {match} (row_no, member_id) SELECT s.row_no, m.id FROM {stage} s JOIN {mem} m "
+               "ON m.id_number = s.m_id_number WHERE m.active = %s", [True])
+        db.run("CREATE INDEX {match}_row ON {match} (row_no)")
+        db.run("INSERT INTO {match} (row_no, member_id) SELECT s.row_no, MIN(m.id) FROM {stage} s "
+               "JOIN {stage_h} h ON h.h_number = s.h_number JOIN {mem} m ON m.household_id = h.hh_id "
+               "WHERE s.bad = 0 AND h.hh_id IS NOT NULL AND m.active = %s AND m.id_number IS NULL "
+               "AND m.name = s.m_name AND (m.birth_date = s.m_birth_date "
+               "OR (m.birth_date IS NULL AND s.m_birth_date IS NULL)) "
+               "AND NOT EXISTS (SELECT 1 FROM {match} x WHERE x.row_no = s.row_no) GROUP BY s.row_no", [True])
+        db.run("CREATE INDEX {match}_member ON {match} (member_id)")
+        db.analyze("match", "row_no, member_id")
+
+    def matched_twice(self, skip: set[int]) -> None:
+        seen: dict[int, list[int]] = {}
+        names = {}
+        for member_id, row, name in self.db.rows(
+                "SELECT x.member_id, x.row_no, s.m_name FROM {match} x JOIN {stage} s ON s.row_no = x.row_no "
+                "WHERE x.member_id IN (SELECT member_id FROM {match} GROUP BY member_id HAVING COUNT(*) > 1) "
+                "ORDER BY x.member_id, x.row_no LIMIT %s", [self.room]):
+            seen.setdefault(member_id, []).append(row)
+            names[row] = name
+        for numbers in seen.values():
+            for row in numbers:
+                if row not in skip:
+                    others = "、".join(str(n) for n in numbers if n != row)
+                    self.add(row, "姓名", names[row], _("this row and row %(rows)s are the same member of the registry")
+                             % {"rows": others})
+
+    def same_person_without_id(self) -> None:
+        seen: dict[tuple, list[tuple[int, str]]] = {}
+        for row, number, name, birth in self.db.rows(
+                "SELECT s.row_no, s.h_number, s.m_name, s.m_birth_date FROM {stage} s JOIN (SELECT h_number, m_name, "
+                "m_birth_date FROM {stage} WHERE m_id_number IS NULL AND bad = 0 GROUP BY h_number, m_name, "
+                "m_birth_date HAVING COUNT(*) > 1) d ON d.h_number = s.h_number AND d.m_name = s.m_name "
+                "AND (d.m_birth_date = s.m_birth_date OR (d.m_birth_date IS NULL AND s.m_birth_date IS NULL)) "
+                "WHERE s.m_id_number IS NULL AND s.bad = 0 ORDER BY s.row_no LIMIT %s", [self.room]):
+            seen.setdefault((number, name, birth), []).append((row, name))
+        for rows in seen.values():
+            for row, name in rows:
+                others = "、".join(str(n) for n, _name in rows if n != row)
+                self.add(row, "姓名", name, _("the same person (same name and birth date, no ID number) is also on "
+                                             "row %(rows)s") % {"rows": others})
+
+    def head_left_out(self) -> None:
+        for row, number, name in self.db.rows(
+                "SELECT h.row_no, h.h_number, m.name FROM {stage_h} h JOIN {mem} m ON m.household_id = h.hh_id "
+                "WHERE m.active = %s AND m.relation = %s AND h.n_heads > 0 AND h.n_bad = 0 AND NOT EXISTS "
+                "(SELECT 1 FROM {match} x WHERE x.member_id = m.id) ORDER BY h.row_no LIMIT %s",
+                [True, HEAD, self.room]):
+            self.add(row, "与户主关系", "户主", _("household %(number)s already has a head (%(name)s) who is not in "
+                                             "the file") % {"number": number, "name": name})
+
+    def status_dates(self) -> None:
+        for row, date, last in self.db.rows(
+                "SELECT h.row_no, h.h_status_date, MAX(c.date) FROM {stage_h} h JOIN {sc} c "
+                "ON c.household_id = h.hh_id WHERE h.h_status <> h.old_status AND h.h_status_date IS NOT NULL "
+                "GROUP BY h.row_no, h.h_status_date HAVING h.h_status_date < MAX(c.date) ORDER BY h.row_no LIMIT %s",
+                [self.room]):
+            self.add(row, "状态日期", _as_date(date), _("the status changes, but this date is before the last "
+                                                   "recorded change (%(date)s)") % {"date": _as_date(last)})
+
+
+def _as_date(value) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value or "")
+
+
+def _norm(col: exchange.Column, value):
+    """A value read back from the staging tables or the registry, in the type parse_cell gives
+    (SQLite hands back floats for decimals, 0/1 for yes/no, text for dates)."""
+    if value is None:
+        return None
+    if col.kind == "decimal":
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-_model_field(col).decimal_places),
+                                            rounding=ROUND_HALF_UP)
+    if col.kind == "bool":
+        return bool(value)
+    if col.kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+# --- what would change --------------------------------------------------------------------
+
+def _differs(target: str, source: str, names: list[str]) -> str:
+    """SQL true when a stored row differs from its staging row in one of ``names``
+    (null-safe; an empty yes/no cell or status date keeps the stored value)."""
+    parts = []
+    for n in names:
+        if KIND[n] == "bool" or n == "h_status_date":
+            parts.append(f"({source}.{n} IS NOT NULL AND {target}.{FIELD[n]} {{ne}} {source}.{n})")
+        else:
+            parts.append(f"{target}.{FIELD[n]} {{ne}} {source}.{n}")
+    return "(" + " OR ".join(parts) + ")" if parts else "(1 = 0)"
+
+
+def _h_compared(present: set[str]) -> list[str]:
+    return [n for _c, n, _f in H_STAGE if n in present and n != "h_number"]
+
+
+def _m_compared(present: set[str]) -> list[str]:
+    return [n for _c, n, _f in M_STAGE if n in present]
+
+
+FIELD = {n: c.field for c, n, _f in STAGE}
+KIND = {n: c.kind for c, n, _f in STAGE}
+
+
+def _flag(db: _Db, present: set[str]) -> None:
+    """Mark what the import changes: changed households and members, status changes, moves."""
+    h_names, m_names = _h_compared(present), _m_compared(present)
+    db.run("UPDATE {stage_h} SET changed = TRUE WHERE hh_id IS NOT NULL AND EXISTS (SELECT 1 FROM {hh} t "
+           "WHERE t.id = {stage_h}.hh_id AND {differs})", differs=_differs("t", "{stage_h}", h_names))
+    db.run("UPDATE {match} SET mchanged = TRUE FROM {stage} s, {mem} t WHERE s.row_no = {match}.row_no "
+           "AND t.id = {match}.member_id AND {differs}", differs=_differs("t", "s", m_names))
+    # touched: an existing household with a changed field, a changed member or a new member
+    db.run("UPDATE {stage_h} SET touched = TRUE WHERE is_new = FALSE AND (changed = TRUE OR h_number IN ("
+           "SELECT s.h_number FROM {stage} s LEFT JOIN {match} x ON x.row_no = s.row_no "
+           "WHERE x.row_no IS NULL OR x.mchanged = TRUE))")
+
+
+def _count(db: _Db, result: ImportResult) -> None:
+    new, touched, households, status = db.one(
+        "SELECT SUM(CASE WHEN is_new = TRUE THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN is_new = TRUE OR touched = TRUE THEN 1 ELSE 0 END), "
+        "COUNT(*), SUM(CASE WHEN is_new = TRUE OR status_changed = TRUE THEN 1 ELSE 0 END) FROM {stage_h}")
+    (rows,) = db.one("SELECT COUNT(*) FROM {stage}")
+    matched, changed_members = db.one("SELECT COUNT(*), SUM(CASE WHEN mchanged = TRUE THEN 1 ELSE 0 END) "
+                                      "FROM {match}")
+    new_members = rows - matched
+    low, high = db.one("SELECT MIN(h_area_code), MAX(h_area_code) FROM {stage_h}")
+    result.households_created = int(new or 0)
+    result.households_updated = int(touched or 0) - result.households_created
+    result.households_unchanged = int(households or 0) - int(touched or 0)
+    result.members_created = int(new_members or 0)
+    result.members_updated = int(changed_members or 0)
+    result.status_changes = int(status or 0)
+    result.area_code = _common_area(low or "", high or "")
+
+
+def _common_area(low: str, high: str) -> str:
+    """The smallest area containing every code from ``low`` to ``high``, as a 12-digit code."""
+    prefix = ""
+    for a, b in zip(low, high, strict=False):
+        if a != b:
+            break
+        prefix += a
+    for level in reversed(area_rules.LEVELS[:-1]):
+        n = area_rules.PREFIX_LENGTH[level]
+        if len(prefix) >= n:
+            return prefix[:n].ljust(12, "0")
+    return ""
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def _default(mfield: models.Field):
+    if mfield.null:
+        return None
+    if mfield.has_default():
+        return mfield.get_default()
+    return "" if isinstance(mfield, models.CharField) else None
+
+
+def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filename: str) -> None:
+    now, today = clock.now(), clock.today()
+    user_id = actor.user.pk if actor.user is not None else None
+    h_names, m_names = _h_compared(present), _m_compared(present)
+    existing = result.households_updated > 0  # only then is there anything to compare or to add to
+
+    # 1. the before/after values of what changes, into the audit log (streamed)
+    if existing:
+        audit.record_many(actor, "registry.household.import_update", _household_changes(db, h_names))
+        audit.record_many(actor, "registry.member.import_update", _member_changes(db, m_names))
+        audit.record_many(actor, "registry.member.import_create", _members_added(db, present))
+
+    # 2. existing households
+    sets, params = [], []
+    for n in h_names:
+        f = FIELD[n]
+        if n == "h_status_date":
+            sets.append(f"{f} = CASE WHEN s.h_status <> {{hh}}.status THEN COALESCE(s.{n}, %s) "
+                        f"ELSE COALESCE(s.{n}, {{hh}}.{f}) END")
+            params.append(today)
+        elif KIND[n] == "bool":
+            sets.append(f"{f} = COALESCE(s.{n}, {{hh}}.{f})")
+        else:
+            sets.append(f"{f} = s.{n}")
+    sets += ["village_id = s.village_id", "group_id = s.group_id", "county_code = SUBSTR(s.h_area_code, 1, 6)",
+             "version = {hh}.version + 1", "updated_at = %s"]
+    params.append(now)
+    if existing:
+        db.run("UPDATE {hh} SET {sets} FROM {stage_h} s WHERE {hh}.id = s.hh_id AND s.changed = TRUE", params,
+               sets=", ".join(sets))
+
+    # 3. new households, with their size and head from the file
+    cols, exprs, params = [], [], []
+    for _c, n, f in H_STAGE:
+        cols.append(FIELD[n])
+        if n == "h_status_date":
+            exprs.append(f"COALESCE(s.{n}, %s)")
+            params.append(today)
+        elif n in present and (default := _default(f)) is None:
+            exprs.append(f"s.{n}")
+        elif n in present:
+            exprs.append(f"COALESCE(s.{n}, %s)")
+            params.append(default)
+        else:
+            exprs.append("%s")
+            params.append(_default(f))
+    cols += ["county_code", "village_id", "group_id", "head_name", "size", "version", "created_at", "updated_at"]
+    exprs += ["SUBSTR(s.h_area_code, 1, 6)", "s.village_id", "s.group_id", "COALESCE(s.head_name, '')", "s.n_rows",
+              "1", "%s", "%s"]
+    params += [now, now]
+    db.run("INSERT INTO {hh} ({cols}) SELECT {exprs} FROM {stage_h} s WHERE s.is_new = TRUE", params,
+           cols=", ".join(cols), exprs=", ".join(exprs))
+    # (new households are found again by their number: no rewrite of the staging rows)
+
+    # 4. the dated status history: new households, and households whose status changes
+    db.run("INSERT INTO {sc} (household_id, area_code, status, date, reason, source, recorded_by_id, recorded_at) "
+           "SELECT h.id, s.h_area_code, s.h_status, COALESCE(s.h_status_date, %s), %s, %s, %s, %s FROM {stage_h} s "
+           "JOIN {hh} h ON h.number = s.h_number WHERE s.is_new = TRUE OR s.status_changed = TRUE",
+           [today, (_("imported from %(file)s") % {"file": filename})[:200], SOURCE, user_id, now])
+
+    # 5. members: changed ones, then new ones
+    if existing:
+        sets, params = [], []
+        for n in m_names:
+            f = FIELD[n]
+            sets.append(f"{f} = COALESCE(s.{n}, {{mem}}.{f})" if KIND[n] == "bool" else f"{f} = s.{n}")
+        sets.append("name_pinyin = s.name_pinyin")
+        if "m_id_number" in present:
+            sets.append("id_rev = s.id_rev")
+        sets.append("updated_at = %s")
+        params.append(now)
+        db.run("UPDATE {mem} SET {sets} FROM {match} x, {stage} s WHERE {mem}.id = x.member_id "
+               "AND x.mchanged = TRUE AND s.row_no = x.row_no", params, sets=", ".join(sets))
+    cols, exprs, params = ["household_id", "area_code"], ["h.id", "s.h_area_code"], []
+    for _c, n, f in M_STAGE:
+        cols.append(FIELD[n])
+        default = _default(f)
+        if n not in present:
+            exprs.append("%s")
+            params.append(default)
+        elif default is None:
+            exprs.append(f"s.{n}")
+        else:
+            exprs.append(f"COALESCE(s.{n}, %s)")
+            params.append(default)
+    cols += ["name_pinyin", "id_rev", "active", "left_reason", "created_at", "updated_at"]
+    exprs += ["s.name_pinyin", "COALESCE(s.id_rev, '')", "%s", "''", "%s", "%s"]
+    params += [True, now, now]
+    db.run("INSERT INTO {mem} ({cols}) SELECT {exprs} FROM {stage} s JOIN {hh} h ON h.number = s.h_number "
+           "WHERE NOT EXISTS (SELECT 1 FROM {match} x WHERE x.row_no = s.row_no)", params,
+           cols=", ".join(cols), exprs=", ".join(exprs))
+
+    if existing:
+        # 6. households that moved take their members' and incomes' area codes along
+        for table in ("{mem}", "{income}"):
+            db.run("UPDATE {table} SET area_code = h.h_area_code FROM {stage_h} h WHERE {table}.household_id = h.hh_id "
+                   "AND h.moved = TRUE", table=table)
+        # 7. size and head of existing households whose members changed
+        db.run("UPDATE {hh} SET size = a.n, head_name = COALESCE(a.head, '') FROM (SELECT m.household_id, "
+               "COUNT(*) AS n, MIN(CASE WHEN m.relation = %s THEN m.name END) AS head FROM {mem} m "
+               "JOIN {stage_h} h ON h.hh_id = m.household_id WHERE h.touched = TRUE "
+               "AND m.active = %s GROUP BY m.household_id) a WHERE {hh}.id = a.household_id "
+               "AND ({hh}.size <> a.n OR {hh}.head_name <> COALESCE(a.head, ''))", [HEAD, True])
+
+    # 8. one bulk event with the counts, listing every household created or updated (one INSERT … SELECT)
+    event = audit.record(actor, "registry.import", kind="bulk", object_type="registry.household",
+                         area_code=result.area_code,
+                         count=result.households_created + result.households_updated,
+                         after={k: v for k, v in result.as_dict().items() if k not in ("dry_run", "errors")},
+                         note=filename)
+    if db.pg and result.members_created + result.members_updated >= ANALYZE_AFTER:
+        # a bulk load changes the tables' statistics more than autovacuum catches up with at once
+        for table in ("{hh}", "{mem}", "{sc}"):
+            db.run("ANALYZE " + table)
+    audit.record_items_select(event, db.sql(
+        "SELECT h.id AS object_id, CASE WHEN s.is_new = TRUE THEN 'created' ELSE 'updated' END AS change "
+        "FROM {stage_h} s "
+        "JOIN {hh} h ON h.number = s.h_number WHERE s.is_new = TRUE OR s.touched = TRUE"))
+
+
+def _household_changes(db: _Db, names: list[str]) -> Iterator[dict]:
+    select = ", ".join(f"t.{FIELD[n]}, s.{n}" for n in names)
+    for r in db.stream("SELECT s.hh_id, s.h_number, s.h_area_code, {select} FROM {stage_h} s JOIN {hh} t "
+                       "ON t.id = s.hh_id WHERE s.changed = TRUE ORDER BY s.hh_id", select=select):
+        before, after = _diff(r[3:], names)
+        if before:
+            yield {"object_type": "registry.household", "object_id": r[0], "object_repr": r[1], "area_code": r[2],
+                   "before": before, "after": after}
+
+
+def _member_changes(db: _Db, names: list[str]) -> Iterator[dict]:
+    select = ", ".join(f"t.{FIELD[n]}, s.{n}" for n in names)
+    for r in db.stream("SELECT x.member_id, t.name, s.h_area_code, {select} FROM {match} x "
+                       "JOIN {stage} s ON s.row_no = x.row_no JOIN {mem} t ON t.id = x.member_id "
+                       "WHERE x.mchanged = TRUE ORDER BY x.member_id", select=select):
+        before, after = _diff(r[3:], names)
+        if before:
+            yield {"object_type": "registry.member", "object_id": r[0], "object_repr": r[1], "area_code": r[2],
+                   "before": before, "after": after}
+
+
+def _members_added(db: _Db, present: set[str]) -> Iterator[dict]:
+    """Members added to a household that exists (members of new households are listed by
+    the bulk event, with their household)."""
+    names = _m_compared(present)
+    select = ", ".join(f"s.{n}" for n in names)
+    for r in db.stream("SELECT h.hh_id, h.h_number, h.h_area_code, {select} FROM {stage} s JOIN {stage_h} h "
+                       "ON h.h_number = s.h_number WHERE h.is_new = FALSE AND h.touched = TRUE "
+                       "AND NOT EXISTS (SELECT 1 FROM {match} x WHERE x.row_no = s.row_no) ORDER BY s.row_no",
+                       select=select):
+        after = {FIELD[n]: _norm(BY_STAGE[n][0], v) for n, v in zip(names, r[3:], strict=True)}
+        yield {"object_type": "registry.household", "object_id": r[0], "object_repr": r[1], "area_code": r[2],
+               "after": after}
+
+
+def _diff(values: tuple, names: list[str]) -> tuple[dict, dict]:
+    before, after = {}, {}
+    for i, n in enumerate(names):
+        col = BY_STAGE[n][0]
+        old, new = _norm(col, values[2 * i]), _norm(col, values[2 * i + 1])
+        if new is None and (col.kind == "bool" or n == "h_status_date"):
+            continue  # an empty yes/no cell or status date keeps the stored value
+        if old != new:
+            before[col.field], after[col.field] = old, new
+    return before, after

@@ -1,0 +1,49 @@
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.core.actor import Actor
+from fupin.core.errors import ActionError
+from fupin.registry.importers import import_registry
+
+
+class Command(BaseCommand):
+    help = ("Import households and members from a file in the flat national exchange format (.xlsx or .csv, "
+            "UTF-8 or GB18030). All or nothing: if any row is wrong nothing is written and every bad row is "
+            "reported. Households that exist (same 户编号) are updated; members of theirs that are not in the "
+            "file are left as they are.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+        parser.add_argument("--errors", help="write the error report to this .xlsx file")
+        parser.add_argument("--quiet-progress", action="store_true", help="do not show progress on stderr")
+
+    def handle(self, *args, file, dry_run, errors, quiet_progress, **options):
+        started = time.monotonic()
+        last = [0.0]
+
+        def progress(done, total, message):
+            if quiet_progress or time.monotonic() - last[0] < 2:
+                return
+            last[0] = time.monotonic()
+            sys.stderr.write(f"\r{message}: {done}/{total} rows")
+            sys.stderr.flush()
+
+        try:
+            result = import_registry(Actor.system(), file, dry_run=dry_run, progress=progress)
+        except ActionError as exc:
+            raise CommandError(str(exc.message)) from None
+        if not quiet_progress and last[0]:
+            sys.stderr.write("\n")
+        if result.report:
+            if errors:
+                result.report.write_xlsx(errors)
+            if options["verbosity"] >= 2:
+                self.stderr.write("Seconds by phase: " + ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items()))
+            raise CommandError(f"{len(result.report)} errors; nothing was imported.\n{result.report.summary(20)}"
+                               + (f"\nThe full report is in {errors}." if errors else ""))
+        self.stdout.write(f"{result.summary()} ({time.monotonic() - started:.1f} s)")
+        if options["verbosity"] >= 2:
+            self.stdout.write("Seconds by phase: " + ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items()))

@@ -1,0 +1,62 @@
+"""Background jobs of the registry: the exchange-file import and export."""
+
+import tempfile
+from pathlib import Path
+
+from django.tasks import task
+from django.utils.translation import gettext as _
+
+from fupin.accounts.scoping import Scope
+from fupin.areas.models import Area
+from fupin.jobs.actions import run
+
+from . import exporters, importers
+
+
+@task()
+def import_registry_task(job_id: str) -> None:
+    """params: path (the uploaded file), name (its original name), dry_run."""
+
+    def body(progress):
+        params = progress.params
+
+        def report(done, total, message):
+            progress.set_total(total)
+            progress.update(done, message=message)
+
+        result = importers.import_registry(progress.actor, params["path"], dry_run=bool(params.get("dry_run")),
+                                           progress=report)
+        if result.report:
+            with tempfile.TemporaryDirectory() as tmp:
+                out = Path(tmp) / "errors.xlsx"
+                result.report.write_xlsx(out)
+                progress.attach(out, _("Error report"))
+            progress.update(result.rows, errors=len(result.report))
+            progress.fail(_("%(n)s errors in the file; nothing was imported. See the error report.")
+                          % {"n": len(result.report)}, result=result.as_dict())
+            return
+        progress.update(result.rows)
+        progress.succeed(result.as_dict(), message=result.summary())
+
+    run(job_id, body)
+
+
+@task()
+def export_registry_task(job_id: str) -> None:
+    """params: area_code, format (xlsx or csv)."""
+
+    def body(progress):
+        params = progress.params
+        area = Area.objects.get(code=params["area_code"], valid_to__isnull=True)
+        progress.set_total(exporters.count_rows(Scope([area.prefix])))
+        suffix = "csv" if params.get("format") == "csv" else "xlsx"
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f"registry-{area.code}.{suffix}"
+            count = exporters.export_registry(progress.actor, area.code, out,
+                                              progress=lambda done: progress.update(done))
+            progress.attach(out, _("Registry of %(area)s") % {"area": area.name}, personal=True)
+        progress.update(count)
+        progress.succeed({"rows": count, "area_code": area.code},
+                         message=_("%(n)s members exported.") % {"n": count})
+
+    run(job_id, body)

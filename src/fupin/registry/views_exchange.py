@@ -1,0 +1,143 @@
+"""The exchange page: the template, importing a file (a job with a progress bar) and
+exporting an area (a job producing a file flagged as personal data)."""
+
+from __future__ import annotations
+
+import io
+from functools import wraps
+
+from django import forms
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from fupin.accounts.scoping import can, scope_for
+from fupin.areas import rules as area_rules
+from fupin.areas.models import Area
+from fupin.core.actor import Actor
+from fupin.core.errors import Forbidden
+from fupin.core.forms import Form, UploadForm
+from fupin.core.uploads import save_upload
+from fupin.jobs import actions as jobs
+from fupin.jobs.queries import visible_jobs
+
+from . import exporters
+
+IMPORT_KIND, EXPORT_KIND = "registry.import", "registry.export"
+AREA_CHOICES_LIMIT = 3000
+
+
+def require_exchange(view):
+    """The page needs registry.import or registry.export somewhere."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not (can(request.user, "registry.import") or can(request.user, "registry.export")):
+            raise Forbidden()
+        return view(request, *args, **kwargs)
+
+    wrapped.required_perm = "registry.import"
+    return wrapped
+
+
+class ImportForm(UploadForm):
+    dry_run = forms.BooleanField(label=gettext_lazy("Only check the file (write nothing)"), required=False)
+
+
+class ExportForm(Form):
+    area = forms.ChoiceField(label=gettext_lazy("Area"))
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[("xlsx", "Excel (.xlsx)"), ("csv", "CSV")])
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = [(a.code, f"{a.code} {a.name}") for a in areas]
+
+
+def export_areas(user):
+    """Areas the user may export: those of the scope down to townships (and villages when
+    the scope is a township or smaller)."""
+    scope = scope_for(user, "registry.export")
+    if scope.is_empty:
+        return []
+    levels = [area_rules.PROVINCE, area_rules.CITY, area_rules.COUNTY, area_rules.TOWNSHIP]
+    if all(len(p) >= area_rules.PREFIX_LENGTH[area_rules.TOWNSHIP] for p in scope.prefixes):
+        levels.append(area_rules.VILLAGE)
+    qs = Area.objects.filter(valid_to__isnull=True, level__in=levels).order_by("code")
+    return list(scope.filter(qs, "code")[:AREA_CHOICES_LIMIT])
+
+
+def _page(request, import_form=None, export_form=None, status=200):
+    areas = export_areas(request.user)
+    recent = (visible_jobs(request.user).filter(kind__in=[IMPORT_KIND, EXPORT_KIND])
+              .select_related("created_by").order_by("-created_at")[:20])
+    return render(request, "registry/exchange.html", {
+        "import_form": import_form or ImportForm(),
+        "export_form": export_form or ExportForm(areas=areas),
+        "can_import": can(request.user, "registry.import"),
+        "can_export": can(request.user, "registry.export") and bool(areas),
+        "jobs": recent,
+    }, status=status)
+
+
+@require_exchange
+def exchange(request):
+    return _page(request)
+
+
+@require_exchange
+def exchange_template(request):
+    buffer = io.BytesIO()
+    exporters.write_template(buffer)
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
+    return response
+
+
+def _import_area(user) -> str:
+    """The area a user's import job is filed under (so the area's officers see it)."""
+    scope = scope_for(user, "registry.import")
+    prefix = scope.prefixes[0] if scope.prefixes else ""
+    return prefix.ljust(12, "0") if prefix else ""
+
+
+@require_POST
+@require_exchange
+def exchange_import(request):
+    from .tasks import import_registry_task
+
+    if not can(request.user, "registry.import"):
+        raise Forbidden()
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, import_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    path = save_upload(upload, "registry")
+    dry_run = form.cleaned_data["dry_run"]
+    title = (_("Check %(name)s") if dry_run else _("Import %(name)s")) % {"name": upload.name}
+    job = jobs.start(Actor.from_request(request), import_registry_task, kind=IMPORT_KIND, title=title[:200],
+                     area_code=_import_area(request.user),
+                     params={"path": str(path), "name": upload.name, "dry_run": dry_run})
+    return redirect("jobs:detail", pk=job.pk)
+
+
+@require_POST
+@require_exchange
+def exchange_export(request):
+    from .tasks import export_registry_task
+
+    scope = scope_for(request.user, "registry.export")
+    if scope.is_empty:
+        raise Forbidden()
+    code = request.POST.get("area", "").strip()
+    area = scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    form = ExportForm(request.POST, areas=[area])
+    if not form.is_valid():
+        return _page(request, export_form=form, status=400)
+    fmt = form.cleaned_data["format"]
+    job = jobs.start(Actor.from_request(request), export_registry_task, kind=EXPORT_KIND,
+                     title=(_("Export the registry of %(area)s") % {"area": area.name})[:200], area_code=area.code,
+                     params={"area_code": area.code, "format": fmt})
+    return redirect("jobs:detail", pk=job.pk)

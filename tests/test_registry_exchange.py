@@ -1,0 +1,477 @@
+"""The exchange format in and out: template, all-or-nothing import with its report,
+re-import as update with audit, export and the round trip, Excel cell types, GB18030,
+dry run, permissions, and the UI jobs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from django.utils import translation
+from python_calamine import CalamineWorkbook
+from stdnum.cn import ric
+
+from fupin.audit.models import AuditEvent, AuditItem
+from fupin.core.actor import Actor
+from fupin.jobs.models import Job
+from fupin.registry import actions, exchange
+from fupin.registry.exporters import export_registry
+from fupin.registry.importers import import_registry
+from fupin.registry.models import (
+    DuplicateCandidate,
+    Household,
+    HouseholdSnapshot,
+    Income,
+    Member,
+    RecheckRecord,
+    RecheckRound,
+    StatusChange,
+    VillageProfile,
+)
+from tests.conftest import SYSTEM, VILLAGE_A, VILLAGE_B
+
+GROUP_A = VILLAGE_A + "001"
+
+
+def make_id(birth: dt.date, seq: int, *, male: bool = True, area: str = "360729") -> str:
+    """A valid 18-digit ID number (GB 11643 check digit)."""
+    seq3 = seq % 1000
+    if (seq3 % 2 == 1) != male:
+        seq3 = (seq3 + 1) % 1000
+    body = f"{area}{birth:%Y%m%d}{seq3:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def id_with_x() -> str:
+    for seq in range(1, 999):
+        number = make_id(dt.date(1971, 3, 4), seq)
+        if number.endswith("X"):
+            return number
+    raise AssertionError("no X check digit found")
+
+
+HOUSEHOLD = {
+    "区划代码": VILLAGE_A, "家庭住址": "石桥村上屋组 12 号", "联系电话": "13970010001", "开户银行": "全南农商银行",
+    "银行账号": "6230123412341234", "贫困户属性": "一般贫困户", "识别标准": "国家扶贫标准", "主要致贫原因": "因病",
+    "其他致贫原因1": "缺技术", "其他致贫原因2": "", "住房面积": "86.5", "住房结构": "砖混", "危房等级": "",
+    "危房改造年份": "", "是否饮水困难": "否", "是否饮水安全": "是", "是否通生活用电": "是", "是否易地扶贫搬迁": "否",
+    "搬迁方式": "", "安置地点": "", "是否有卫生厕所": "是", "距主干路距离": "1.5", "耕地面积": "2.3",
+    "有效灌溉面积": "1.2", "林地面积": "10", "退耕还林面积": "0", "是否加入农民专业合作社": "是", "识别年度": "2014",
+    "计划脱贫年度": "2017", "脱贫年度": "", "返贫年度": "", "返贫原因": "", "贫困户状态": "贫困户（未脱贫）",
+    "状态日期": "2014-10-01",
+}
+MEMBER = {
+    "姓名": "", "证件号码": "", "无证件原因": "", "性别": "男", "出生日期": "", "与户主关系": "户主", "民族": "汉族",
+    "文化程度": "初中", "在校生状况": "非在校生", "健康状况": "健康", "残疾等级": "", "劳动技能": "普通劳动力",
+    "务工状况": "务农", "务工区域": "", "务工时间（月）": "", "成员联系电话": "", "是否参加城乡居民基本医疗保险": "是",
+    "是否参加大病保险": "是", "是否参加城乡居民基本养老保险": "是", "是否享受低保": "否", "是否特困供养": "否",
+}
+
+HEAD_ID = make_id(dt.date(1968, 5, 17), 11)
+WIFE_ID = make_id(dt.date(1970, 8, 2), 22, male=False)
+SON_ID = make_id(dt.date(2005, 1, 9), 33)
+HEAD2_ID = make_id(dt.date(1955, 12, 30), 45, male=False)
+
+
+def row(number: str, household: dict | None = None, **member) -> dict:
+    return {"户编号": number, **HOUSEHOLD, **(household or {}), **MEMBER, **member}
+
+
+def good_rows() -> list[dict]:
+    """Two households: QN001 (village, 4 members, one without an ID number) and QN002
+    (a village group, exited with policies)."""
+    h2 = {"区划代码": GROUP_A, "贫困户属性": "低保贫困户", "主要致贫原因": "因残", "其他致贫原因1": "",
+          "贫困户状态": "已脱贫（享受政策）", "状态日期": "2018-12-20", "脱贫年度": "2018"}
+    return [
+        row("QN001", 姓名="钟国华", 证件号码=HEAD_ID),
+        row("QN001", 姓名="赖秀英", 证件号码=WIFE_ID, 性别="女", 与户主关系="配偶", 出生日期="1970-08-02"),
+        row("QN001", 姓名="钟明", 证件号码=SON_ID, 与户主关系="之子", 文化程度="高中", 在校生状况="高中二年级",
+            劳动技能="", 务工状况="在校"),
+        row("QN001", 姓名="钟小宝", 无证件原因="新生儿尚未办证", 出生日期="2024-02-01", 与户主关系="之孙子",
+            文化程度="学龄前儿童", 劳动技能="无劳动力", 务工状况=""),
+        row("QN002", h2, 姓名="刘桂兰", 证件号码=HEAD2_ID, 性别="女", 健康状况="残疾", 残疾等级="二级",
+            劳动技能="丧失劳动力", 务工状况="无业", 是否享受低保="是"),
+    ]
+
+
+def write_csv(path, rows, *, encoding="utf-8-sig", headers=None):
+    headers = headers or exchange.HEADERS
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(headers)
+        for r in rows:
+            w.writerow([r.get(h, "") for h in headers])
+    return path
+
+
+REGISTRY_MODELS = [Household, Member, StatusChange, Income, VillageProfile, DuplicateCandidate, RecheckRound,
+                   RecheckRecord, HouseholdSnapshot]
+
+
+def counts() -> dict:
+    return {m.__name__: m.objects.count() for m in [*REGISTRY_MODELS, AuditEvent, AuditItem]}
+
+
+def state() -> dict:
+    """Every household's and member's exchange values, for "nothing changed" comparisons."""
+    hh_fields = [c.field for c in exchange.HOUSEHOLD_COLUMNS]
+    m_fields = [c.field for c in exchange.MEMBER_COLUMNS]
+    return {
+        "households": sorted(Household.objects.values_list(*hh_fields, "size", "head_name", "version",
+                                                           "updated_at", "village_id", "group_id")),
+        "members": sorted(Member.objects.values_list("household__number", *m_fields, "active", "id_rev",
+                                                     "name_pinyin", "updated_at", "area_code"), key=str),
+        "status_changes": StatusChange.objects.count(),
+    }
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    return write_csv(tmp_path / "good.csv", good_rows())
+
+
+# --- the template -----------------------------------------------------------------------------
+
+def test_template_has_every_header_and_the_explanation_sheet(tmp_path):
+    out = tmp_path / "template.xlsx"
+    call_command("registry_template", "-o", str(out))
+    wb = CalamineWorkbook.from_path(str(out))
+    assert wb.sheet_names == ["建档立卡信息", "填写说明"]
+    data = wb.get_sheet_by_index(0).to_python()
+    assert data[0] == exchange.HEADERS and len(data) == 1
+    explain = wb.get_sheet_by_name("填写说明").to_python()
+    assert [r[0] for r in explain[1:]] == exchange.HEADERS
+    by_header = {r[0]: r for r in explain[1:]}
+    assert "一般贫困户" in by_header["贫困户属性"][3] and by_header["户编号"][2] == "必填"
+
+
+# --- a good file ----------------------------------------------------------------------------------
+
+def test_good_file_imports_households_members_and_status(two_counties, good_file):
+    result = import_registry(SYSTEM, good_file)
+    assert result.ok, result.report.summary()
+    assert (result.rows, result.households_created, result.members_created, result.status_changes) == (5, 2, 5, 2)
+    h1 = Household.objects.get(number="QN001")
+    assert (h1.size, h1.head_name, h1.area_code, h1.county_code, h1.village.code, h1.group) == (
+        4, "钟国华", VILLAGE_A, "360729", VILLAGE_A, None)
+    assert (h1.category, h1.main_cause, h1.cause2, h1.housing_area, h1.water_safe, h1.water_difficult) == (
+        "1", "01", "07", Decimal("86.5"), True, False)
+    h2 = Household.objects.get(number="QN002")
+    assert (h2.group.code, h2.village.code, h2.status, h2.status_date, h2.size) == (
+        GROUP_A, VILLAGE_A, "exited_policy", dt.date(2018, 12, 20), 1)
+    change = StatusChange.objects.get(household=h2)
+    assert (change.status, change.date, change.source) == ("exited_policy", dt.date(2018, 12, 20), "import")
+    head = Member.objects.get(id_number=HEAD_ID)
+    assert (head.birth_date, head.sex, head.relation, head.id_rev, head.name_pinyin) == (
+        dt.date(1968, 5, 17), "1", "01", HEAD_ID[::-1], actions.pinyin("钟国华"))
+    baby = Member.objects.get(name="钟小宝")
+    assert (baby.id_number, baby.no_id_reason, baby.birth_date, baby.id_rev) == (None, "2", dt.date(2024, 2, 1), "")
+    assert Member.objects.get(id_number=HEAD2_ID).disability_grade == "2"
+    event = AuditEvent.objects.get(action="registry.import")
+    assert event.kind == "bulk" and event.after["households_created"] == 2 and event.area_code == VILLAGE_A
+    assert set(event.items.values_list("object_id", "change")) == {(str(h1.pk), "created"), (str(h2.pk), "created")}
+
+
+def test_x_check_digit_is_accepted(two_counties, tmp_path):
+    number = id_with_x()
+    path = write_csv(tmp_path / "x.csv", [row("QN009", 姓名="钟X", 证件号码=number.lower())])
+    result = import_registry(SYSTEM, path)
+    assert result.ok, result.report.summary()
+    assert Member.objects.get(name="钟X").id_number == number
+
+
+# --- a bad file is refused whole ------------------------------------------------------------
+
+def test_a_file_with_bad_rows_is_refused_whole(two_counties, make_user, tmp_path):
+    other = make_user("county_office", "360729000000")
+    actions.create_household(SYSTEM, number="QN900", area_code=VILLAGE_A, category="1", standard="1",
+                             main_cause="01", identified_year="2015")
+    elsewhere = make_id(dt.date(1980, 1, 1), 91)
+    actions.add_member(SYSTEM, Household.objects.get(number="QN900"), name="王已在", id_number=elsewhere, sex="1",
+                       relation="01", ethnicity="01", school_status="00", health="1")
+    before, snapshot = counts(), state()
+    wrong_check = HEAD_ID[:-1] + ("0" if HEAD_ID[-1] != "0" else "1")
+    duplicate = make_id(dt.date(1990, 6, 6), 71)
+    rows = [
+        *good_rows(),                                                                  # rows 2-6 good
+        row("QB01", 姓名="甲", 证件号码=wrong_check),                                  # 7 check digit
+        row("QB02", 姓名="乙", 证件号码="360729" + "19990230" + "0013"),              # 8 impossible date
+        row("QB03", {"贫困户属性": "很穷"}, 姓名="丙", 证件号码=make_id(dt.date(1975, 1, 1), 3)),  # 9 unknown label
+        row("QB04", {"识别年度": ""}, 姓名="丁", 证件号码=make_id(dt.date(1975, 1, 2), 5)),  # 10 required empty
+        row("QB05", {"区划代码": "360729999999"}, 姓名="戊", 证件号码=make_id(dt.date(1975, 1, 3), 7)),  # 11 unknown village
+        row("QB06", 姓名="己", 证件号码=make_id(dt.date(1975, 1, 4), 9)),               # 12 two heads …
+        row("QB06", 姓名="庚", 证件号码=make_id(dt.date(1975, 1, 5), 11)),              # 13 … in one household
+        row("QB07", 姓名="辛", 证件号码=make_id(dt.date(1975, 1, 6), 13)),              # 14 household columns …
+        row("QB07", {"家庭住址": "别处"}, 姓名="壬", 证件号码=make_id(dt.date(1975, 1, 7), 15), 与户主关系="配偶"),  # 15 … disagree
+        row("QB08", 姓名="癸", 证件号码=duplicate),                                    # 16 same ID …
+        row("QB09", 姓名="子", 证件号码=duplicate),                                    # 17 … twice in the file
+        row("QB10", 姓名="丑", 证件号码=elsewhere),                                    # 18 already in QN900
+        row("QB11", 姓名="寅", 证件号码=make_id(dt.date(1975, 1, 8), 17), 出生日期="1975-01-09"),  # 19 birth date
+        row("QB12", 姓名="卯"),                                                        # 20 no ID, no reason
+    ]
+    path = write_csv(tmp_path / "bad.csv", rows)
+    result = import_registry(Actor(user=other), path)
+    assert not result.ok
+    assert counts() == before and state() == snapshot
+    found = {(e.row, e.column) for e in result.report.errors}
+    expected = {(7, "证件号码"), (8, "证件号码"), (9, "贫困户属性"), (10, "识别年度"), (11, "区划代码"),
+                (12, "与户主关系"), (13, "与户主关系"), (15, "家庭住址"), (16, "证件号码"), (17, "证件号码"),
+                (18, "证件号码"), (19, "出生日期"), (20, "无证件原因")}
+    assert found == expected, result.report.summary(40)
+    by_row = {e.row: e for e in result.report.errors}
+    assert "QN900" in by_row[18].reason
+    assert "17" in by_row[16].reason and "16" in by_row[17].reason
+    assert "14" in by_row[15].reason and by_row[15].value == "别处"
+    assert "expected" in by_row[7].reason or "校验" in by_row[7].reason
+    assert by_row[9].value == "很穷"
+    # the report as a file
+    out = tmp_path / "report.xlsx"
+    result.report.write_xlsx(out)
+    sheet = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert len(sheet) == len(expected) + 1
+
+
+def test_a_person_moved_to_another_household_in_the_file_is_refused(two_counties, good_file, tmp_path):
+    assert import_registry(SYSTEM, good_file).ok
+    rows = good_rows()
+    rows[2] = row("QN002", {**{"区划代码": GROUP_A}}, 姓名="钟明", 证件号码=SON_ID, 与户主关系="之子")
+    result = import_registry(SYSTEM, write_csv(tmp_path / "move.csv", rows))
+    assert not result.ok
+    errors = [e for e in result.report.errors if e.column == "证件号码"]
+    assert errors and errors[0].row == 4 and "QN001" in errors[0].reason
+
+
+# --- re-import: update and audit ------------------------------------------------------------
+
+def test_reimport_updates_and_logs_every_changed_field(two_counties, good_file, tmp_path):
+    assert import_registry(SYSTEM, good_file).ok
+    h1 = Household.objects.get(number="QN001")
+    version = h1.version
+    left_alone = actions.add_member(SYSTEM, h1, name="钟外出", no_id_reason="3", sex="1", relation="20",
+                                    ethnicity="01", school_status="00", health="1")
+    rows = good_rows()
+    for r in rows[:4]:
+        r.update({"贫困户属性": "低保贫困户", "住房面积": "90", "贫困户状态": "已脱贫（享受政策）",
+                  "状态日期": "2019-12-01", "脱贫年度": "2019"})
+    rows[1]["劳动技能"] = "技能劳动力"
+    rows[3]["姓名"] = "钟小宝"  # matched on name + birth date (no ID number)
+    rows[3]["成员联系电话"] = "13900001111"
+    rows.insert(4, row("QN001", {**rows[0]}, 姓名="钟新", 证件号码=make_id(dt.date(2010, 4, 4), 55),
+                       与户主关系="之孙子", 文化程度="小学", 在校生状况="小学六年级", 劳动技能="", 务工状况="在校"))
+    rows[4].update({k: rows[0][k] for k in exchange.BY_HEADER if exchange.BY_HEADER[k].level == "household"})
+    result = import_registry(SYSTEM, write_csv(tmp_path / "again.csv", rows))
+    assert result.ok, result.report.summary()
+    assert (result.households_created, result.households_updated, result.households_unchanged) == (0, 1, 1)
+    assert (result.members_created, result.members_updated, result.status_changes) == (1, 2, 1)
+    h1.refresh_from_db()
+    assert (h1.category, h1.housing_area, h1.status, h1.status_date, h1.exit_year, h1.size) == (
+        "2", Decimal("90.0"), "exited_policy", dt.date(2019, 12, 1), 2019, 6)
+    assert h1.version == version + 1
+    assert Member.objects.get(pk=left_alone.pk).active  # not in the file: left as it is
+    assert Member.objects.get(id_number=WIFE_ID).labour == "2"
+    assert Member.objects.get(name="钟小宝").phone == "13900001111"
+    assert list(StatusChange.objects.filter(household=h1).order_by("date").values_list("status", "date")) == [
+        ("registered", dt.date(2014, 10, 1)), ("exited_policy", dt.date(2019, 12, 1))]
+    event = AuditEvent.objects.get(action="registry.household.import_update")
+    assert event.object_id == str(h1.pk)
+    assert event.before == {"category": "1", "housing_area": "86.5", "status": "registered",
+                            "status_date": "2014-10-01", "exit_year": None}
+    assert event.after == {"category": "2", "housing_area": "90.0", "status": "exited_policy",
+                           "status_date": "2019-12-01", "exit_year": 2019}
+    members = {e.object_repr: (e.before, e.after) for e in AuditEvent.objects.filter(
+        action="registry.member.import_update")}
+    assert members == {"赖秀英": ({"labour": "1"}, {"labour": "2"}), "钟小宝": ({"phone": ""}, {"phone": "13900001111"})}
+    added = AuditEvent.objects.get(action="registry.member.import_create")
+    assert added.object_id == str(h1.pk) and added.after["name"] == "钟新"
+    bulk = AuditEvent.objects.filter(action="registry.import").latest("id")
+    assert list(bulk.items.values_list("object_id", "change")) == [(str(h1.pk), "updated")]
+
+
+def test_a_status_date_before_the_last_change_is_refused(two_counties, good_file, tmp_path):
+    assert import_registry(SYSTEM, good_file).ok
+    rows = good_rows()
+    for r in rows[:4]:
+        r.update({"贫困户状态": "已脱贫（享受政策）", "状态日期": "2010-01-01"})
+    result = import_registry(SYSTEM, write_csv(tmp_path / "early.csv", rows))
+    assert [(e.row, e.column) for e in result.report.errors] == [(2, "状态日期")]
+
+
+def test_a_second_head_next_to_a_registered_head_not_in_the_file_is_refused(two_counties, good_file, tmp_path):
+    assert import_registry(SYSTEM, good_file).ok
+    rows = [row("QN001", 姓名="钟另", 证件号码=make_id(dt.date(1966, 1, 1), 99))]
+    result = import_registry(SYSTEM, write_csv(tmp_path / "head.csv", rows))
+    assert [(e.row, e.column) for e in result.report.errors] == [(2, "与户主关系")]
+    assert "钟国华" in result.report.errors[0].reason
+
+
+# --- export and the round trip -----------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_then_import_changes_nothing(two_counties, good_file, tmp_path, suffix):
+    assert import_registry(SYSTEM, good_file).ok
+    h = Household.objects.get(number="QN001")
+    actions.update_household(SYSTEM, h, road_distance_km="0.5", housing_area="70.3", danger_grade="C")
+    out = tmp_path / f"export{suffix}"
+    call_command("export_registry", "--area", "360729000000", "-o", str(out))
+    assert AuditEvent.objects.filter(kind="export", action="registry.export", count=5).exists()
+    before_state, events = state(), AuditEvent.objects.filter(kind="change").count()
+    result = import_registry(SYSTEM, out)
+    assert result.ok, result.report.summary()
+    assert (result.households_updated, result.households_unchanged, result.members_created,
+            result.members_updated, result.status_changes) == (0, 2, 0, 0, 0)
+    assert state() == before_state
+    assert AuditEvent.objects.filter(kind="change").count() == events
+
+
+def test_export_orders_members_by_household_and_keeps_ids_as_text(two_counties, good_file, tmp_path):
+    assert import_registry(SYSTEM, good_file).ok
+    out = tmp_path / "out.xlsx"
+    assert export_registry(SYSTEM, VILLAGE_A, out) == 5
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert rows[0] == exchange.HEADERS
+    assert [r[0] for r in rows[1:]] == ["QN001"] * 4 + ["QN002"]  # by area code (QN002's group code sorts later)
+    relation = exchange.HEADERS.index("与户主关系")
+    assert rows[1][relation] == "户主"
+    col = exchange.HEADERS.index("证件号码")
+    assert HEAD_ID in [r[col] for r in rows[1:]]
+    assert export_registry(SYSTEM, VILLAGE_B, tmp_path / "b.csv") == 0
+
+
+# --- file types -----------------------------------------------------------------------------------
+
+def test_excel_numbers_and_dates_import_the_same_as_text(two_counties, tmp_path):
+    rows = good_rows()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(exchange.HEADERS)
+    typed_columns = {"区划代码": int, "联系电话": int, "住房面积": float, "距主干路距离": float, "耕地面积": float,
+                     "有效灌溉面积": float, "林地面积": int, "退耕还林面积": int, "识别年度": int, "计划脱贫年度": int,
+                     "脱贫年度": int, "银行账号": str}
+    for r in rows:
+        cells = []
+        for h in exchange.HEADERS:
+            text = r.get(h, "")
+            if text and h in typed_columns:
+                cells.append(typed_columns[h](text))
+            elif text and exchange.BY_HEADER[h].kind == "date":
+                cells.append(dt.datetime.fromisoformat(text))
+            else:
+                cells.append(text or None)
+        ws.append(cells)
+    path = tmp_path / "typed.xlsx"
+    wb.save(path)
+    result = import_registry(SYSTEM, path)
+    assert result.ok, result.report.summary()
+    snapshot = state()
+    again = import_registry(SYSTEM, write_csv(tmp_path / "text.csv", rows))
+    assert again.ok and again.households_updated == 0 and again.members_updated == 0
+    assert state() == snapshot
+
+
+def test_gb18030_csv_imports(two_counties, tmp_path):
+    path = write_csv(tmp_path / "gbk.csv", good_rows(), encoding="gb18030")
+    result = import_registry(SYSTEM, path)
+    assert result.ok, result.report.summary()
+    assert Household.objects.get(number="QN001").head_name == "钟国华"
+
+
+def test_dry_run_writes_nothing(two_counties, good_file):
+    before, snapshot = counts(), state()
+    result = import_registry(SYSTEM, good_file, dry_run=True)
+    assert result.ok and result.households_created == 2 and result.members_created == 5
+    assert counts() == before and state() == snapshot
+
+
+def test_missing_required_column_is_refused(two_counties, tmp_path):
+    headers = [h for h in exchange.HEADERS if h != "姓名"]
+    path = write_csv(tmp_path / "cols.csv", good_rows(), headers=headers)
+    with pytest.raises(Exception, match="姓名"):
+        import_registry(SYSTEM, path)
+
+
+# --- permission -------------------------------------------------------------------------------
+
+def test_a_township_officer_of_another_township_cannot_import_here(two_counties, make_user, good_file):
+    officer = make_user("township_officer", "360729101000")  # 大吉山镇, not 城厢镇 of VILLAGE_A
+    before = counts()
+    result = import_registry(Actor(user=officer), good_file)
+    assert not result.ok
+    assert {(e.row, e.column) for e in result.report.errors} == {(2, "区划代码"), (6, "区划代码")}  # village, group
+    assert counts() == before
+    own = make_user("township_officer", "360729100000")
+    assert import_registry(Actor(user=own), good_file).ok
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+def test_command_line_reports_errors_and_writes_the_report(two_counties, tmp_path):
+    path = write_csv(tmp_path / "bad.csv", [row("QB01", 姓名="甲")])
+    report = tmp_path / "errors.xlsx"
+    with pytest.raises(CommandError, match="无证件原因"):
+        call_command("import_registry", str(path), "--errors", str(report), "--quiet-progress")
+    assert report.exists() and Household.objects.count() == 0
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("import_registry", str(write_csv(tmp_path / "ok.csv", good_rows())), "--dry-run",
+                     "--quiet-progress", stdout=out)
+    assert "2 households created" in out.getvalue() and "Dry run" in out.getvalue()
+    assert Household.objects.count() == 0
+
+
+# --- the pages and jobs ------------------------------------------------------------------------
+
+def test_exchange_page_import_job_and_error_report(two_counties, make_user, login, tmp_path):
+    user = make_user("county_office", "360729000000")
+    client = login(user)
+    page = client.get(reverse("registry:exchange"))
+    assert page.status_code == 200 and reverse("registry:exchange_template").encode() in page.content
+    template = client.get(reverse("registry:exchange_template"))
+    assert template.status_code == 200 and template.content[:2] == b"PK"
+    good = io.StringIO()
+    w = csv.writer(good)
+    w.writerow(exchange.HEADERS)
+    for r in good_rows():
+        w.writerow([r.get(h, "") for h in exchange.HEADERS])
+    response = client.post(reverse("registry:exchange_import"),
+                           {"file": SimpleUploadedFile("good.csv", good.getvalue().encode("utf-8"))})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="registry.import")
+    assert job.status == Job.SUCCEEDED, job.message
+    assert job.done == 5 and job.result["households_created"] == 2
+    assert Household.objects.count() == 2
+    bad = good.getvalue().replace(HEAD_ID, HEAD_ID[:-1] + ("1" if HEAD_ID[-1] != "1" else "2"))
+    client.post(reverse("registry:exchange_import"),
+                {"file": SimpleUploadedFile("bad.csv", bad.encode("utf-8"))})
+    failed = Job.objects.filter(kind="registry.import").latest("created_at")
+    assert failed.status == Job.FAILED and failed.error_count == 1
+    report = failed.files.get()
+    assert not report.contains_personal_data
+    assert client.get(reverse("jobs:file", args=[failed.pk, report.pk])).status_code == 200
+
+
+def test_export_job_produces_a_personal_file_and_logs_it(two_counties, make_user, login, good_file):
+    assert import_registry(SYSTEM, good_file).ok
+    user = make_user("county_office", "360729000000")
+    client = login(user)
+    response = client.post(reverse("registry:exchange_export"), {"area": "360729000000", "format": "csv"})
+    assert response.status_code == 302
+    job = Job.objects.get(kind="registry.export")
+    assert job.status == Job.SUCCEEDED and job.result["rows"] == 5
+    file = job.files.get()
+    assert file.contains_personal_data
+    assert AuditEvent.objects.filter(kind="export", action="registry.export", user=user, count=5).exists()
+    assert client.post(reverse("registry:exchange_export"), {"area": "360783000000", "format": "csv"}
+                       ).status_code == 404
+
+
+def test_a_village_cadre_has_no_exchange_page(two_counties, make_user, login):
+    client = login(make_user("village_cadre", VILLAGE_A))
+    assert client.get(reverse("registry:exchange")).status_code == 403
