@@ -41,14 +41,22 @@ form data (API: JSON body), ``query(world)`` the query string. ``world`` (class 
 holds county B's objects (``w.user_b``, ``w.unit_b``, ``w.job_b``, ``w.event_b``, ``w.village_b``
 …) and ``w.make_user``; a case may create what it needs inside these callables. Name B's
 objects so that a marker appears when they are shown (a "龙南" name or a 360783 code).
+
+The world's data is made once per run of this module; every case runs in its own
+savepoint with a fresh World instance, so a case may create objects and cache them on
+``w`` freely. Make such objects get-or-create by a unique key (the same builder may run
+for the A request and the witness). The anonymous and no-token checks call the first
+case of each route, each in a savepoint of its own.
 """
 
 from __future__ import annotations
 
+import html
 import importlib
 import io
 import json
 import pkgutil
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +64,7 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -101,27 +110,56 @@ def register(key: str, *cases: Case) -> None:
 
 
 class World:
-    """County B's objects, and a way to make users. Built fresh for every case."""
+    """County B's objects (and a few of county A's), and ``make_user`` for the case.
+
+    The data is made once per module (``World.build``, inside a transaction rolled back
+    at the end); each test gets a fresh World instance over it and runs in its own
+    savepoint, so what a case creates or caches on ``w`` is gone for the next one."""
 
     def __init__(self, make_user):
         self.make_user = make_user
         self.county_a, self.county_b = COUNTY_A, COUNTY_B
         self.village_a, self.village_b = VILLAGE_A, VILLAGE_B
-        self.area_b = Area.objects.get(code=COUNTY_B)
-        self.unit_a = Unit.objects.get(area_code=COUNTY_A)
-        self.unit_b = Unit.objects.get(area_code=COUNTY_B)
-        self.user_a = make_user("village_cadre", VILLAGE_A, full_name="全南 村干部", phone="13970010001")
-        self.user_b = make_user("county_office", COUNTY_B, full_name="龙南 钟国华", phone="13979830001")
-        self.cadre_b = make_user("village_cadre", VILLAGE_B, full_name="龙南 村干部", phone="13979830002",
-                                 unit=self.unit_b)
+        self.area_b = Area.objects.get(code=COUNTY_B, valid_to__isnull=True)
+        self.unit_a = Unit.objects.get(area_code=COUNTY_A, name="全南县乡村振兴局")
+        self.unit_b = Unit.objects.get(area_code=COUNTY_B, name="龙南市乡村振兴局")
+        self.user_a = User.objects.get(username="world_a_cadre")
+        self.user_b = User.objects.get(username="world_b_office")
+        self.cadre_b = User.objects.get(username="world_b_cadre")
         self.role_b = RoleAssignment.objects.get(user=self.user_b)
-        accounts.create_token(SYSTEM, self.user_b, "龙南 token")
         self.token_b = ApiToken.objects.get(user=self.user_b)
         self.event_b = AuditEvent.objects.filter(area_code=COUNTY_B, object_id=str(self.user_b.pk)).first()
-        assert self.event_b is not None, "creating a county-B user must log an event in county B"
-        self.job_b = self._job(self.user_b, "龙南 导入任务", COUNTY_B)
+        self.job_b = Job.objects.get(title="龙南 导入任务")
         self.file_b = self.job_b.files.get()
-        self.job_a = self._job(self.user_a, "全南 导入任务", COUNTY_A)
+        self.job_a = Job.objects.get(title="全南 导入任务")
+
+    @classmethod
+    def build(cls) -> None:
+        """The data of the ``two_counties`` fixture, plus users, a token and jobs."""
+        from fupin.areas import actions as area_actions
+
+        area_actions.load_divisions(SYSTEM, prefix="3607")
+        area_actions._insert_levels(
+            [{"code": VILLAGE_A, "name": "石桥村"}, {"code": VILLAGE_A + "001", "name": "第1村民小组"},
+             {"code": VILLAGE_B, "name": "龙岗村"}, {"code": VILLAGE_B + "001", "name": "第1村民小组"}],
+            source="test", valid_from=None)
+        units = {}
+        for code, name in ((COUNTY_A, "全南县乡村振兴局"), (COUNTY_B, "龙南市乡村振兴局")):
+            units[code] = area_actions.save_unit(SYSTEM, None, name=name, kind="government", level="county",
+                                                 area=Area.objects.get(code=code))
+
+        def user(username, role, area, full_name, phone, unit):
+            return accounts.create_user(SYSTEM, username=username, role=role, area_code=area, unit=unit,
+                                        password=PASSWORD, full_name=full_name, phone=phone)[0]
+
+        user_a = user("world_a_cadre", "village_cadre", VILLAGE_A, "全南 村干部", "13970010001", units[COUNTY_A])
+        user_b = user("world_b_office", "county_office", COUNTY_B, "龙南 钟国华", "13979830001", units[COUNTY_B])
+        user("world_b_cadre", "village_cadre", VILLAGE_B, "龙南 村干部", "13979830002", units[COUNTY_B])
+        accounts.create_token(SYSTEM, user_b, "龙南 token")
+        assert AuditEvent.objects.filter(area_code=COUNTY_B, object_id=str(user_b.pk)).exists(), (
+            "creating a county-B user must log an event in county B")
+        cls._job(user_b, "龙南 导入任务", COUNTY_B)
+        cls._job(user_a, "全南 导入任务", COUNTY_A)
 
     @staticmethod
     def _job(user, title, area_code) -> Job:
@@ -130,6 +168,19 @@ class World:
         jf = JobFile(job=job, label=title + " 结果", contains_personal_data=True)
         jf.file.save("result.csv", ContentFile(f"{title}\n".encode()), save=True)
         return job
+
+
+@pytest.fixture(scope="module")
+def _world_data(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        World.build()
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(_world_data, db, make_user) -> World:
+    return World(make_user)
 
 
 # --- helpers for cases -----------------------------------------------------------------
@@ -362,6 +413,14 @@ def _url(key: str, case: Case, world: World) -> str:
 
 
 def call(key: str, case: Case, world: World, client: Client):
+    response = _call(key, case, world, client)
+    if getattr(response, "streaming", False):
+        # Read a file response to its end: that closes it the way the test client expects.
+        response.body = b"".join(response.streaming_content)
+    return response
+
+
+def _call(key: str, case: Case, world: World, client: Client):
     url = _url(key, case, world)
     query = case.query(world) if case.query else {}
     if _is_api(key):
@@ -384,9 +443,8 @@ def _qs(query: dict) -> str:
 def body_text(response) -> str:
     if response.get("Content-Type", "").startswith("application/json"):
         return json.dumps(response.json(), ensure_ascii=False)
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
+    raw = response.body if getattr(response, "streaming", False) else response.content
+    return raw.decode("utf-8", "replace")
 
 
 def client_for(key: str, user) -> Client:
@@ -405,6 +463,15 @@ def _all_cases():
                 yield pytest.param(key, i, id=f"{key}#{i}")
 
 
+def _without_echo(text: str, query: dict) -> str:
+    """The page with the user's own search terms taken out (a search form shows them
+    again, in its fields and in its paging and sorting links)."""
+    for value in query.values():
+        v = re.escape(html.escape(str(value)))
+        text = re.sub(r'(value="|[?&;](?:amp;)?\w+=)' + v + r'(?=["&])', r"\1", text)
+    return text
+
+
 def _check(key, case, world, response, who):
     status = response.status_code
     where = f"{key} as {who} ({case.role})"
@@ -419,7 +486,7 @@ def _check(key, case, world, response, who):
             assert response.json()["code"] == "forbidden"
     elif case.expect in (LIST, OWN):
         assert status in (200, 302), f"{where}: expected a page, got {status}"
-        text = body_text(response)
+        text = _without_echo(body_text(response), case.query(world) if case.query else {})
         leaked = [m for m in MARKERS if m in text]
         assert not leaked, f"{where}: county B's data ({leaked}) is shown to county A"
     elif case.expect == NO_EFFECT:
@@ -441,9 +508,8 @@ def _check_witness(key, case, world, response):
 
 
 @pytest.mark.parametrize(("key", "index"), list(_all_cases()))
-def test_county_a_sees_nothing_of_county_b(two_counties, make_user, key, index):
+def test_county_a_sees_nothing_of_county_b(world, make_user, key, index):
     case = CASES[key][index]
-    world = World(make_user)
     viewer = make_user(case.role, case.area)
     _check(key, case, world, call(key, case, world, client_for(key, viewer)), "county A")
     if case.witness and case.expect in (NOT_FOUND, LIST, NO_EFFECT):
@@ -453,13 +519,22 @@ def test_county_a_sees_nothing_of_county_b(two_counties, make_user, key, index):
 
 # --- anonymous callers -----------------------------------------------------------------
 
-def test_anonymous_gets_only_public_pages(two_counties, make_user):
-    world = World(make_user)
+def call_isolated(key: str, case: Case, world: World, client: Client):
+    """Call a route in a savepoint rolled back afterwards, with a fresh World: what one
+    case builds (another app's county-B objects) never meets what the next one builds."""
+    sid = transaction.savepoint()
+    try:
+        return call(key, case, World(world.make_user), client)
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+def test_anonymous_gets_only_public_pages(world):
     login_url = reverse("accounts:login")
     failures = []
     for key in sorted(page_routes()):
         case = CASES[key][0]
-        response = call(key, case, world, Client())
+        response = call_isolated(key, case, world, Client())
         is_login_redirect = response.status_code == 302 and response["Location"].startswith(login_url)
         if case.expect == PUBLIC:
             if is_login_redirect or response.status_code >= 500:
@@ -470,11 +545,10 @@ def test_anonymous_gets_only_public_pages(two_counties, make_user):
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer fp_not-a-token"}, {"Authorization": "Basic eDp5"}])
-def test_api_without_a_valid_token_answers_401(two_counties, make_user, headers):
-    world = World(make_user)
+def test_api_without_a_valid_token_answers_401(world, headers):
     failures = []
     for key in api_operations():
-        response = call(key, CASES[key][0], world, Client(headers=headers))
+        response = call_isolated(key, CASES[key][0], world, Client(headers=headers))
         if response.status_code != 401 or not response.get("Content-Type", "").startswith("application/json"):
             failures.append(f"{key}: {response.status_code} {response.get('Content-Type')}")
         elif response.json().get("code") != "unauthorized" or not response.json().get("message"):
@@ -482,7 +556,7 @@ def test_api_without_a_valid_token_answers_401(two_counties, make_user, headers)
     assert not failures, "\n".join(failures)
 
 
-def test_revoked_token_and_disabled_user_get_401(two_counties, make_user):
+def test_revoked_token_and_disabled_user_get_401(world, make_user):
     user = make_user("county_office", COUNTY_A)
     token = accounts.create_token(SYSTEM, user)
     client = Client(headers={"Authorization": f"Bearer {token}"})
@@ -504,15 +578,15 @@ def test_public_pages_for_anonymous(db):
 
 
 def test_static_files_are_public(db):
+    """Static files are served to anyone (WhiteNoise answers before the login check)."""
     with override_settings(WHITENOISE_USE_FINDERS=True, WHITENOISE_AUTOREFRESH=True):
         response = Client().get("/static/fupin/fupin.js")
         assert response.status_code == 200
-        response.close()
+        assert b"".join(response.streaming_content)  # read to the end: closes the file safely
 
 
-def test_media_files_are_not_served(two_counties, make_user):
+def test_media_files_are_not_served(world, make_user):
     """Job files are only reachable through the scoped jobs:file view."""
-    world = World(make_user)
     client = Client()
     client.force_login(make_user("county_office", COUNTY_A))
     response = client.get("/media/" + world.file_b.file.name)

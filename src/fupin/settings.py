@@ -214,3 +214,8 @@ LOGGING = {
 
 # Rows per page in every table.
 PAGE_SIZE = 50
+
+# Assistance (issue 5): the largest visit photo accepted, and after how many days
+# without a visit a helper is listed on the coverage page.
+ASSISTANCE_PHOTO_MAX_BYTES = int(float(os.environ.get("FUPIN_PHOTO_MAX_MB", "8")) * 1024 * 1024)
+ASSISTANCE_VISIT_GAP_DAYS = int(os.environ.get("FUPIN_VISIT_GAP_DAYS", "60"))

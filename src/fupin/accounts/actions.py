@@ -51,8 +51,30 @@ def _check_grant(actor: Actor, role: str, area: Area | None) -> None:
     if actor.is_system:
         return
     if role in rules.ADMIN_GRANTED_ROLES and "admin" not in roles_of(actor.user):
-        raise Forbidden(_("Only a system administrator may grant this role."))
-    require(actor, "users.manage", area.code if area else "")
+        raise Forbidden(_("Only a system administrator may grant this role."), field="role")
+    try:
+        require(actor, "users.manage", area.code if area else "")
+    except Forbidden:
+        raise Forbidden(_("You may not grant roles in this area."), field="area") from None
+
+
+def _check_fields(**values) -> None:
+    """The model's own validation of each field (length, the user-name characters)."""
+    for name, value in values.items():
+        try:
+            User._meta.get_field(name).clean(value, None)
+        except ValidationError as exc:
+            raise Invalid(" ".join(exc.messages), field=name) from None
+
+
+def user_area_code(user: User) -> str:
+    """The area a user belongs to, for the audit log: the code of the widest area
+    among their roles ("" for an administrator of the whole country)."""
+    roles = list(user.roles.select_related("area"))
+    if not roles:
+        return ""
+    widest = min(roles, key=lambda r: (len(r.prefix), r.prefix))
+    return widest.area.code if widest.area_id else ""
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -80,6 +102,7 @@ def create_user(
     username = (username or "").strip()
     if not username:
         raise Invalid(_("The user name is empty."), field="username")
+    _check_fields(username=username, full_name=full_name, phone=phone, post=post)
     if User.objects.filter(username=username).exists():
         raise Invalid(_("The user name “%(name)s” is taken.") % {"name": username}, field="username")
     area = _area_for_role(role, area_code)
@@ -143,7 +166,7 @@ def set_password(actor: Actor, user: User, password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     user.save(update_fields=["password", "failed_logins", "locked_until"])
-    audit.record(actor, "accounts.user.set_password", obj=user)
+    audit.record(actor, "accounts.user.set_password", obj=user, area_code=user_area_code(user))
 
 
 @transaction.atomic
@@ -155,14 +178,14 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
     user.is_active = active
     user.save(update_fields=["is_active"])
     audit.record(actor, "accounts.user.activate" if active else "accounts.user.deactivate", obj=user,
-                 before=before, after={"is_active": active})
+                 area_code=user_area_code(user), before=before, after={"is_active": active})
 
 
 @transaction.atomic
 def unlock(actor: Actor, user: User) -> None:
     _require_manage_user(actor, user)
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
-    audit.record(actor, "accounts.user.unlock", obj=user)
+    audit.record(actor, "accounts.user.unlock", obj=user, area_code=user_area_code(user))
 
 
 @transaction.atomic
@@ -171,7 +194,8 @@ def create_token(actor: Actor, user: User, label: str = "") -> str:
     _require_manage_user(actor, user)
     raw = "fp_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, key_hash=ApiToken.hash(raw), prefix=raw[:8], label=label)
-    audit.record(actor, "accounts.token.create", obj=user, after={"token": token.prefix, "label": label})
+    audit.record(actor, "accounts.token.create", obj=user, area_code=user_area_code(user),
+                 after={"token": token.prefix, "label": label})
     return raw
 
 
@@ -180,7 +204,8 @@ def revoke_token(actor: Actor, token: ApiToken) -> None:
     _require_manage_user(actor, token.user)
     token.revoked_at = clock.now()
     token.save(update_fields=["revoked_at"])
-    audit.record(actor, "accounts.token.revoke", obj=token.user, before={"token": token.prefix})
+    audit.record(actor, "accounts.token.revoke", obj=token.user, area_code=user_area_code(token.user),
+                 before={"token": token.prefix})
 
 
 def token_user(raw: str) -> User | None:
@@ -211,13 +236,13 @@ def login_failed(actor: Actor, username: str) -> dt.datetime | None:
             user.save(update_fields=["failed_logins", "locked_until"])
         audit.record(actor, "accounts.login.locked" if locked_until else "accounts.login.failed", kind="auth",
                      object_type="accounts.user", object_id=str(user.pk) if user else "",
-                     object_repr=username[:150])
+                     object_repr=username[:150], area_code=user_area_code(user) if user else "")
     return locked_until
 
 
 def login_succeeded(actor: Actor, user: User) -> None:
     User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
-    audit.record(actor, "accounts.login", kind="auth", obj=user)
+    audit.record(actor, "accounts.login", kind="auth", obj=user, area_code=user_area_code(user))
 
 
 def locked_until(username: str) -> dt.datetime | None:

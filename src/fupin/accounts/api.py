@@ -1,5 +1,5 @@
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from fupin.api.base import Error, actor, paginate
@@ -81,4 +81,4 @@ def create_user(request, payload: UserIn):
     u, password = actions.create_user(actor(request), username=payload.username, role=payload.role,
                                       area_code=payload.area_code, full_name=payload.full_name,
                                       phone=payload.phone, post=payload.post, password=payload.password)
-    return 201, {"user": visible_users(request.user).get(pk=u.pk), "password": password}
+    return Status(201, {"user": visible_users(request.user).get(pk=u.pk), "password": password})

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Unit
@@ -14,6 +15,20 @@ class LoginForm(AuthenticationForm):
         "inactive": _("This account is disabled."),
         "locked": _("Too many failed sign-ins: this account is locked until %(until)s."),
     }
+
+    def __init__(self, request=None, *args, locked_until=None, **kwargs):
+        self.locked_until = locked_until
+        super().__init__(request, *args, **kwargs)
+
+    def locked_error(self, until) -> forms.ValidationError:
+        return forms.ValidationError(self.error_messages["locked"], code="locked", params={
+            "until": formats.date_format(timezone.localtime(until), "Y-m-d H:i")})
+
+    def clean(self):
+        # A locked account is refused before its password is even checked.
+        if self.locked_until is not None:
+            raise self.locked_error(self.locked_until)
+        return super().clean()
 
 
 class UserCreateForm(Form):

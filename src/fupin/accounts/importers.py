@@ -25,25 +25,67 @@ EXPLAIN = [
     ("角色", "必填。下列之一（中文名称或代码）：" + "、".join(f"{v}（{k}）" for k, v in
                                                      [(k, str(v)) for k, v in rules.ROLES.items()])),
     ("区划代码", "必填。角色所在区划的 12 位统计用区划代码，如县 360729000000。"),
-    ("单位", "选填。已在系统中的单位名称（同一区划内）。"),
+    ("单位", "选填。已在系统中的单位名称：该区划、其下级或上级区划的单位（如驻村工作队员所在的县直部门）。"),
     ("手机", "选填。11 位手机号。"),
     ("职务", "选填。"),
     ("初始密码", "选填。留空则随机生成，导入后在结果文件中给出。"),
 ]
 
 
+# The names offices use for the roles (docs/permissions.md), accepted whatever the
+# translation catalogue calls them.
+ROLE_ALIASES = {
+    "村干部": "village_cadre",
+    "村两委干部": "village_cadre",
+    "驻村工作队员": "work_team",
+    "驻村工作队": "work_team",
+    "第一书记": "work_team",
+    "帮扶责任人": "helper",
+    "帮扶干部": "helper",
+    "乡镇干部": "township_officer",
+    "乡镇扶贫干部": "township_officer",
+    "县扶贫办": "county_office",
+    "县乡村振兴局": "county_office",
+    "行业部门干部": "department_officer",
+    "部门干部": "department_officer",
+    "督查审计人员": "inspector",
+    "督查人员": "inspector",
+    "审计人员": "inspector",
+    "市省领导": "leader",
+    "领导": "leader",
+    "系统管理员": "admin",
+}
+
+
 def _role_code(value: str) -> str | None:
     """A role given by its code, its Chinese name or its English name."""
     from django.utils import translation
 
+    value = value.strip()
     if value in rules.ROLES:
         return value
+    if value in ROLE_ALIASES:
+        return ROLE_ALIASES[value]
     for language in ("zh-hans", "en"):
         with translation.override(language):
             for code, label in rules.ROLES.items():
                 if value == str(label):
                     return code
     return None
+
+
+def _find_unit(name: str, area_code: str) -> Unit | None:
+    """The unit of that name in the role's area, under it, or above it (a village's work
+    team comes from a county department): the nearest one."""
+    area = Area.objects.filter(code=area_code, valid_to__isnull=True).first()
+    if area is None:
+        return None
+    below = Unit.objects.filter(name=name, area_code__startswith=area.prefix).order_by("area_code").first()
+    if below is not None:
+        return below
+    ancestors = [a.code for a in reversed(area.ancestors())]
+    found = {u.area_code: u for u in Unit.objects.filter(name=name, area_code__in=ancestors)}
+    return next((found[c] for c in ancestors if c in found), None)
 
 
 def import_users(actor: Actor, path: str | Path) -> tuple[list[tuple[str, str]], ErrorReport]:
@@ -64,9 +106,7 @@ def import_users(actor: Actor, path: str | Path) -> tuple[list[tuple[str, str]],
                 if row.get("单位"):
                     key = (row["单位"], row["区划代码"])
                     if key not in units:
-                        area = Area.objects.filter(code=row["区划代码"], valid_to__isnull=True).first()
-                        units[key] = Unit.objects.filter(name=row["单位"], area_code__startswith=area.prefix
-                                                         ).first() if area else None
+                        units[key] = _find_unit(row["单位"], row["区划代码"])
                     unit = units[key]
                     if unit is None:
                         report.add(number, "单位", row["单位"], _("no unit of this name in that area"))

@@ -29,6 +29,20 @@ PERMISSION_LABELS = {
     "areas.manage": _("Import villages and change areas"),
     "audit.view": _("Search the audit log"),
     "jobs.view": _("See every background job of the area"),
+    "procedures.village": _("Act on village steps of procedures (application, appraisal, village notice)"),
+    "procedures.township": _("Act on township steps of procedures (review, township notice)"),
+    "procedures.county": _("Act on county steps of procedures (data check, approval, announcement)"),
+    "procedures.types": _("Edit procedure types (steps, notice periods, pass rules)"),
+    "standards.edit": _("Edit the lines, rule sets and veto conditions of the area"),
+    "identification.run": _("Run the eligibility rules and what-if simulations over the area"),
+    "comparison.view": _("See other departments' data sets and the hits of the area (confidential; every view "
+                         "is logged)"),
+    "comparison.import": _("Import other departments' data sets and run the matching"),
+    "comparison.decide": _("Record the village's decision on a data-comparison hit"),
+    "comparison.review": _("Review (approve or send back) the decisions on data-comparison hits"),
+    "comparison.archive": _("Archive reviewed data-comparison hits (the county file)"),
+    "assistance.edit": _("Record helpers, pairings, links, work teams, plans, measures and posts"),
+    "visits.log": _("Log visits (and a helper's own measures) for the households one helps"),
 }
 
 _ALL = frozenset(PERMISSION_LABELS)
@@ -57,6 +71,49 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "leader": _BASE | {"users.view"},
     "admin": _ALL,
 }
+
+# Procedures (issue 4): a role acts on procedure steps of its own level and below.
+for _role, _perms in {
+    "village_cadre": {"procedures.village"},
+    "work_team": {"procedures.village"},
+    "township_officer": {"procedures.village", "procedures.township"},
+    "county_office": {"procedures.village", "procedures.township", "procedures.county"},
+}.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
+
+# Standards and eligibility rules (issue 4): a county office keeps its county's local
+# lines and rule sets (national, provincial and city ones are an administrator's at
+# that level); townships and counties run the rules over their area.
+for _role, _perms in {
+    "township_officer": {"identification.run"},
+    "county_office": {"standards.edit", "identification.run"},
+}.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
+
+# Data comparison (issue 4, seed 003 谁核查谁保密): the data sets and hits are seen only
+# by the roles that verify them, in their area; departments import; villages decide,
+# townships review, counties archive.
+for _role, _perms in {
+    "village_cadre": {"comparison.view", "comparison.decide"},
+    "work_team": {"comparison.view", "comparison.decide"},
+    "township_officer": {"comparison.view", "comparison.decide", "comparison.review"},
+    "county_office": {"comparison.view", "comparison.import", "comparison.decide", "comparison.review",
+                      "comparison.archive"},
+    "department_officer": {"comparison.import"},
+    "inspector": {"comparison.view"},
+}.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
+
+# Assistance (issue 5): offices and village cadres keep the assistance records; helpers
+# log their own visits (and the measures for their own households, see assistance.actions).
+for _role, _perms in {
+    "village_cadre": {"assistance.edit", "visits.log"},
+    "work_team": {"assistance.edit", "visits.log"},
+    "helper": {"visits.log"},
+    "township_officer": {"assistance.edit", "visits.log"},
+    "county_office": {"assistance.edit", "visits.log"},
+}.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
 
 # Roles that only an administrator may grant.
 ADMIN_GRANTED_ROLES = frozenset({"admin", "leader", "inspector"})

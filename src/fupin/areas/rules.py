@@ -73,3 +73,19 @@ def prefix_upper_bound(prefix: str) -> str | None:
 
 def contains(prefix: str, code: str | None) -> bool:
     return code is not None and code.startswith(prefix)
+
+
+def common_area_code(codes) -> str:
+    """The code of the smallest area containing all ``codes`` ("" when they span provinces)."""
+    codes = list(codes)
+    if not codes:
+        return ""
+    first, last = min(codes), max(codes)  # the common prefix of all is that of these two
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    common = first[:n]
+    for length in sorted(set(PREFIX_LENGTH.values()), reverse=True):
+        if len(common) >= length and length <= 12:
+            return common[:length].ljust(12, "0")
+    return ""

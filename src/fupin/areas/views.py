@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from fupin.accounts.scoping import can, scope_for
+from fupin.accounts.scoping import can, home_code, scope_for
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.forms import UploadForm
@@ -45,7 +45,7 @@ def area_import(request):
         path = save_upload(form.cleaned_data["file"], "areas")
         job = jobs.start(Actor.from_request(request), import_areas_task, kind="areas.import",
                          title=_("Import villages from %(name)s") % {"name": form.cleaned_data["file"].name},
-                         params={"path": str(path)})
+                         area_code=home_code(request.user, "areas.manage"), params={"path": str(path)})
         return redirect("jobs:detail", pk=job.pk)
     return render(request, "areas/import.html", {"form": form})
 

@@ -15,7 +15,14 @@ from fupin.core.actor import Actor
 from .models import AuditEvent, AuditItem
 
 
+def _text(value: str) -> str:
+    """Text as the log can keep it: PostgreSQL refuses NUL characters (text and JSON)."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
 def _jsonable(value):
+    if isinstance(value, str):
+        return _text(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
@@ -25,7 +32,7 @@ def _jsonable(value):
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {_text(str(k)): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [_jsonable(v) for v in value]
     return value
@@ -66,15 +73,43 @@ def record(
         username=user.get_username() if user is not None else f"<{actor.channel}>",
         ip=actor.ip,
         channel=actor.channel,
-        object_type=object_type,
-        object_id=object_id,
-        object_repr=object_repr[:200],
-        area_code=area_code or "",
+        object_type=_text(object_type),
+        object_id=_text(object_id)[:64],
+        object_repr=_text(object_repr)[:200],
+        area_code=_text(area_code or "")[:15],
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
         count=count,
-        note=note,
+        note=_text(note),
     )
+
+
+def record_many(actor: Actor, action: str, events: Iterable[dict], *, kind: str = "change",
+                batch_size: int = 2000) -> int:
+    """Many events of one action at once, streamed in batches: a bulk path's per-object
+    before/after values. Each dict may hold object_type, object_id, object_repr,
+    area_code, before, after, note. Returns the number of events written."""
+    user = actor.user
+    at = clock.now()
+    username = user.get_username() if user is not None else f"<{actor.channel}>"
+    buffer: list[AuditEvent] = []
+    written = 0
+    for e in events:
+        buffer.append(AuditEvent(
+            at=at, kind=kind, action=action, user=user, username=username, ip=actor.ip, channel=actor.channel,
+            object_type=e.get("object_type", ""), object_id=str(e.get("object_id", "")),
+            object_repr=str(e.get("object_repr", ""))[:200], area_code=e.get("area_code", "") or "",
+            before=_jsonable(e["before"]) if e.get("before") is not None else None,
+            after=_jsonable(e["after"]) if e.get("after") is not None else None,
+            count=1, note=e.get("note", "")))
+        if len(buffer) >= batch_size:
+            AuditEvent.objects.bulk_create(buffer)
+            written += len(buffer)
+            buffer.clear()
+    if buffer:
+        AuditEvent.objects.bulk_create(buffer)
+        written += len(buffer)
+    return written
 
 
 def record_items(event: AuditEvent, items: Iterable[tuple[str, str]], batch_size: int = 5000) -> None:
@@ -87,6 +122,19 @@ def record_items(event: AuditEvent, items: Iterable[tuple[str, str]], batch_size
             buffer.clear()
     if buffer:
         AuditItem.objects.bulk_create(buffer)
+
+
+def record_items_select(event: AuditEvent, select_sql: str, params=()) -> int:
+    """Attach the rows a bulk event touched, set-based: ``select_sql`` returns rows with
+    the columns ``object_id`` and ``change``; one INSERT … SELECT, whatever their number."""
+    from django.db import connection
+
+    table = connection.ops.quote_name(AuditItem._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} (event_id, object_id, change) "  # noqa: S608 - our own table and query
+                       f"SELECT %s, CAST(q.object_id AS varchar(64)), q.change FROM ({select_sql}) q",
+                       [event.pk, *params])
+        return cursor.rowcount
 
 
 def record_read(actor: Actor, action: str, *, obj=None, note: str = "", area_code: str = "", **kw) -> AuditEvent:

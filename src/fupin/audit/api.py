@@ -3,8 +3,8 @@ import datetime as dt
 from ninja import Router, Schema
 
 from fupin.accounts.scoping import can
-from fupin.core.errors import Forbidden
 from fupin.api.base import paginate
+from fupin.core.errors import Forbidden
 
 from . import queries
 

@@ -18,7 +18,7 @@ from fupin.core.actor import Actor
 
 DEMO_COUNTY = json.loads((Path(__file__).resolve().parents[1] / "areas" / "data" / "demo_county.json").read_text())
 COUNTY_CODE = DEMO_COUNTY["county_code"]
-DEMO_PASSWORD = "Fupin-demo-2026"  # printed by `fupin demo`; demo data only
+DEMO_PASSWORD = "Fupin-demo-2026"  # noqa: S105 — printed by `fupin demo`; demo data only
 
 STEPS = []
 
@@ -131,7 +131,7 @@ def is_empty() -> bool:
 
 @transaction.atomic
 def build(seed: int = 2017) -> dict:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 — deterministic demo data, not secrets
     villages = _build_areas(rng)
     units = _build_units(villages)
     users = _build_users(villages, units)

@@ -26,8 +26,14 @@ def mask_bank_account(value: str | None) -> str:
     return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
+def mask_all(value: str | None) -> str:
+    """Any other personal text: nothing shown."""
+    return "*" * len(value) if value else ""
+
+
 MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "bank_account": mask_bank_account}
 
 
 def mask(kind: str, value: str | None) -> str:
-    return MASKERS[kind](value)
+    """Mask a value of a known kind; an unknown kind is masked entirely (never shown by mistake)."""
+    return MASKERS.get(kind, mask_all)(value)

@@ -1,7 +1,8 @@
+from django.db import DataError
 from django.http import Http404
 from django.shortcuts import render
 
-from .errors import ActionError, Forbidden, NotFound
+from .errors import ActionError, Forbidden, Invalid, NotFound
 
 
 class ActionErrorMiddleware:
@@ -24,4 +25,8 @@ class ActionErrorMiddleware:
             return render(request, "403.html", {"message": exception.message}, status=403)
         if isinstance(exception, ActionError):
             return render(request, "400.html", {"message": exception.message}, status=exception.status)
+        if isinstance(exception, DataError):
+            # The database refused a value the user sent (a NUL byte in a search, a number out
+            # of range): their input is wrong, not the server.
+            return render(request, "400.html", {"message": Invalid.default_message}, status=400)
         return None

@@ -18,7 +18,7 @@ def register(label: str, fields: dict[str, str]) -> None:
 def area_code_of(obj) -> str:
     code = getattr(obj, "area_code", None)
     if code is None and obj._meta.label_lower == "accounts.user":
-        prefixes = list(obj.roles.values_list("prefix", flat=True))
+        prefixes = [r.prefix for r in obj.roles.all()]  # uses the list's prefetch when there is one
         code = min(prefixes, key=len) if prefixes else None
     return code
 

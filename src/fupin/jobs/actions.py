@@ -9,9 +9,8 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
 from django.db.models.functions import Concat
-from django.db.models import Value
 from django.utils.translation import gettext as _
 
 from fupin.audit import actions as audit

@@ -25,7 +25,8 @@ def forwards(apps, schema_editor):
                 RAISE EXCEPTION 'the audit log is append-only (% on %)', TG_OP, TG_TABLE_NAME;
             END;
             $$ LANGUAGE plpgsql;
-            """
+            """,
+            params=None,  # no parameters: the % in RAISE are PL/pgSQL's, not placeholders
         )
         for table in TABLES:
             schema_editor.execute(

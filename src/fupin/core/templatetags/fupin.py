@@ -38,12 +38,12 @@ def sort_header(context, field, label):
 @register.simple_tag(takes_context=True)
 def sensitive(context, obj, field, kind=None):
     """A personal field, masked, with a button to reveal it when the role may (the reveal is logged)."""
-    from fupin.core.pii import reveal_allowed, reveal_url
+    from fupin.core.pii import PII_FIELDS, reveal_allowed, reveal_url
 
     value = getattr(obj, field, "") or ""
     if not value:
         return ""
-    kind = kind or field
+    kind = kind or PII_FIELDS.get(obj._meta.label_lower, {}).get(field) or field
     masked = mask(kind, value)
     request = context["request"]
     if reveal_allowed(request.user, obj, field):
