@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, settings
-
-# CI machines are small and busy: judge properties, not speed.
-settings.register_profile("fupin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("fupin")
 from django.test import Client
+from hypothesis import HealthCheck, settings
 
 from fupin.accounts import actions as accounts
 from fupin.areas import actions as areas
 from fupin.areas.models import Area, Unit
 from fupin.core.actor import Actor
+
+# CI machines are small and busy: judge properties, not speed.
+settings.register_profile("fupin", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fupin")
 
 SYSTEM = Actor.system()
 PASSWORD = "Test-pass-2026!"

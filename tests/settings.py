@@ -7,8 +7,8 @@ from pathlib import Path
 
 os.environ.setdefault("FUPIN_DATA_DIR", tempfile.mkdtemp(prefix="fupin-test-"))
 
-from fupin.settings import *  # noqa: E402,F403
-from fupin.settings import DATA_DIR  # noqa: E402
+from fupin.settings import *  # noqa: F403
+from fupin.settings import DATA_DIR
 
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -25,7 +25,7 @@ def production_env(tmp_path, **overrides) -> dict:
 
 
 def run(command: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def fupin(env, *args) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ from fupin.api.urls import api
 from fupin.core.views import healthz
 
 
-
 def _api_urls():
     """The API answers anonymous callers itself (401 as JSON), so the login redirect
     of LoginRequiredMiddleware is switched off for its views."""

@@ -32,7 +32,7 @@ class Column:
     max_length: int = 200
 
 
-def C(header, field, level, kind, required=False, help="", max_length=200):  # noqa: A002
+def C(header, field, level, kind, required=False, help="", max_length=200):
     return Column(header, field, level, kind, required, help, max_length)
 
 

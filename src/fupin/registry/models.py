@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Area
 
-
 AMOUNT = {"max_digits": 12, "decimal_places": 2, "default": 0}
 
 
@@ -208,10 +207,6 @@ class Member(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    def save(self, *args, **kwargs):
-        self.id_rev = (self.id_number or "")[::-1]
-        super().save(*args, **kwargs)
-
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
@@ -227,6 +222,10 @@ class Member(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.id_rev = (self.id_number or "")[::-1]
+        super().save(*args, **kwargs)
 
 
 class DuplicateCandidate(models.Model):
