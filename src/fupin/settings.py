@@ -167,7 +167,7 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# Login lock-out: FUPIN_LOGIN_MAX_FAILURES failures within the window lock the
+# Login lock-out: FUPIN_LOGIN_MAX_FAILURES failures in a row (reset by a successful sign-in) lock the
 # account for FUPIN_LOGIN_LOCK_MINUTES.
 LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "15"))

@@ -336,6 +336,8 @@ def households(request, area: str = "", village: str = "", status: str = "", cat
         c = codes.zh_to_code("cause").get(cause, cause)
         qs = qs.filter(Q(main_cause=c) | Q(cause2=c) | Q(cause3=c))
     if year is not None:
+        if not 1900 <= year <= 9999:
+            raise Invalid(_("not a year"), field="year")
         then = (StatusChange.objects.filter(household=OuterRef("pk"), date__lte=dt.date(year, 12, 31))
                 .order_by("-date", "-id").values("status")[:1])
         qs = qs.annotate(status_then=Subquery(then)).filter(status_then__isnull=False)
