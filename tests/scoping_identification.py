@@ -41,6 +41,9 @@ def ruleset_b(w) -> RuleSet:
 def household_b(w) -> Household:
     def make():
         village = Area.objects.get(code=VILLAGE_B, valid_to__isnull=True)
+        existing = Household.objects.filter(number="3607831002010001").first()
+        if existing is not None:  # another module's case made it first
+            return existing
         h = Household.objects.create(number="3607831002010001", area_code=VILLAGE_B, village=village,
                                      head_name="龙南户主", status="registered")
         Member.objects.create(household=h, area_code=VILLAGE_B, name="龙南户主", sex="1", relation="01",
