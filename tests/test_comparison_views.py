@@ -37,6 +37,17 @@ from tests.test_comparison import (
     vehicle_rows,
 )
 
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """These tests read messages in their English originals (the UI default is Chinese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 # The fixtures of tests/test_comparison.py (pytest finds fixtures by name in the module).
 english, world, vehicles = base.english, base.world, base.vehicles
 
@@ -128,8 +139,13 @@ def test_a_dibao_list_and_the_linkage_report(world, make_user, login):
     text = page.content.decode()
     assert page.status_code == 200 and ds.name in text
     assert officer.get(reverse("comparison:linkage"), {"dataset": ds.pk, "list": "unmarked"}).status_code == 200
-    response = officer.get(reverse("comparison:linkage_export", args=[ds.pk]))
-    summary = _read(response)
+    response = officer.post(reverse("comparison:linkage_export", args=[ds.pk]))
+    assert response.status_code == 302
+    job = Job.objects.get(kind="comparison.linkage")
+    assert job.status == Job.SUCCEEDED, job.message
+    jf = job.files.get()
+    assert jf.contains_personal_data
+    summary = _read(officer.get(reverse("jobs:file", args=[job.pk, jf.pk])))
     values = [r[1] for r in summary[1:]]  # in the order of reports.linkage_labels()
     assert values[:7] == [1, 1, 0, 2, 2, 1, 0]  # Z marked and listed; X listed, registered, not marked
     assert AuditEvent.objects.filter(kind="read", action="comparison.linkage.view").exists()
