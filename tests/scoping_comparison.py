@@ -178,7 +178,9 @@ register("comparison:linkage",
          Case(NOT_FOUND, query=lambda w: {"dataset": str(dibao_b(w).pk)}),
          Case(LIST, role="village_cadre", area=VILLAGE_A, query=world_b))
 register("comparison:linkage_export",
-         Case(NOT_FOUND, kwargs=lambda w: {"pk": dibao_b(w).pk}))
+         Case(NOT_FOUND, method="post", kwargs=lambda w: {"pk": dibao_b(w).pk}),
+         Case(NOT_FOUND, method="post", kwargs=lambda w: {"pk": dibao_b(w).pk}, role="village_cadre",
+              area=VILLAGE_A))
 register("comparison:cutoffs",
          Case(LIST, query=lambda w: (cutoff_b(w), {})[1]),
          Case(NO_EFFECT, method="post", status=403,

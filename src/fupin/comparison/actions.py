@@ -27,7 +27,7 @@ from fupin.core.errors import Conflict, Forbidden, Invalid
 from . import rules
 from .models import CutoffDate, ExternalDataset, Hit
 
-IMPORT_JOB, MATCH_JOB = "comparison.import", "comparison.match"
+IMPORT_JOB, MATCH_JOB, LINKAGE_JOB = "comparison.import", "comparison.match", "comparison.linkage"
 HIT_FIELDS = ["status", "decision", "reason", "review_note", "fact_id"]
 CUTOFF_FIELDS = ["area_prefix", "date", "source", "note"]
 
@@ -108,12 +108,15 @@ def check_import(actor: Actor, *, kind: str, source: str, as_of, area_code: str 
         if not Area.objects.filter(code=area_code, valid_to__isnull=True).exclude(level=area_rules.GROUP).exists():
             raise Invalid(_("No current area has the code %(code)s.") % {"code": area_code}, field="area_code")
     if not actor.is_system and (scope_for(actor.user, rules.IMPORT).is_empty
-                                or not _may(actor, rules.IMPORT, area_code)):
+                                or not allowed(actor, rules.IMPORT, area_code)):
         raise Forbidden()
     return k, source, as_of, area_code
 
 
-def _may(actor: Actor, perm: str, area_code: str) -> bool:
+def allowed(actor: Actor, perm: str, area_code: str) -> bool:
+    """Whether the actor may do ``perm`` at ``area_code`` ('' = the whole country)."""
+    if actor.is_system:
+        return True
     scope = scope_for(actor.user, perm)
     return scope.is_everything if not area_code else scope.contains(area_code)
 
@@ -137,11 +140,26 @@ def start_match(actor: Actor, dataset: ExternalDataset):
 
     from .tasks import match_dataset_task
 
-    if not actor.is_system and not _may(actor, rules.IMPORT, dataset.area_code):
+    if not actor.is_system and not allowed(actor, rules.IMPORT, dataset.area_code):
         raise Forbidden()
     return jobs.start(actor, match_dataset_task, kind=MATCH_JOB,
                       title=(_("Match %(name)s with the registry") % {"name": dataset.name})[:200],
                       area_code=dataset.area_code, params={"dataset": dataset.pk})
+
+
+def start_linkage_export(actor: Actor, dataset: ExternalDataset):
+    """The linkage report as a file (a job: a province's lists are long). The caller has
+    checked that the user sees the data set; the job lists what the user may see."""
+    from fupin.jobs import actions as jobs
+
+    from .tasks import linkage_export_task
+
+    if not actor.is_system and scope_for(actor.user, rules.VIEW).is_empty:
+        raise Forbidden()
+    return jobs.start(actor, linkage_export_task, kind=LINKAGE_JOB,
+                      title=(_("Linkage report: %(name)s") % {"name": dataset.name})[:200],
+                      area_code="" if actor.is_system else home_code(actor.user, rules.VIEW),
+                      params={"dataset": dataset.pk})
 
 
 # --- the verification queue ---------------------------------------------------------------

@@ -46,6 +46,10 @@ class _NoProgress:
         pass
 
 
+def _ne() -> str:
+    return "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+
+
 def _names() -> dict:
     qn = connection.ops.quote_name
     return {"hit": qn(Hit._meta.db_table), "rec": qn(ExternalRecord._meta.db_table),
@@ -116,11 +120,12 @@ FROM (SELECT p.*, {phase} AS phase
               AND NOT EXISTS (SELECT 1 FROM {hit} x WHERE x.record_id = r.id)) p) q
 """
 UNDECIDED = "dataset_id = %s AND id <= %s AND decision = '' AND status IN (%s, %s)"
-SET_CUTOFF = "UPDATE {hit} SET cutoff = {cutoff} WHERE " + UNDECIDED  # noqa: S608 (a template: names from code)
+SET_CUTOFF = ("UPDATE {hit} SET cutoff = {cutoff} WHERE " + UNDECIDED  # noqa: S608 (a template: names from code)
+              + " AND cutoff {ne} {cutoff}")
 SET_PHASE = ("UPDATE {hit} SET phase = {phase}, status = {status}, version = version + 1 "  # noqa: S608 (a template)
-             "WHERE " + UNDECIDED)
+             "WHERE " + UNDECIDED + " AND phase <> {phase}")
 RECORD_AREAS = ("UPDATE {rec} SET area_code = x.area_code FROM {hit} x WHERE x.record_id = {rec}.id "
-                "AND x.dataset_id = %s AND {rec}.dataset_id = %s AND {rec}.area_code = ''")
+                "AND x.dataset_id = %s AND x.id > %s AND {rec}.dataset_id = %s AND {rec}.area_code = ''")
 LAST_HIT = "SELECT COALESCE(MAX(id), 0) FROM {hit}"
 PHASE_COUNTS = "SELECT phase, COUNT(*) FROM {hit} WHERE dataset_id = %s GROUP BY phase"
 NEW_HITS = "SELECT id AS object_id, 'created' AS change FROM {hit} WHERE dataset_id = %s AND id > %s"
@@ -159,13 +164,15 @@ def match_dataset(dataset: ExternalDataset, actor: Actor | None = None, progress
         progress.update(1)
         # 2. re-classify the hits nobody has decided yet (a cut-off may have changed)
         undecided = [dataset.pk, last_id, rules.OPEN, rules.NOTED]
-        cutoff, cutoff_params = cutoff_case(names["hit"] + ".area_code", cutoffs)
-        if run(sql(SET_CUTOFF, cutoff=cutoff), [*cutoff_params, *undecided]):
+        ne = _ne()
+        if last_id:
+            cutoff, cutoff_params = cutoff_case(names["hit"] + ".area_code", cutoffs)
+            run(sql(SET_CUTOFF, cutoff=cutoff, ne=ne), [*cutoff_params, *undecided, *cutoff_params])
             phase = phase_case(kind, "event_date", "cutoff")
             run(sql(SET_PHASE, phase=phase, status=status_case(phase)), undecided)
         progress.update(2)
-        # 3. records without an area of their own take their member's
-        run(sql(RECORD_AREAS), [dataset.pk, dataset.pk])
+        # 3. records without an area of their own take their member's (the new hits')
+        run(sql(RECORD_AREAS), [dataset.pk, last_id, dataset.pk])
         progress.update(3)
         if connection.vendor == "postgresql" and created >= ANALYZE_ROWS:
             cursor.execute(sql("ANALYZE {hit}"))  # the reports right after need fresh statistics

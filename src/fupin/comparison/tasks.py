@@ -6,10 +6,12 @@ from pathlib import Path
 from django.tasks import task
 from django.utils.translation import gettext as _
 
+from fupin.accounts.scoping import Scope
+from fupin.audit import actions as audit
 from fupin.jobs.actions import run
 from fupin.jobs.models import Job
 
-from . import importers, matching
+from . import importers, matching, queries, reports
 from .models import ExternalDataset
 
 
@@ -70,5 +72,29 @@ def match_dataset_task(job_id: str) -> None:
         dataset = ExternalDataset.objects.get(pk=progress.params["dataset"])
         counts = matching.match_dataset(dataset, progress.actor, progress)
         progress.succeed({"dataset": dataset.pk, **counts}, message=_match_message(counts))
+
+    run(job_id, body)
+
+
+@task()
+def linkage_export_task(job_id: str) -> None:
+    """params: dataset. The linkage report with every list, as the job's user may see it
+    (a province's lists hold up to millions of people: a job, not a page)."""
+
+    def body(progress):
+        dataset = ExternalDataset.objects.get(pk=progress.params["dataset"])
+        user = progress.job.created_by
+        scope = queries.view_scope(user) if user is not None else Scope([""])
+        progress.set_total(1)
+        link = reports.linkage(scope, dataset)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f"linkage-{dataset.kind}-{dataset.pk}.xlsx"
+            rows = reports.write_linkage(out, link)
+            progress.attach(out, _("Linkage report: %(name)s") % {"name": dataset.name}, personal=True)
+        audit.record_export(progress.actor, "comparison.linkage.export", area_code=progress.job.area_code,
+                            count=rows, note=dataset.name)
+        progress.update(1)
+        progress.succeed({"dataset": dataset.pk, "rows": rows, "counts": link.counts},
+                         message=_("%(n)s people and households listed.") % {"n": rows})
 
     run(job_id, body)

@@ -83,7 +83,7 @@ def home(request):
     for d in datasets:
         d.area_name = names.get(d.area_code, d.area_code or _("The whole country"))
     can_view = can(request.user, rules.VIEW)
-    jobs = (visible_jobs(request.user).filter(kind__in=[actions.IMPORT_JOB, actions.MATCH_JOB])
+    jobs = (visible_jobs(request.user).filter(kind__in=[actions.IMPORT_JOB, actions.MATCH_JOB, actions.LINKAGE_JOB])
             .select_related("created_by").order_by("-created_at")[:10])
     return render(request, "comparison/home.html", {
         "datasets": datasets, "can_view": can_view, "can_import": can(request.user, rules.IMPORT),
@@ -151,7 +151,7 @@ def dataset(request, pk):
         "phases": [(code, label, counts["phases"][code]) for code, label in rules.PHASES.items()],
         "statuses": [(code, label, counts["statuses"][code]) for code, label in rules.STATUSES.items()],
         "can_view": can(request.user, rules.VIEW),
-        "can_match": actions._may(_actor(request), rules.IMPORT, ds.area_code),
+        "can_match": actions.allowed(_actor(request), rules.IMPORT, ds.area_code),
         "history": history if counts["whole"] else []})
 
 
@@ -350,20 +350,14 @@ def linkage(request):
     return render(request, "comparison/linkage.html", context)
 
 
+@require_POST
 @require_perm(rules.VIEW)
 def linkage_export(request, pk):
+    """The report with every list, made by a job (the file's download is logged again)."""
     ds = queries._get(queries.visible_datasets(request.user).filter(
         kind__in=[k.code for k in rules.linkage_kinds()]), pk)
-    link = reports.linkage(queries.view_scope(request.user), ds)
-    count = [0]
-
-    def build(path):
-        count[0] = reports.write_linkage(path, link)
-
-    response = _xlsx_response(build, f"linkage-{ds.kind}-{ds.pk}.xlsx")
-    audit.record_export(_actor(request), "comparison.linkage.export", area_code=_home(request.user, rules.VIEW),
-                        count=count[0], note=ds.name)
-    return response
+    job = actions.start_linkage_export(_actor(request), ds)
+    return redirect("jobs:detail", pk=job.pk)
 
 
 # --- cut-off dates ------------------------------------------------------------------------------
