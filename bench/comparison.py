@@ -22,8 +22,8 @@ and measures, each with ``fupin import_dataset`` (all-or-nothing import, COPY) a
 then in-process:
 
 1. matching each data set (``matching.match_dataset``: one INSERT … SELECT, the
-   re-classification and the record areas), and a plain ``COUNT(*)`` of the same
-   join for comparison;
+   re-classification and the record areas), ``--repeat`` times (all but the last
+   rolled back), and a plain ``COUNT(*)`` of the same join for comparison;
 2. matching the vehicles again (nothing new: the cost of a re-run);
 3. the 低保 linkage report over the whole province (``reports.linkage``: every count
    both ways) and its Excel export with every list;
@@ -41,6 +41,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,7 @@ def main() -> None:
     parser.add_argument("--reuse", help="an existing database with a registry (its data sets are added)")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--seed", type=int, default=2015)
+    parser.add_argument("--repeat", type=int, default=3, help="timings of matching and the plain join")
     parser.add_argument("--work-dir", default=str(ROOT / "var" / "bench"))
     args = parser.parse_args()
     base = os.environ.get("FUPIN_DATABASE_URL", "")
@@ -238,7 +240,7 @@ def main() -> None:
     say(f"files: {written['stats']}")
 
     setup_django(url, data_dir)
-    from django.db import connection
+    from django.db import connection, transaction
 
     from fupin.accounts.scoping import Scope
     from fupin.comparison import matching, reports
@@ -258,25 +260,49 @@ def main() -> None:
         say(f"import {kind}: {seconds} s — {out}")
         Path(path).unlink()
 
-    results["match_s"], results["hits"], results["plain_join_s"] = {}, {}, {}
-    for kind, ds in datasets.items():
+    class Rollback(Exception):
+        pass
+
+    def match_rolled_back(ds) -> float:
+        """One matching, undone (the hits, the audit event): a repeat on the same state."""
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                matching.match_dataset(ds)
+                elapsed = time.perf_counter() - started
+                raise Rollback
+        except Rollback:
+            return round(elapsed, 3)
+
+    def plain_join(ds) -> float:
         with connection.cursor() as cursor:
-            seconds, _count = timed(lambda ds=ds: (cursor.execute(
+            seconds, _count = timed(lambda: (cursor.execute(
                 "SELECT COUNT(*) FROM comparison_externalrecord r JOIN registry_member m "
                 "ON m.id_number = r.id_number JOIN registry_household h ON h.id = m.household_id "
                 "WHERE r.dataset_id = %s AND m.active AND h.status <> 'removed'", [ds.pk]), cursor.fetchone())[1])
-        results["plain_join_s"][kind] = seconds
-        seconds, counts = timed(lambda ds=ds: matching.match_dataset(ds))
-        results["match_s"][kind] = seconds
+        return seconds
+
+    results["match_s"], results["hits"], results["plain_join_s"] = {}, {}, {}
+    for kind, ds in datasets.items():
+        runs = [match_rolled_back(ds) for _ in range(args.repeat - 1)]
+        seconds, counts = timed(lambda ds=ds: matching.match_dataset(ds))  # the last one stays
+        runs.append(seconds)
+        joins = [plain_join(ds) for _ in range(args.repeat)]
+        results["match_s"][kind] = {"runs": runs, "median": statistics.median(runs), "min": min(runs)}
+        results["plain_join_s"][kind] = {"runs": joins, "median": statistics.median(joins), "min": min(joins)}
         results["hits"][kind] = {k: v for k, v in counts.items() if k != "seconds"}
-        say(f"match {kind}: {seconds} s {counts} (plain COUNT of the join: {results['plain_join_s'][kind]} s)")
+        say(f"match {kind}: {runs} s {counts} (plain COUNT of the join: {joins} s)")
     seconds, counts = timed(lambda: matching.match_dataset(datasets["vehicle"]))
     results["rematch_vehicle_s"] = seconds
     say(f"match vehicles again: {seconds} s {counts}")
 
     everything = Scope([""])
-    seconds, link = timed(lambda: reports.linkage(everything, datasets["dibao"]))
-    results["linkage_s"] = seconds
+    runs = []
+    for _ in range(args.repeat):
+        seconds, link = timed(lambda: reports.linkage(everything, datasets["dibao"]))
+        runs.append(seconds)
+    results["linkage_s"] = {"runs": runs, "median": statistics.median(runs), "min": min(runs)}
+    seconds = runs
     results["linkage"] = {"counts": link.counts, "rates": {k: str(v) for k, v in link.rates.items()}}
     say(f"linkage: {seconds} s {link.counts} {link.rates}")
     out = work / "linkage.xlsx"
@@ -284,8 +310,12 @@ def main() -> None:
     results["linkage_export_s"] = seconds
     results["linkage_export_rows"] = rows
     say(f"linkage export: {seconds} s, {rows} rows")
-    seconds, rows = timed(lambda: reports.summary(Hit.objects.all()))
-    results["summary_form_s"] = seconds
+    runs = []
+    for _ in range(args.repeat):
+        seconds, rows = timed(lambda: reports.summary(Hit.objects.all()))
+        runs.append(seconds)
+    results["summary_form_s"] = {"runs": runs, "median": statistics.median(runs), "min": min(runs)}
+    seconds = runs
     results["summary_form_rows"] = len(rows)
     say(f"statistics form: {seconds} s, {len(rows)} rows")
     results["finished"] = dt.datetime.now().isoformat(timespec="seconds")

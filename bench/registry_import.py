@@ -24,7 +24,7 @@ rows. Then it measures:
    household number; 200 queries each for a province-wide and a county scope), p50/p95;
 7. the statistics page (if it exists) or else a count by status and township.
 
-Results go to stdout and to <work-dir>/results.json.
+Results go to stdout and to <work-dir>/results.json (default var/bench/registry_import/).
 """
 
 from __future__ import annotations
@@ -502,7 +502,8 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--error-rate", type=float, default=0.03)
     parser.add_argument("--seed", type=int, default=2014)
-    parser.add_argument("--work-dir", default=str(ROOT / "var" / "bench"))
+    parser.add_argument("--work-dir", default=str(ROOT / "var" / "bench" / "registry_import"),
+                        help="emptied first: the generated files, the export and results.json go here")
     parser.add_argument("--db-name", default="fupin_bench")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--copy-runs", type=int, default=3)
