@@ -36,20 +36,9 @@ def village_profiles(user, perm: str = "registry.view"):
 
 
 def search_households(scope: Scope, q: str):
-    """By head or member name, full ID number or its last digits, household number, village name."""
-    q = (q or "").strip()
-    base = scope.filter(Household.objects.all())
-    if not q:
-        return base
-    member_q = scope.filter(Member.objects.all())
-    if q.isdigit() or (q[:-1].isdigit() and q[-1:].upper() == "X"):
-        if len(q) == 18:
-            ids = member_q.filter(id_number=q.upper()).values("household_id")
-        else:
-            ids = member_q.filter(id_rev__startswith=q.upper()[::-1]).values("household_id")
-        return base.filter(Q(pk__in=ids) | Q(number=q) | Q(number__startswith=q))
-    ids = member_q.filter(name=q).values("household_id")
-    return base.filter(Q(pk__in=ids) | Q(head_name=q) | Q(number=q) | Q(village__name=q))
+    """By head or member name, full ID number or its last digits, household number, area
+    name. One implementation for the pages, the API and the procedures: find_households."""
+    return find_households(scope, q)
 
 
 # --- the registry pages: list filters, the household card, registers -------------------
@@ -155,7 +144,7 @@ FIND_MATCH_LIMIT = 5000
 
 
 def find_households(scope: Scope, q: str):
-    """Like search_households, but every alternative is its own indexed lookup and the
+    """Household search: every alternative is its own indexed lookup and the
     household ids are their UNION: a name, an ID number (full, or its last four or more
     digits through the reversed ID), a household number (exact, or its beginning when
     digits are typed), or the name of an area (village, township, county …) inside the
