@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "fupin.procedures",
     "fupin.comparison",
     "fupin.assistance",
+    "fupin.exits",
+    "fupin.delisting",
+    "fupin.monitoring",
+    "fupin.dynamics",
     "fupin.api",
 ]
 

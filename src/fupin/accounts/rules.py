@@ -43,6 +43,12 @@ PERMISSION_LABELS = {
     "comparison.archive": _("Archive reviewed data-comparison hits (the county file)"),
     "assistance.edit": _("Record helpers, pairings, links, work teams, plans, measures and posts"),
     "visits.log": _("Log visits (and a helper's own measures) for the households one helps"),
+    "monitoring.edit": _("Record households at risk, their risks, how they were found, help given first, and "
+                         "risk clearance"),
+    "monitoring.warn": _("Import departments' warnings and run the early-warning rules over the area"),
+    "delisting.assess": _("Assess villages for delisting and run a county's exit assessment round"),
+    "delisting.survey": _("Enter the survey records of households sampled in a county exit assessment"),
+    "delisting.approve": _("Approve a county's exit at city or province level"),
 }
 
 _ALL = frozenset(PERMISSION_LABELS)
@@ -112,6 +118,22 @@ for _role, _perms in {
     "helper": {"visits.log"},
     "township_officer": {"assistance.edit", "visits.log"},
     "county_office": {"assistance.edit", "visits.log"},
+}.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
+
+# Exit, delisting and monitoring (issue 6). Exit and return procedures use the
+# procedures.* permissions; exit criteria and warning rules are standards
+# (standards.edit). Monitoring is kept by the village and the offices; departments
+# send warnings; the county assessment's surveys are entered by inspectors (the
+# assessors); city and province leaders approve a county's exit.
+for _role, _perms in {
+    "village_cadre": {"monitoring.edit"},
+    "work_team": {"monitoring.edit"},
+    "township_officer": {"monitoring.edit", "monitoring.warn"},
+    "county_office": {"monitoring.edit", "monitoring.warn", "delisting.assess"},
+    "department_officer": {"monitoring.warn"},
+    "inspector": {"delisting.survey"},
+    "leader": {"delisting.approve"},
 }.items():
     PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
 

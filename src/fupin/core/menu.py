@@ -54,6 +54,16 @@ MENU = [
         ],
     },
     {
+        # Issue 6. Each app adds its items on its own line below.
+        "title": _("Exit and monitoring (退出与监测)"),
+        "items": [
+            # exits
+            # delisting
+            # monitoring
+            # dynamics
+        ],
+    },
+    {
         "title": _("Areas and organisation"),
         "items": [
             {"label": _("Areas"), "url": "areas:list", "icon": "geo-alt", "perm": "area.view"},

@@ -38,7 +38,7 @@ from fupin.registry import codes
 from fupin.registry.models import Household
 
 from . import rules
-from .hooks import HOOKS
+from .hooks import CHECKS, HOOKS
 from .models import (
     AppraisalMeeting,
     AppraisalVote,
@@ -56,7 +56,7 @@ BATCH_LEVELS = ("village", "township", "county")
 
 def known_names() -> dict:
     return {"permissions": set(account_rules.PERMISSION_LABELS), "hooks": set(HOOKS),
-            "statuses": set(codes.codes("status"))}
+            "statuses": set(codes.codes("status")), "checks": set(CHECKS)}
 
 
 # --- types -------------------------------------------------------------------------------
@@ -148,6 +148,16 @@ def start_batch(actor: Actor, ptype: ProcedureType, area: Area, household_ids, *
         raise Invalid(_("These households cannot enter this procedure (their status is not %(s)s): %(list)s")
                       % {"s": ", ".join(codes.label("status", s) for s in statuses),
                          "list": ", ".join(wrong[:20])}, field="households")
+    for check in start.get("checks", []):
+        if check not in CHECKS:
+            raise Invalid(_("Unknown start check “%(c)s”.") % {"c": check}, field="type")
+        failing = CHECKS[check](actor, definition, area, ids)
+        if failing:
+            numbers = dict(Household.objects.filter(pk__in=list(failing)).values_list("pk", "number"))
+            raise Invalid(_("These households do not meet the conditions to enter this procedure: %(list)s")
+                          % {"list": "; ".join(f"{numbers.get(pk, pk)}: {reason}"
+                                               for pk, reason in sorted(failing.items())[:20])},
+                          field="households")
     busy = (BatchMember.objects.filter(household_id__in=ids, state__in=[rules.ACTIVE, rules.HELD],
                                        batch__status=rules.OPEN)
             .values_list("household__number", "batch_id"))

@@ -12,10 +12,25 @@ from django.utils.translation import gettext as _
 
 HOOKS: dict[str, Callable] = {}
 
+# Start checks, named in a type's data ("start": {"checks": [name, …]}): a check
+# receives the acting user, the type's definition, the batch's area and the chosen
+# household ids, and returns {household id: reason} for every household that may not
+# enter (e.g. the exit criteria: "per-capita income 3,999 < line 4,000"). A batch is
+# started only when every check passes for every household.
+CHECKS: dict[str, Callable] = {}
+
 
 def hook(name: str):
     def register(fn):
         HOOKS[name] = fn
+        return fn
+
+    return register
+
+
+def start_check(name: str):
+    def register(fn):
+        CHECKS[name] = fn
         return fn
 
     return register

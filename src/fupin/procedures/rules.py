@@ -142,9 +142,10 @@ def document_titles(definition: dict) -> dict[str, dict]:
     return {d["code"]: d for d in definition.get("documents", []) if isinstance(d, dict) and "code" in d}
 
 
-def validate_definition(definition, *, permissions=(), hooks=(), statuses=()) -> list[str]:
+def validate_definition(definition, *, permissions=(), hooks=(), statuses=(), checks=()) -> list[str]:
     """Every problem with a type's data, as messages (empty when it is usable).
-    ``permissions``, ``hooks`` and ``statuses`` are the known names (checked when given)."""
+    ``permissions``, ``hooks``, ``statuses`` and ``checks`` are the known names (checked
+    when given)."""
     errors: list[str] = []
     if not isinstance(definition, dict):
         return [_("The definition must be a JSON object.")]
@@ -163,6 +164,12 @@ def validate_definition(definition, *, permissions=(), hooks=(), statuses=()) ->
                 errors.append(_("Unknown household status “%(s)s” in “start”.") % {"s": status})
         if start.get("permission") and permissions and start["permission"] not in permissions:
             errors.append(_("Unknown permission “%(p)s” in “start”.") % {"p": start["permission"]})
+        if not isinstance(start.get("checks", []), list):
+            errors.append(_("“start.checks” must be a list of check names."))
+        else:
+            for check in start.get("checks", []):
+                if checks and check not in checks:
+                    errors.append(_("Unknown start check “%(c)s”.") % {"c": check})
     documents = document_titles(definition)
     if not isinstance(definition.get("documents", []), list):
         errors.append(_("“documents” must be a list."))

@@ -1,0 +1,5 @@
+"""The exits REST API (scoped to the token owner's area)."""
+
+from ninja import Router
+
+router = Router(tags=["exits"])
