@@ -118,3 +118,42 @@ register("POST /api/v1/procedures/batches/{batch_id}/objections",
 register("POST /api/v1/procedures/objections/{objection_id}/resolve",
          Case(NOT_FOUND, kwargs=lambda w: {"objection_id": objection_b(w).pk},
               data=lambda w: {"upheld": False, "text": "答复"}))
+
+
+# --- documents (issue 6) ------------------------------------------------------------------
+
+def _stored_docs_b(w):
+    """County B's batch with its documents stored (a small stand-in file, so the
+    witness's download does not render PDFs)."""
+    from django.core.files.base import ContentFile
+
+    from fupin.procedures.models import StepDocument
+
+    if not hasattr(w, "proc_docs_b"):
+        docs = list(StepDocument.objects.filter(record__batch=batch_b(w)).order_by("pk"))
+        for d in docs:
+            if not d.file:
+                d.file.save(f"scoping-{d.pk}.pdf", ContentFile("%PDF-1.4 龙南 test".encode()), save=True)
+        w.proc_docs_b = docs
+    return w.proc_docs_b
+
+
+def _doc_b(w) -> dict:
+    return {"pk": batch_b(w).pk, "doc_pk": _stored_docs_b(w)[-1].pk}
+
+
+def _new_version_b(w) -> bool:
+    from fupin.procedures.models import StepDocument
+
+    return StepDocument.objects.filter(record__batch=batch_b(w), version__gt=1).exists()
+
+
+register("procedures:document",
+         Case(NOT_FOUND, kwargs=_doc_b),
+         Case(NOT_FOUND, kwargs=_doc_b, role="helper", area=VILLAGE_A))
+register("procedures:documents_zip",
+         Case(NOT_FOUND, kwargs=lambda w: {"pk": batch_b(w).pk} if _stored_docs_b(w) else {}))
+register("procedures:document_regenerate",
+         Case(NOT_FOUND, method="post", kwargs=_doc_b, data=lambda w: {"note": "龙南 更正"}),
+         Case(NO_EFFECT, method="post", kwargs=_doc_b, data=lambda w: {"note": "龙南 更正"}, effect=_new_version_b,
+              status=404))

@@ -46,7 +46,6 @@ from .models import (
     Objection,
     ProcedureBatch,
     ProcedureType,
-    StepDocument,
     StepRecord,
 )
 
@@ -205,10 +204,11 @@ def _record(batch: ProcedureBatch, index: int | None = None) -> StepRecord:
 
 
 def _produce_documents(batch: ProcedureBatch, record: StepRecord) -> None:
-    titles = rules.document_titles(batch.definition)
-    StepDocument.objects.bulk_create(
-        [StepDocument(record=record, code=code, title=titles[code]["name"][:200])
-         for code in batch.steps[record.index].get("documents", []) if code in titles])
+    """The step's documents, each with a snapshot of the record now (see documents.py;
+    the PDF is rendered from it at the first download, so nothing here is slow)."""
+    from . import documents
+
+    documents.produce(batch, record)
 
 
 def _count(batch: ProcedureBatch, state: str) -> int:

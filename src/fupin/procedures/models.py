@@ -172,17 +172,32 @@ class StepRecord(models.Model):
 
 
 class StepDocument(models.Model):
-    """A document a step produced (by code, from the type's document list). The file is
-    generated later (PDF generation is separate work); the record says it is due."""
+    """A document a step produced (by code, from the type's document list), see
+    documents.py. When the step produces it (a notice when it is published, any other
+    step when it closes), ``data`` keeps a snapshot of the record at that moment; the
+    PDF is rendered from that snapshot the first time it is downloaded and then kept
+    (with its SHA-256). Regenerating never changes a stored document: it adds a new
+    version with a fresh snapshot."""
 
     record = models.ForeignKey(StepRecord, models.CASCADE, related_name="documents")
     code = models.CharField(_("code"), max_length=40)
     title = models.CharField(_("title"), max_length=200)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    data = models.JSONField(default=dict, blank=True, editable=False)  # the snapshot the document is rendered from
     file = models.FileField(_("file"), upload_to="procedures/%Y/%m/", blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, editable=False)
+    generated_at = models.DateTimeField(_("generated at"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    note = models.CharField(_("reason for a new version"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["record", "id"]
+        constraints = [models.UniqueConstraint(fields=["record", "code", "version"], name="step_document_version")]
+
+    def __str__(self):
+        return f"{self.title} v{self.version}"
 
 
 class AppraisalMeeting(models.Model):

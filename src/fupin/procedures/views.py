@@ -5,13 +5,15 @@ procedure types (read by all, edited by administrators)."""
 from __future__ import annotations
 
 import json
+import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.encoding import escape_uri_path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -22,9 +24,11 @@ from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import get_or_404, require_perm
 from fupin.registry import codes
 
-from . import actions, queries, rules
+from . import actions, documents, queries, rules
 from .forms import CopyTypeForm, ObjectionForm, ResolveForm, TypeForm
-from .models import BatchMember, Objection, ProcedureType
+from .models import BatchMember, Objection, ProcedureType, StepDocument
+
+log = logging.getLogger(__name__)
 
 VIEW = queries.VIEW
 
@@ -175,12 +179,27 @@ def _detail_context(request, batch, posted=None):
                                    batch.area_code) and ctx["today"] <= ctx["last_day"]
             listed = set(record.listed)
             ctx["listed_members"] = [m for m in members if m.pk in listed and m.state in (rules.ACTIVE, rules.HELD)]
+    _documents_context(request, batch, ctx)
     for o in ctx["objections"]:
         sdef = batch.steps[o.record.index]
         o.can_resolve = o.status == Objection.OPEN and can(
             request.user, sdef.get("resolve_permission") or sdef["permission"], batch.area_code)
         o.step_name = sdef["name"]
     return ctx
+
+
+def _documents_context(request, batch, ctx) -> None:
+    """The documents of each step (every version, newest first) and whether the user may
+    make a new version (the step's permission in the batch's area)."""
+    docs = documents.documents_of(batch)
+    by_index: dict[int, list] = {}
+    for d in sorted(docs, key=lambda d: (d.record.index, d.code, -d.version)):
+        d.can_regenerate = can(request.user, batch.steps[d.record.index]["permission"], batch.area_code)
+        d.is_latest = not by_index.get(d.record.index) or by_index[d.record.index][-1].code != d.code
+        by_index.setdefault(d.record.index, []).append(d)
+    for row in ctx["timeline"]:
+        row["docs"] = by_index.get(row["index"], [])
+    ctx["documents"] = docs
 
 
 @require_perm(VIEW)
@@ -288,6 +307,69 @@ def notice(request, pk, index):
     return render(request, "procedures/notice.html", {
         "batch": batch, "step": step, "record": record, "members": queries.notice_members(record),
         "last_day": rules.notice_last_day(record.started, step["days"])})
+
+
+# --- documents ---------------------------------------------------------------------------
+
+def _pdf(body: bytes, name: str, *, inline: bool = True, content_type: str = "application/pdf") -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{escape_uri_path(name)}"
+    return response
+
+
+def _document(request, pk, doc_pk) -> tuple:
+    batch = queries.batch(request.user, pk)
+    doc = get_or_404(StepDocument.objects.filter(record__batch=batch).select_related("record"), pk=doc_pk)
+    return batch, doc
+
+
+@require_perm(VIEW)
+def document(request, pk, doc_pk):
+    """A step's document as PDF (rendered from its snapshot and stored the first time).
+    It lists people: the download is logged as an export."""
+    batch, doc = _document(request, pk, doc_pk)
+    try:
+        body = documents.read_file(doc)
+    except Exception:
+        log.exception("document %s of batch %s could not be rendered", doc.pk, batch.pk)
+        messages.error(request, _("The document could not be generated; try again later or tell the administrator."))
+        return redirect("procedures:batch", pk=batch.pk)
+    documents.log_download(Actor.from_request(request), batch, [doc])
+    return _pdf(body, documents.filename(doc))
+
+
+@require_perm(VIEW)
+def documents_zip(request, pk):
+    """The latest version of every document of a batch, in one zip."""
+    batch = queries.batch(request.user, pk)
+    docs = documents.latest(documents.documents_of(batch))
+    if not docs:
+        raise Http404
+    try:
+        body = documents.zip_bytes(docs)
+    except Exception:
+        log.exception("documents of batch %s could not be rendered", batch.pk)
+        messages.error(request, _("The document could not be generated; try again later or tell the administrator."))
+        return redirect("procedures:batch", pk=batch.pk)
+    documents.log_download(Actor.from_request(request), batch, docs)
+    return _pdf(body, f"batch-{batch.pk}-documents.zip", inline=False, content_type="application/zip")
+
+
+@require_POST
+@require_perm(VIEW)
+def document_regenerate(request, pk, doc_pk):
+    """A new version of a document from the record as it is now (the stored ones stay)."""
+    batch, doc = _document(request, pk, doc_pk)
+    try:
+        new = documents.regenerate(Actor.from_request(request), doc, note=request.POST.get("note", ""))
+    except (NotFound, Forbidden):
+        raise
+    except ActionError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Version %(v)s of “%(title)s” is made from the record as it is now; the earlier "
+                                    "versions are kept.") % {"v": new.version, "title": new.title})
+    return redirect("procedures:batch", pk=batch.pk)
 
 
 # --- types -------------------------------------------------------------------------------
