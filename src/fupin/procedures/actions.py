@@ -424,7 +424,7 @@ def _decide(actor, batch, record, notes, data) -> None:
                       field="rejected")
     for pk, reason in rejected.items():
         _withdraw(actor, batch, [members[pk]], _("Not approved at “%(step)s”: %(reason)s") % {
-            "step": record.code, "reason": reason}, record.index)
+            "step": record.step.get("name") or record.code, "reason": reason}, record.index)
     _close_step(actor, batch, record, notes, allow_empty=True)
 
 
