@@ -6,3 +6,6 @@ class DelistingConfig(AppConfig):
     name = "fupin.delisting"
     label = "delisting"
     verbose_name = _("Village and county delisting")
+
+    def ready(self):
+        from . import demo  # noqa: F401  (registers the demo county's delisting step)
