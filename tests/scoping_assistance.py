@@ -267,6 +267,16 @@ register("assistance:measure_create",
          Case(NOT_FOUND, role="helper", area=VILLAGE_A, query=lambda w: {"household": household_b(w).pk},
               witness=False, note="a helper of county B who is not the household's helper is refused too"))
 register("assistance:measure", Case(NOT_FOUND, kwargs=_pk(B.measure)))
+register("assistance:measure_correct",
+         Case(NOT_FOUND, kwargs=_pk(B.measure)),
+         Case(NO_EFFECT, method="post", kwargs=_pk(B.measure), status=404,
+              data=lambda w: {"save": "1", "type": "other", "date": _iso(), "d_description": "龙南改措施"},
+              effect=lambda w: Measure.all_objects.filter(details__description="龙南改措施").exists()),
+         Case(NOT_FOUND, role="helper", area=VILLAGE_A, kwargs=_pk(B.measure), witness=False,
+              note="a helper of county B did not record it either"))
+register("assistance:measure_withdraw",
+         Case(NO_EFFECT, method="post", kwargs=_pk(B.measure), status=404, data=lambda w: {"reason": "龙南撤回"},
+              effect=lambda w: Measure.all_objects.filter(void_reason="龙南撤回").exists()))
 register("assistance:measure_carry",
          Case(NO_EFFECT, method="post", kwargs=_pk(B.measure), status=404,
               effect=lambda w: Measure.objects.filter(area_code__startswith=VILLAGE_B,
@@ -281,6 +291,14 @@ register("assistance:visit_log",
                               "findings": "龙南新走访"},
               effect=lambda w: Visit.objects.filter(findings="龙南新走访").exists()))
 register("assistance:visit", Case(NOT_FOUND, kwargs=_pk(B.visit)))
+register("assistance:visit_correct",
+         Case(NOT_FOUND, kwargs=_pk(B.visit)),
+         Case(NO_EFFECT, method="post", kwargs=_pk(B.visit), status=404,
+              data=lambda w: {"date": _iso(), "findings": "龙南改走访"},
+              effect=lambda w: Visit.all_objects.filter(findings="龙南改走访").exists()))
+register("assistance:visit_withdraw",
+         Case(NO_EFFECT, method="post", kwargs=_pk(B.visit), status=404, data=lambda w: {"reason": "龙南撤回"},
+              effect=lambda w: Visit.all_objects.filter(void_reason="龙南撤回").exists()))
 register("assistance:photo", Case(NOT_FOUND, kwargs=_pk(B.photo)),
          Case(NOT_FOUND, kwargs=_pk(B.photo), role="helper", area=VILLAGE_A))
 register("assistance:mine", Case(OWN, role="helper", area=VILLAGE_A), Case(OWN))
@@ -354,3 +372,32 @@ register("POST /api/v1/assistance/visits",
                               "findings": "龙南接口走访"},
               effect=lambda w: Visit.objects.filter(findings="龙南接口走访").exists()))
 
+# --- withdrawn records in the lists (the page's and the API's "withdrawn too") -----------------------
+register("assistance:measures", Case(LIST, query=_with(*ALL_B, query={"withdrawn": "1"})))
+register("assistance:visits", Case(LIST, query=_with(*ALL_B, query={"withdrawn": "1"})))
+register("GET /api/v1/assistance/measures", Case(LIST, query=_with(*ALL_B, query={"withdrawn": "true"})))
+register("GET /api/v1/assistance/visits", Case(LIST, query=_with(*ALL_B, query={"withdrawn": "true"})))
+
+register("PUT /api/v1/assistance/measures/{measure_id}",
+         Case(NO_EFFECT, status=404, kwargs=lambda w: {"measure_id": B.measure(w).pk},
+              data=lambda w: {"type": "other", "date": _iso(), "details": {"description": "龙南接口改措施"}},
+              effect=lambda w: Measure.all_objects.filter(details__description="龙南接口改措施").exists()))
+register("POST /api/v1/assistance/measures/{measure_id}/withdraw",
+         Case(NO_EFFECT, status=404, kwargs=lambda w: {"measure_id": B.measure(w).pk},
+              data=lambda w: {"reason": "龙南接口撤回"},
+              effect=lambda w: Measure.all_objects.filter(void_reason="龙南接口撤回").exists()))
+register("PUT /api/v1/assistance/visits/{visit_id}",
+         Case(NO_EFFECT, status=404, kwargs=lambda w: {"visit_id": B.visit(w).pk},
+              data=lambda w: {"date": _iso(), "findings": "龙南接口改走访"},
+              effect=lambda w: Visit.all_objects.filter(findings="龙南接口改走访").exists()))
+register("POST /api/v1/assistance/visits/{visit_id}/withdraw",
+         Case(NO_EFFECT, status=404, kwargs=lambda w: {"visit_id": B.visit(w).pk},
+              data=lambda w: {"reason": "龙南接口撤回"},
+              effect=lambda w: Visit.all_objects.filter(void_reason="龙南接口撤回").exists()))
+register("POST /api/v1/assistance/visits/{visit_id}/photos",
+         Case(NOT_FOUND, kwargs=lambda w: {"visit_id": B.visit(w).pk},
+              note="the case sends no file: county A gets 404 before the files are looked at; the witness gets 422 "
+                   "(no photo) — the upload itself is tested in tests/test_assistance_changes.py"))
+register("GET /api/v1/assistance/photos/{photo_id}",
+         Case(NOT_FOUND, kwargs=lambda w: {"photo_id": B.photo(w).pk}),
+         Case(NOT_FOUND, role="helper", area=VILLAGE_A, kwargs=lambda w: {"photo_id": B.photo(w).pk}))

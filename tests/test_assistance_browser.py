@@ -1,6 +1,7 @@
 """A helper on a phone (Playwright, 390×844, Debian's chromium, against the live
-server): signs in, opens "my households", logs a visit with a photo, and records a
-measure — each page fits the screen and the browser's console stays clean.
+server): signs in, opens "my households", logs a visit with a photo (a phone's JPEG: it
+is stored upright, without its EXIF and GPS position), and records a measure — each page
+fits the screen and the browser's console stays clean.
 
 Launch options and fixtures as in tests/test_browser.py; skips, with the reason, when
 /usr/bin/chromium or the playwright package is missing."""
@@ -68,7 +69,8 @@ def phone(browser):
 
 
 @pytest.fixture
-def helper_world(transactional_db, two_counties, make_user):
+def helper_world(transactional_db, two_counties, make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the photos go to a temporary folder
     user = make_user("helper", VILLAGE_A, username="shiqiao_helper", full_name="王帮扶")
     village = Area.objects.get(code=VILLAGE_A)
     helper = actions.save_helper(SYSTEM, None, name="王帮扶", area=village, unit=Unit.objects.get(area_code=COUNTY_A),
@@ -79,11 +81,17 @@ def helper_world(transactional_db, two_counties, make_user):
     return {"user": user, "helper": helper, "household": household}
 
 
-def _png(path: Path) -> Path:
+def _phone_photo(path: Path) -> Path:
+    """A JPEG as a phone writes it: taken turned (EXIF orientation 6), with the camera and
+    the GPS position in its EXIF."""
     from PIL import Image
 
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (24.0, 44.0, 10.0), 3: "E", 4: (114.0, 31.0, 20.0)}
     buf = io.BytesIO()
-    Image.new("RGB", (320, 240), (30, 120, 60)).save(buf, "JPEG")
+    Image.new("RGB", (320, 240), (30, 120, 60)).save(buf, "JPEG", exif=exif.tobytes())
     path.write_bytes(buf.getvalue())
     return path
 
@@ -114,13 +122,15 @@ def test_helper_logs_a_visit_with_a_photo_and_records_a_measure(live_server, hel
     assert page.locator("#id_household").input_value() == str(household.pk)
     page.fill("#id_findings", "房顶漏雨，老人身体尚可。")
     page.fill("#id_agreements", "下周联系村委修缮屋顶。")
-    page.set_input_files("#id_photos", str(_png(tmp_path / "roof.jpg")))
+    page.set_input_files("#id_photos", str(_phone_photo(tmp_path / "roof.jpg")))
     page.locator("#visit-form button").click()
     page.wait_for_url(re.compile(r"/assistance/mine/"))
     visit = Visit.objects.get(household=household)
     assert visit.helper == helper_world["helper"] and visit.findings.startswith("房顶漏雨")
     photo = visit.photos.get()
-    assert photo.content_type == "image/jpeg" and photo.width == 320
+    assert photo.content_type == "image/jpeg" and (photo.width, photo.height) == (240, 320)  # stood upright
+    stored = photo.file.read()
+    assert b"PhoneMaker" not in stored and b"Exif" not in stored  # no camera, no GPS position
 
     # Record a measure: choose the type, then its own details are asked.
     page.locator(f"#h{household.pk}").get_by_role("link", name=re.compile("措施|Record a measure")).click()
@@ -143,6 +153,6 @@ def test_helper_logs_a_visit_with_a_photo_and_records_a_measure(live_server, hel
     # The visit's page shows the photo through the scoped view.
     page.goto(base + f"/assistance/visits/{visit.pk}/")
     img = page.locator("main img")
-    assert img.evaluate("i => i.complete && i.naturalWidth") == 320
+    assert img.evaluate("i => i.complete && i.naturalWidth") == 240
     _fits(page)
     console.assert_clean()

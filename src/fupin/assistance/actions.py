@@ -548,11 +548,13 @@ def carry_to_income(actor: Actor, measures: list[Measure]) -> Income:
     keys = {(m.household_id, m.year) for m in measures}
     if len(keys) != 1:
         raise Invalid(_("Carry the measures of one household and one year at a time."))
-    locked = {m.pk: m for m in Measure.objects.select_for_update().filter(pk__in=[m.pk for m in measures])}
+    locked = {m.pk: m for m in Measure.all_objects.select_for_update().filter(pk__in=[m.pk for m in measures])}
     household = Household.objects.get(pk=first.household_id)
     add: dict[str, Decimal] = {}
     for m in measures:
         row = locked[m.pk]
+        if row.voided_at is not None:
+            raise Invalid(_("This measure was withdrawn."), field="voided_at", code="withdrawn")
         if row.carried_at is not None:
             raise Invalid(_("This measure was carried into the income ledger already (%(d)s).")
                           % {"d": row.carried_at.date()}, field="carried_at", code="carried")
@@ -567,7 +569,7 @@ def carry_to_income(actor: Actor, measures: list[Measure]) -> Income:
         values[item] += amount
     saved = registry_actions.save_income(actor, household, first.year, note=income.note if income else "", **values)
     now = clock.now()
-    Measure.objects.filter(pk__in=list(locked)).update(carried_at=now)
+    Measure.all_objects.filter(pk__in=list(locked)).update(carried_at=now)
     for m in measures:
         m.carried_at = now
     audit.record(actor, "assistance.measure.carry", obj=household, area_code=household.area_code,
@@ -599,6 +601,8 @@ def log_visit(actor: Actor, *, household: Household, helper: Helper | None, date
     findings, agreements = (findings or "").strip(), (agreements or "").strip()
     if not findings and not agreements:
         raise Invalid(_("Write what was found or what was agreed."), field="findings")
+    files = list(files or ())
+    photos.check_count(0, len(files))
     checked = [photos.check(f) for f in files]  # every file is checked before anything is written
     visit = Visit.objects.create(helper=helper, household=household, area_code=household.area_code, date=day,
                                  findings=findings[:4000], agreements=agreements[:4000], recorded_by=actor.user)
@@ -607,6 +611,180 @@ def log_visit(actor: Actor, *, household: Household, helper: Helper | None, date
     audit.record(actor, "assistance.visit.create", obj=household, area_code=household.area_code,
                  after={"visit": visit.pk, "helper": helper.pk, "date": day, "photos": len(checked)})
     return visit
+
+
+# --- corrections and withdrawals of measures and visits ------------------------------------------
+#
+# Never deleted: a correction keeps the record before and after in the audit trail, a
+# withdrawal (void) keeps the record with its reason and takes it out of every list and
+# count. Who: whoever keeps assistance records in the area (assistance.edit — village
+# cadres, work teams, township and county offices) at any time; the user who recorded it
+# (a helper with visits.log, still the household's helper) within
+# ASSISTANCE_OWN_CORRECTION_DAYS days of recording it.
+
+VISIT_FIELDS = ["helper_id", "household_id", "date", "findings", "agreements"]
+
+
+def correction_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "ASSISTANCE_OWN_CORRECTION_DAYS", 30))
+
+
+def may_correct(actor: Actor, record: Measure | Visit) -> bool:
+    """May the actor correct or withdraw this measure or visit? (see above)"""
+    if actor.is_system or can(actor.user, EDIT, record.area_code):
+        return True
+    if actor.user is None or record.recorded_by_id != actor.user.pk or not can(actor.user, LOG, record.area_code):
+        return False
+    if record.recorded_at is None or (clock.now() - record.recorded_at).days >= correction_days():
+        return False
+    household = record.household
+    return household is not None and own_helper(actor, household) is not None
+
+
+def _require_correct(actor: Actor, record: Measure | Visit) -> None:
+    if not actor.is_system and not can(actor.user, EDIT, record.area_code):
+        require(actor, LOG, record.area_code)
+    if record.voided_at is not None:
+        raise Conflict(_("This record was withdrawn on %(d)s.") % {"d": record.voided_at.date()})
+    if not may_correct(actor, record):
+        raise Forbidden(_("Only an office keeping assistance records, or the person who recorded it within %(n)s "
+                          "days, may correct or withdraw it.") % {"n": correction_days()})
+
+
+@transaction.atomic
+def correct_measure(actor: Actor, measure: Measure, *, type: str, date, amount_to_household=0, amount_spent=0,
+                    fund_source: str = "", details: dict | None = None, note: str = "") -> Measure:
+    """Correct a measure (its household or village stays: withdraw it and record a new one
+    for another). A measure carried into the income ledger keeps its type, year, money to
+    the household and income item — withdraw it instead."""
+    measure = Measure.all_objects.select_for_update().get(pk=measure.pk)
+    _require_correct(actor, measure)
+    day = _date(date, "date")
+    _not_future(day, "date")
+    clean = rules.clean_details(type, details)
+    if fund_source and fund_source not in [f["code"] for f in catalog.fund_sources()]:
+        raise Invalid(_("Unknown source of funds."), field="fund_source")
+    to_household = _amount(amount_to_household, "amount_to_household")
+    item = rules.income_item(type, clean) if measure.household_id is not None else ""
+    if measure.carried_at is not None and (type != measure.type or day.year != measure.year
+                                           or to_household != measure.amount_to_household
+                                           or item != measure.income_item):
+        raise Invalid(_("This measure is in the income ledger of %(y)s: its type, year, money to the household "
+                        "and income item stay. Withdraw it (an office takes it out of the ledger) and record it "
+                        "again.") % {"y": measure.year}, field="amount_to_household", code="carried")
+    before = audit.snapshot(measure, MEASURE_FIELDS)
+    measure.type, measure.date, measure.year, measure.details = type, day, day.year, clean
+    measure.amount_to_household = to_household
+    measure.amount_spent = _amount(amount_spent, "amount_spent")
+    measure.fund_source, measure.note, measure.income_item = fund_source, _text(note), item
+    measure.updated_at, measure.updated_by = clock.now(), actor.user
+    measure.save()
+    after = audit.snapshot(measure, MEASURE_FIELDS)
+    if after == before:
+        return measure
+    audit.record(actor, "assistance.measure.update", obj=measure, before=before, after=after)
+    return measure
+
+
+@transaction.atomic
+def withdraw_measure(actor: Actor, measure: Measure, reason: str) -> Measure:
+    """Withdraw (void) a measure, with the reason; it stays, marked, in the history. A
+    measure carried into the income ledger is taken out of it again (its amount is
+    subtracted from its item through registry.actions.save_income) — only by an office
+    that may also edit the registry."""
+    measure = Measure.all_objects.select_for_update().get(pk=measure.pk)
+    _require_correct(actor, measure)
+    reason = _text(reason)
+    if not reason:
+        raise Invalid(_("Give the reason for withdrawing it."), field="reason")
+    taken_out = None
+    if measure.carried_at is not None:
+        if not (actor.is_system or can(actor.user, EDIT, measure.area_code)):
+            raise Forbidden(_("This measure is in the income ledger: only an office may withdraw it."))
+        require(actor, "registry.edit", measure.area_code)
+        household = Household.objects.get(pk=measure.household_id)
+        income = Income.objects.filter(household=household, year=measure.year).first()
+        current = getattr(income, measure.income_item) if income else Decimal(0)
+        if income is None or current < measure.amount_to_household:
+            raise Invalid(_("The income ledger of %(y)s no longer holds this measure's %(a)s yuan: correct the "
+                          "ledger first.") % {"y": measure.year, "a": measure.amount_to_household},
+                          field="amount_to_household")
+        values = {k: getattr(income, k) for k in registry_actions.INCOME_FIELDS}
+        values[measure.income_item] = current - measure.amount_to_household
+        registry_actions.save_income(actor, household, measure.year, note=income.note, **values)
+        taken_out = {"year": measure.year, "item": measure.income_item, "amount": measure.amount_to_household}
+    measure.voided_at, measure.voided_by, measure.void_reason = clock.now(), actor.user, reason
+    measure.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit.record(actor, "assistance.measure.void", obj=measure, before=audit.snapshot(measure, MEASURE_FIELDS),
+                 after={"voided": True, "ledger": taken_out}, note=reason)
+    return measure
+
+
+@transaction.atomic
+def correct_visit(actor: Actor, visit: Visit, *, date, findings: str = "", agreements: str = "",
+                  files=()) -> Visit:
+    """Correct a visit's date and notes, and add photos (checked like any upload)."""
+    visit = Visit.all_objects.select_for_update().get(pk=visit.pk)
+    _require_correct(actor, visit)
+    day = _date(date, "date")
+    _not_future(day, "date")
+    findings, agreements = (findings or "").strip()[:4000], (agreements or "").strip()[:4000]
+    if not findings and not agreements:
+        raise Invalid(_("Write what was found or what was agreed."), field="findings")
+    files = list(files or ())
+    if files:
+        photos.check_count(visit.photos.count(), len(files))
+    checked = [photos.check(f) for f in files]
+    before = audit.snapshot(visit, VISIT_FIELDS)
+    visit.date, visit.findings, visit.agreements = day, findings, agreements
+    visit.updated_at, visit.updated_by = clock.now(), actor.user
+    visit.save()
+    stored = [photos.store(visit, info) for info in checked]
+    after = audit.snapshot(visit, VISIT_FIELDS)
+    if after != before or stored:
+        audit.record(actor, "assistance.visit.update", obj=visit, before=before,
+                     after={**after, "photos_added": [p.pk for p in stored]})
+    return visit
+
+
+@transaction.atomic
+def add_visit_photos(actor: Actor, visit: Visit, files) -> list:
+    """Add photos to a visit (the API's upload): who may correct the visit may; each file
+    is decoded, cleaned of its metadata and stored; all or none."""
+    visit = Visit.all_objects.select_for_update().get(pk=visit.pk)
+    _require_correct(actor, visit)
+    files = list(files or ())
+    if not files:
+        raise Invalid(_("Choose at least one photo."), field="photos")
+    photos.check_count(visit.photos.count(), len(files))
+    checked = [photos.check(f) for f in files]
+    stored = [photos.store(visit, info) for info in checked]
+    audit.record(actor, "assistance.visit.photos", obj=visit, after={"photos_added": [p.pk for p in stored]},
+                 count=len(stored))
+    return stored
+
+
+@transaction.atomic
+def withdraw_visit(actor: Actor, visit: Visit, reason: str) -> Visit:
+    """Withdraw (void) a visit, with the reason; it and its photos stay in the history."""
+    visit = Visit.all_objects.select_for_update().get(pk=visit.pk)
+    _require_correct(actor, visit)
+    reason = _text(reason)
+    if not reason:
+        raise Invalid(_("Give the reason for withdrawing it."), field="reason")
+    visit.voided_at, visit.voided_by, visit.void_reason = clock.now(), actor.user, reason
+    visit.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    audit.record(actor, "assistance.visit.void", obj=visit, before=audit.snapshot(visit, VISIT_FIELDS),
+                 after={"voided": True}, note=reason)
+    return visit
+
+
+def read_photo(actor: Actor, photo) -> None:
+    """A visit photo was opened or downloaded: a sensitive read, logged."""
+    audit.record(actor, "assistance.photo.read", kind="read", obj=photo.visit, area_code=photo.area_code,
+                 after={"photo": photo.pk})
 
 
 # --- public-welfare and ranger posts ------------------------------------------------------------

@@ -1,14 +1,17 @@
 """The assistance REST API: helpers, pairings, measures and visits — list (filtered,
-paginated) and create. Scoped like the pages: lists hold only the token owner's area;
-a household, helper or village outside it is a 404. Writes go through
-assistance.actions (permission, policy, audit). Helpers' phones are masked."""
+paginated) and create; measures and visits corrected (PUT) and withdrawn (never
+deleted); visit photos uploaded (multipart, the same checks as the page: images only,
+decoded, metadata stripped, size and count limits) and downloaded (scoped, each
+download logged). Scoped like the pages: lists hold only the token owner's area; a
+household, helper, village, measure, visit or photo outside it is a 404. Writes go
+through assistance.actions (permission, policy, audit). Helpers' phones are masked."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from fupin.accounts.scoping import scope_for
 from fupin.api.base import actor, paginate
@@ -98,6 +101,9 @@ class MeasureOut(Schema):
     note: str
     income_item: str
     carried_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = Field(None, description="last corrected")
+    voided_at: dt.datetime | None = Field(None, description="withdrawn (kept, counted nowhere)")
+    void_reason: str = ""
 
 
 class MeasurePage(Schema):
@@ -130,6 +136,10 @@ class VisitOut(Schema):
     findings: str
     agreements: str
     photos: int
+    photo_ids: list[int] = Field(default_factory=list, description="download: GET /assistance/photos/{id}")
+    updated_at: dt.datetime | None = Field(None, description="last corrected")
+    voided_at: dt.datetime | None = Field(None, description="withdrawn (kept, counted nowhere)")
+    void_reason: str = ""
 
 
 class VisitPage(Schema):
@@ -137,6 +147,35 @@ class VisitPage(Schema):
     page: int
     page_size: int
     items: list[VisitOut]
+
+
+class MeasureEdit(Schema):
+    type: str = Field(description="a measure type code: " + ", ".join(catalog.measure_type_codes()))
+    date: dt.date
+    amount_to_household: Decimal = Decimal(0)
+    amount_spent: Decimal = Decimal(0)
+    fund_source: str = ""
+    details: dict = Field(default_factory=dict, description="the type's fields (data/measures.json)")
+    note: str = ""
+
+
+class WithdrawIn(Schema):
+    reason: str = Field(description="why the record is withdrawn (kept in the history)")
+
+
+class VisitEdit(Schema):
+    date: dt.date
+    findings: str = ""
+    agreements: str = ""
+
+
+class PhotoOut(Schema):
+    id: int
+    visit_id: int
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
 
 
 class VisitIn(Schema):
@@ -222,7 +261,7 @@ def pairing_create(request, body: PairingIn):
 
 
 def _measure_out(m) -> dict:
-    return {"id": m.pk, "household_id": m.household_id, "village_code": m.village.code, "area_code": m.area_code,
+    return {"updated_at": m.updated_at, "voided_at": m.voided_at, "void_reason": m.void_reason,"id": m.pk, "household_id": m.household_id, "village_code": m.village.code, "area_code": m.area_code,
             "type": m.type, "type_label": catalog.measure_label(m.type), "date": m.date, "year": m.year,
             "amount_to_household": m.amount_to_household, "amount_spent": m.amount_spent,
             "fund_source": m.fund_source, "details": m.details, "note": m.note, "income_item": m.income_item,
@@ -231,9 +270,11 @@ def _measure_out(m) -> dict:
 
 @router.get("/assistance/measures", response=MeasurePage, summary="Measures in your area")
 def measures(request, area: str = "", household_id: int | None = None, type: str = "",
-             year: int | None = None, page: int = 1, page_size: int = 50):
+             year: int | None = None, withdrawn: bool = False, page: int = 1, page_size: int = 50):
+    """``withdrawn=true`` lists the withdrawn measures too."""
     sc = _scope(request, area)
-    qs = sc.filter(Measure.objects.select_related("village")).order_by("-date", "-pk")
+    manager = Measure.all_objects if withdrawn else Measure.objects
+    qs = sc.filter(manager.select_related("village")).order_by("-date", "-pk")
     if household_id is not None:
         qs = qs.filter(household_id=household_id)
     if type:
@@ -261,20 +302,20 @@ def measure_create(request, body: MeasureIn):
     return Status(201, _measure_out(m))
 
 
-def _visit_out(v, photos: int = 0) -> dict:
-    return {"id": v.pk, "helper_id": v.helper_id, "helper_name": v.helper.name, "household_id": v.household_id,
+def _visit_out(v, photos: int = 0, photo_ids=()) -> dict:
+    return {"photo_ids": list(photo_ids), "updated_at": v.updated_at, "voided_at": v.voided_at,
+            "void_reason": v.void_reason,"id": v.pk, "helper_id": v.helper_id, "helper_name": v.helper.name, "household_id": v.household_id,
             "household_number": v.household.number, "area_code": v.area_code, "date": v.date,
             "findings": v.findings, "agreements": v.agreements, "photos": photos}
 
 
 @router.get("/assistance/visits", response=VisitPage, summary="Visits in your area")
 def visits(request, area: str = "", household_id: int | None = None, helper_id: int | None = None,
-           since: dt.date | None = None, page: int = 1, page_size: int = 50):
-    from django.db.models import Count
-
+           since: dt.date | None = None, withdrawn: bool = False, page: int = 1, page_size: int = 50):
+    """``withdrawn=true`` lists the withdrawn visits too."""
     sc = _scope(request, area)
-    qs = (sc.filter(Visit.objects.select_related("helper", "household")).annotate(n_photos=Count("photos"))
-          .order_by("-date", "-pk"))
+    manager = Visit.all_objects if withdrawn else Visit.objects
+    qs = sc.filter(manager.select_related("helper", "household")).prefetch_related("photos").order_by("-date", "-pk")
     if household_id is not None:
         qs = qs.filter(household_id=household_id)
     if helper_id is not None:
@@ -282,14 +323,86 @@ def visits(request, area: str = "", household_id: int | None = None, helper_id: 
     if since is not None:
         qs = qs.filter(date__gte=since)
     data = paginate(qs, page, page_size)
-    data["items"] = [_visit_out(v, v.n_photos) for v in data["items"]]
+    data["items"] = [_visit_out(v, len(ids), ids) for v in data["items"]
+                     for ids in [[p.pk for p in v.photos.all()]]]
     return data
 
 
-@router.post("/assistance/visits", response={201: VisitOut}, summary="Log a visit (photos: on the page)")
+@router.post("/assistance/visits", response={201: VisitOut},
+             summary="Log a visit (photos: POST /assistance/visits/{id}/photos)")
 def visit_create(request, body: VisitIn):
     household = registry_queries.household(request.user, body.household_id, actions.LOG)
     helper = queries.helper(request.user, body.helper_id, actions.LOG) if body.helper_id is not None else None
     v = actions.log_visit(actor(request), household=household, helper=helper, date=body.date, findings=body.findings,
                           agreements=body.agreements)
     return Status(201, _visit_out(v))
+
+
+# --- corrections and withdrawals (never deleted) -------------------------------------------------
+
+@router.put("/assistance/measures/{measure_id}", response=MeasureOut, summary="Correct a measure")
+def measure_correct(request, measure_id: int, body: MeasureEdit):
+    """The office keeping assistance records in the area at any time; the user who
+    recorded it (still the household's helper) within ASSISTANCE_OWN_CORRECTION_DAYS.
+    The record before and after is kept in the audit trail."""
+    m = queries.measure(request.user, measure_id, actions.LOG)
+    m = actions.correct_measure(actor(request), m, type=body.type, date=body.date,
+                                amount_to_household=body.amount_to_household, amount_spent=body.amount_spent,
+                                fund_source=body.fund_source, details=body.details, note=body.note)
+    return _measure_out(m)
+
+
+@router.post("/assistance/measures/{measure_id}/withdraw", response=MeasureOut, summary="Withdraw a measure")
+def measure_withdraw(request, measure_id: int, body: WithdrawIn):
+    """Kept with its reason, counted nowhere; a measure in the income ledger is taken out
+    of it (offices only)."""
+    m = queries.measure(request.user, measure_id, actions.LOG)
+    return _measure_out(actions.withdraw_measure(actor(request), m, body.reason))
+
+
+def _one_visit_out(v) -> dict:
+    ids = list(v.photos.order_by("pk").values_list("pk", flat=True))
+    return _visit_out(v, len(ids), ids)
+
+
+@router.put("/assistance/visits/{visit_id}", response=VisitOut, summary="Correct a visit")
+def visit_correct(request, visit_id: int, body: VisitEdit):
+    """Who may: as for measures."""
+    v = queries.visit(request.user, visit_id, actions.LOG)
+    v = actions.correct_visit(actor(request), v, date=body.date, findings=body.findings, agreements=body.agreements)
+    return _one_visit_out(v)
+
+
+@router.post("/assistance/visits/{visit_id}/withdraw", response=VisitOut, summary="Withdraw a visit")
+def visit_withdraw(request, visit_id: int, body: WithdrawIn):
+    v = queries.visit(request.user, visit_id, actions.LOG)
+    return _one_visit_out(actions.withdraw_visit(actor(request), v, body.reason))
+
+
+@router.post("/assistance/visits/{visit_id}/photos", response={201: list[PhotoOut]},
+             summary="Upload photos of a visit (multipart/form-data, field “photos”)")
+def visit_photos(request, visit_id: int, photos: File[list[UploadedFile]] = None):
+    """JPEG, PNG or WebP, recognised by decoding them (never by the name), at most
+    ASSISTANCE_PHOTO_MAX_BYTES each and ASSISTANCE_PHOTO_MAX_COUNT per visit; EXIF (GPS)
+    and other metadata are stripped, the orientation applied. All or none."""
+    v = queries.visit(request.user, visit_id, actions.LOG)
+    stored = actions.add_visit_photos(actor(request), v, photos or [])
+    return Status(201, [{"id": p.pk, "visit_id": v.pk, "content_type": p.content_type, "size": p.size,
+                         "width": p.width, "height": p.height} for p in stored])
+
+
+_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get("/assistance/photos/{photo_id}", summary="Download a visit photo (logged)",
+            openapi_extra={"responses": {200: {"description": "the photo", "content": {
+                "image/jpeg": _IMAGE, "image/png": _IMAGE, "image/webp": _IMAGE}}}})
+def photo_download(request, photo_id: int):
+    """The photo's bytes (as stored: metadata stripped). Each download is an audit event
+    (a sensitive read)."""
+    from .views.work import photo_response
+
+    p = queries.photo(request.user, photo_id)
+    response = photo_response(p)
+    actions.read_photo(actor(request), p)
+    return response

@@ -12,7 +12,8 @@ class AssistanceConfig(AppConfig):
 
         from . import (
             demo,  # noqa: F401  (registers the demo county's assistance step, after the registry's)
-            holds,  # noqa: F401  (the registry's hold: a poor household keeps its helper)
+            holds,  # the registry's hold (a poor household keeps its helper), and the monitoring one below
         )
 
         pii.register("assistance.helper", {"phone": "phone"})
+        holds.register_monitoring()  # a household being monitored keeps its helper too

@@ -222,15 +222,20 @@ class Builder:
         if first is not None and demo_team_user is not None:
             first = Area.objects.get(code=first.code, valid_to__isnull=True)
             agri = Unit.objects.get(area__code=COUNTY_CODE, name="全南县农业农村局")
+            arrival = dt.date(self.year - 1, 3, 1)
+            for team in teams:  # a rotation: the team before it leaves the day before (one team at a time)
+                if team.area_code == first.code and team.end is None:
+                    team.end = arrival - dt.timedelta(days=1)
             teams.append(WorkTeam(village=first, area_code=first.code, unit=agri, name=f"{first.name}驻村工作队",
-                                  start=dt.date(self.year - 1, 3, 1)))
+                                  start=arrival))
         WorkTeam.objects.bulk_create(teams)
         people = []
         for team in teams:
             roles = ["first_secretary", "leader", "member"] if team.end is None else ["first_secretary", "member"]
             for role in roles:
                 user = None
-                if team.area_code == (first.code if first else None) and role == "first_secretary":
+                if (team.area_code == (first.code if first else None) and role == "first_secretary"
+                        and team.end is None):
                     user = demo_team_user
                 name = user.full_name if user else _name(rng)
                 p = self.new_helper(name, team.unit, team.village, "county", rng.choice(POSTS), user)

@@ -213,6 +213,18 @@ class VisitForm(Form):
         self.fields["helper"].choices = [("", "—")] + [(h.pk, f"{h.name} · {h.unit or ''}") for h in helpers]
 
 
+class VisitEditForm(Form):
+    date = forms.DateField(label=_("Date of the visit"), widget=DATE)
+    findings = forms.CharField(label=_("What was found"), required=False,
+                               widget=forms.Textarea(attrs={"rows": 3}))
+    agreements = forms.CharField(label=_("What was agreed"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WithdrawForm(Form):
+    reason = forms.CharField(label=_("Reason for withdrawing"), max_length=200)
+
+
 class PostForm(Form):
     kind = forms.ChoiceField(label=_("Kind"))
     name = forms.CharField(label=_("Name"), max_length=100)

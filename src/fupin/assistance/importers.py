@@ -536,9 +536,48 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
                                income_item=rules.income_item(mtype, details) if household else ""))
         if report:
             continue
+        new = _without_existing_measures(ctx, new)
         Measure.objects.bulk_create(new, batch_size=1000)
-        ctx.count("measures_created", len(new))
+        if new:
+            ctx.count("measures_created", len(new))
         ctx.touched += [(m.pk, "created") for m in new]
+
+
+def _measure_key(m) -> tuple:
+    return (m.household_id, m.village_id, m.type, m.date, m.amount_to_household, m.amount_spent)
+
+
+def _without_existing_measures(ctx: Context, new: list) -> list:
+    """An export imports again without doubling: a measure already recorded (same
+    household or village, type, date and money) is left as it is — one query a chunk."""
+    if not new:
+        return new
+    existing = Measure.objects.filter(
+        Q(household_id__in={m.household_id for m in new if m.household_id})
+        | Q(household__isnull=True, village_id__in={m.village_id for m in new if not m.household_id}),
+        date__in={m.date for m in new})
+    seen = {_measure_key(m) for m in existing.only("household_id", "village_id", "type", "date",
+                                                   "amount_to_household", "amount_spent")}
+    kept = [m for m in new if _measure_key(m) not in seen]
+    if len(kept) < len(new):
+        ctx.count("measures_unchanged", len(new) - len(kept))
+    return kept
+
+
+def _visit_key(v) -> tuple:
+    return (v.helper_id, v.household_id, v.date, v.findings, v.agreements)
+
+
+def _without_existing_visits(ctx: Context, new: list) -> list:
+    """A visit already recorded (same helper, household, date and notes) is left as it is."""
+    if not new:
+        return new
+    existing = Visit.objects.filter(household_id__in={v.household_id for v in new}, date__in={v.date for v in new})
+    seen = {_visit_key(v) for v in existing.only("helper_id", "household_id", "date", "findings", "agreements")}
+    kept = [v for v in new if _visit_key(v) not in seen]
+    if len(kept) < len(new):
+        ctx.count("visits_unchanged", len(new) - len(kept))
+    return kept
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -570,8 +609,10 @@ def _visits(ctx: Context, table, report: ErrorReport) -> None:
                              findings=findings[:4000], agreements=agreed[:4000], recorded_by=ctx.actor.user))
         if report:
             continue
+        new = _without_existing_visits(ctx, new)
         Visit.objects.bulk_create(new, batch_size=1000)
-        ctx.count("visits_created", len(new))
+        if new:
+            ctx.count("visits_created", len(new))
         ctx.touched += [(v.pk, "created") for v in new]
 
 

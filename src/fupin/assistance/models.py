@@ -22,6 +22,39 @@ from fupin.registry.models import Household, Member
 AMOUNT = {"max_digits": 12, "decimal_places": 2, "default": 0}
 
 
+class CurrentManager(models.Manager):
+    """The records in force: a withdrawn (voided) measure or visit is kept, with its
+    reason, but counts nowhere — lists, 六清, coverage, plans, exports. ``all_objects``
+    reaches the withdrawn ones too (their own pages, the history)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
+class Withdrawable(models.Model):
+    """Corrected (updated_*) or withdrawn (voided_*) — never deleted; every change is an
+    audit event with the record before and after."""
+
+    updated_at = models.DateTimeField(_("last corrected"), null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("corrected by"))
+    voided_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    voided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("withdrawn by"))
+    void_reason = models.CharField(_("reason for withdrawing"), max_length=200, blank=True)
+
+    objects = CurrentManager()
+    all_objects = models.Manager()  # noqa: DJ012 (ruff takes the custom manager above for a field)
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
+
+
 class Helper(models.Model):
     """A person in assistance work: a helper (帮扶责任人) responsible for households, a
     leader with a contact point (挂点), a work-team member. Often a user of the system,
@@ -208,7 +241,7 @@ class VillagePlan(models.Model):
         constraints = [models.UniqueConstraint(fields=["village", "year"], name="village_plan_year")]
 
 
-class Measure(models.Model):
+class Measure(Withdrawable):
     """One thing done for a household (or a village): typed from the measure list
     (data/measures.json), with its money and type-specific details."""
 
@@ -231,7 +264,7 @@ class Measure(models.Model):
     income_item = models.CharField(_("income item"), max_length=20, blank=True)
     carried_at = models.DateTimeField(_("carried into the income ledger"), null=True, blank=True)
 
-    class Meta:
+    class Meta(Withdrawable.Meta):
         verbose_name = _("measure")
         verbose_name_plural = _("measures")
         ordering = ["-date", "-pk"]
@@ -248,7 +281,7 @@ def _photo_path(instance, filename):
     return f"assistance/visits/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
 
 
-class Visit(models.Model):
+class Visit(Withdrawable):
     """走访: a helper's visit to a household."""
 
     helper = models.ForeignKey(Helper, models.PROTECT, related_name="visits", verbose_name=_("helper"))
@@ -261,7 +294,7 @@ class Visit(models.Model):
                                     related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(Withdrawable.Meta):
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
         ordering = ["-date", "-pk"]

@@ -221,8 +221,9 @@ def measures(user, perm: str = VIEW):
 
 
 def measure(user, pk, perm: str = VIEW) -> Measure:
-    return scope(user, perm).get(Measure.objects.select_related("household", "village", "helper", "recorded_by"),
-                                 pk=pk)
+    """One measure, withdrawn ones too (their page says so)."""
+    return scope(user, perm).get(Measure.all_objects.select_related("household", "village", "helper", "recorded_by",
+                                                                    "voided_by", "updated_by"), pk=pk)
 
 
 def household_plans(user, perm: str = VIEW):
@@ -288,7 +289,25 @@ def visits(user, perm: str = VIEW):
 
 
 def visit(user, pk, perm: str = VIEW) -> Visit:
-    return scope(user, perm).get(Visit.objects.select_related("helper", "household", "recorded_by"), pk=pk)
+    """One visit, withdrawn ones too (their page says so)."""
+    return scope(user, perm).get(Visit.all_objects.select_related("helper", "household", "recorded_by", "voided_by",
+                                                                  "updated_by"), pk=pk)
+
+
+def photo(user, pk, perm: str = VIEW):
+    """One visit photo in the user's area (the photos of a withdrawn visit too)."""
+    from .models import VisitPhoto
+
+    return scope(user, perm).get(VisitPhoto.objects.select_related("visit"), pk=pk)
+
+
+def history(record):
+    """The audit events of a measure or a visit, newest first: recorded, corrected (with
+    before and after), withdrawn."""
+    from fupin.audit.models import AuditEvent
+
+    return (AuditEvent.objects.filter(object_type=record._meta.label_lower, object_id=str(record.pk))
+            .exclude(kind="read").select_related("user").order_by("-at", "-pk"))
 
 
 # --- 六清 -----------------------------------------------------------------------------------------

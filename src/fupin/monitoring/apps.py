@@ -6,3 +6,6 @@ class MonitoringConfig(AppConfig):
     name = "fupin.monitoring"
     label = "monitoring"
     verbose_name = _("Monitoring against a return to poverty")
+
+    def ready(self):
+        from . import demo, hooks  # noqa: F401  (the procedure hooks and the demo step register themselves)

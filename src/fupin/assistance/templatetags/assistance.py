@@ -45,6 +45,7 @@ def assistance_panel(context, household):
     """The household card's panel: the household is already scoped by the card's view."""
     from fupin.core import clock
 
+    from .. import holds
     from ..models import HouseholdPlan, Measure, Pairing, Visit
 
     user = context["request"].user
@@ -60,4 +61,5 @@ def assistance_panel(context, household):
         "visits": list(Visit.objects.filter(household=household).select_related("helper").order_by("-date", "-pk")[:5]),
         "can_edit": can(user, "assistance.edit", household.area_code),
         "can_log": can(user, "visits.log", household.area_code),
+        "holds": holds.reasons(household),
     }

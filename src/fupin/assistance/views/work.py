@@ -24,9 +24,9 @@ from fupin.registry import queries as registry_queries
 from fupin.registry.models import Household
 from fupin.registry.queries import checklist_items
 
-from .. import actions, catalog, queries, rules
-from ..forms import HouseholdPlanForm, MeasureForm, VillagePlanForm, VisitForm
-from ..models import HouseholdPlan, Measure, VillagePlan, Visit, VisitPhoto
+from .. import actions, catalog, holds, photos, queries, rules
+from ..forms import HouseholdPlanForm, MeasureForm, VillagePlanForm, VisitEditForm, VisitForm, WithdrawForm
+from ..models import HouseholdPlan, Measure, VillagePlan, Visit
 from .common import EDIT, LOG, VIEW, actor, area_context, form_error, parse_year, scoped_area
 
 # --- plans -----------------------------------------------------------------------------------
@@ -141,7 +141,9 @@ MEASURE_SORTS = {"date": "date", "type": "type", "amount": "amount_to_household"
 @require_perm(VIEW)
 def measures(request):
     scope, _area, ctx = area_context(request)
-    qs = scope.filter(Measure.objects.all()).select_related("household", "village", "recorded_by")
+    withdrawn = request.GET.get("withdrawn") == "1"
+    manager = Measure.all_objects if withdrawn else Measure.objects
+    qs = scope.filter(manager.all()).select_related("household", "village", "recorded_by")
     mtype, year = request.GET.get("type", ""), request.GET.get("year", "").strip()
     if mtype in catalog.measure_type_codes():
         qs = qs.filter(type=mtype)
@@ -153,6 +155,7 @@ def measures(request):
         m.type_label = catalog.measure_label(m.type)
     return render(request, "assistance/measures.html", {
         **ctx, "page_obj": page, "types": catalog.measure_choices(), "type": mtype, "year": year,
+        "withdrawn": withdrawn,
         "can_edit": can(request.user, EDIT)})
 
 
@@ -211,7 +214,8 @@ def measure_detail(request, pk):
         "fund_label": catalog.fund_label(m.fund_source) if m.fund_source else "",
         "can_carry": m.household_id and m.income_item and m.carried_at is None and m.amount_to_household > 0
         and can(request.user, EDIT, m.area_code) and can(request.user, "registry.edit", m.area_code),
-        "income_label": _income_label(m.income_item)})
+        "income_label": _income_label(m.income_item), "can_correct": actions.may_correct(actor(request), m)
+        and m.voided_at is None, "history": queries.history(m)[:20], "withdraw_form": WithdrawForm()})
 
 
 def _income_label(item: str) -> str:
@@ -220,6 +224,58 @@ def _income_label(item: str) -> str:
     if not item:
         return ""
     return str(Income._meta.get_field(item).verbose_name)
+
+
+@require_perm(LOG)
+def measure_correct(request, pk):
+    """Correct a measure: an office at any time, who recorded it within the period."""
+    m = queries.measure(request.user, pk, LOG)
+    if m.voided_at is not None or not actions.may_correct(actor(request), m):
+        raise Forbidden(_("Only an office keeping assistance records, or the person who recorded it within %(n)s "
+                          "days, may correct it.") % {"n": actions.correction_days()})
+    mtype = request.POST.get("type") or m.type
+    if mtype not in catalog.measure_type_codes():
+        mtype = m.type
+    initial = {"type": mtype, "date": m.date, "amount_to_household": m.amount_to_household,
+               "amount_spent": m.amount_spent, "fund_source": m.fund_source, "note": m.note,
+               **{"d_" + k: v for k, v in m.details.items()}}
+    form = MeasureForm(request.POST if request.method == "POST" and request.POST.get("save") else None,
+                       initial=initial, mtype=mtype)
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.correct_measure(actor(request), m, type=d["type"], date=d["date"],
+                                    amount_to_household=d["amount_to_household"] or 0,
+                                    amount_spent=d["amount_spent"] or 0, fund_source=d["fund_source"],
+                                    details=form.details(), note=d["note"])
+        except ActionError as exc:
+            if exc.field and "d_" + exc.field in form.fields:
+                form.add_error("d_" + exc.field, str(exc.message))
+            else:
+                form_error(request, form, exc)
+        else:
+            messages.success(request, _("Measure corrected."))
+            return redirect("assistance:measure", pk=m.pk)
+    return render(request, "assistance/measure_form.html", {
+        "form": form, "household": m.household, "village": m.village, "mtype": mtype, "measure": m,
+        "spec": catalog.measure_type(mtype), "family": catalog.family_label(catalog.measure_type(mtype)["family"])})
+
+
+@require_POST
+@require_perm(LOG)
+def measure_withdraw(request, pk):
+    m = queries.measure(request.user, pk, LOG)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for withdrawing it."))
+        return redirect("assistance:measure", pk=m.pk)
+    try:
+        actions.withdraw_measure(actor(request), m, form.cleaned_data["reason"])
+    except ActionError as exc:
+        form_error(request, None, exc)
+    else:
+        messages.success(request, _("Measure withdrawn: it is kept with the reason and counted nowhere."))
+    return redirect("assistance:measure", pk=m.pk)
 
 
 @require_POST
@@ -240,7 +296,8 @@ def measure_carry(request, pk):
 @require_perm(VIEW)
 def visits(request):
     scope, _area, ctx = area_context(request)
-    qs = scope.filter(Visit.objects.all()).select_related("helper", "household")
+    manager = Visit.all_objects if request.GET.get("withdrawn") == "1" else Visit.objects
+    qs = scope.filter(manager.all()).select_related("helper", "household")
     helper = request.GET.get("helper", "")
     if helper.isdigit():
         qs = qs.filter(helper_id=int(helper))
@@ -263,9 +320,10 @@ def _households_for_visits(request):
 def my_households(request):
     """A helper's home on the phone: their households, each with its last visit and a
     button to log a visit or record a measure."""
-    from django.db.models import Max
+    from django.db.models import OuterRef, Subquery
 
-    hh = _households_for_visits(request).annotate(last_visit=Max("visits__date"))
+    last = Visit.objects.filter(household=OuterRef("pk")).order_by("-date").values("date")[:1]
+    hh = _households_for_visits(request).annotate(last_visit=Subquery(last))
     return render(request, "assistance/mine.html", {"households": hh, "helpers": queries.own_helpers(request.user),
                                                     "can_edit": can(request.user, EDIT)})
 
@@ -308,19 +366,75 @@ def visit_log(request):
                 return redirect(reverse("assistance:mine") + f"#h{household.pk}")
             return redirect("assistance:visits")
     return render(request, "assistance/visit_form.html", {
-        "form": form, "max_mb": round(settings.ASSISTANCE_PHOTO_MAX_BYTES / 1048576, 1)})
+        "form": form, "max_mb": round(photos.max_bytes() / 1048576, 1),
+        "max_count": photos.max_count()})
 
 
 @require_perm(VIEW)
 def visit_detail(request, pk):
     visit = queries.visit(request.user, pk)
-    return render(request, "assistance/visit.html", {"visit": visit, "photos": visit.photos.all()})
+    return render(request, "assistance/visit.html", {
+        "visit": visit, "photos": visit.photos.all(), "history": queries.history(visit)[:20],
+        "can_correct": visit.voided_at is None and actions.may_correct(actor(request), visit),
+        "withdraw_form": WithdrawForm()})
+
+
+@require_perm(LOG)
+def visit_correct(request, pk):
+    """Correct a visit's date and notes, add photos: an office at any time, who recorded
+    it within the period."""
+    visit = queries.visit(request.user, pk, LOG)
+    if visit.voided_at is not None or not actions.may_correct(actor(request), visit):
+        raise Forbidden(_("Only an office keeping assistance records, or the person who recorded it within %(n)s "
+                          "days, may correct it.") % {"n": actions.correction_days()})
+    form = VisitEditForm(request.POST or None, initial={"date": visit.date, "findings": visit.findings,
+                                                        "agreements": visit.agreements})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.correct_visit(actor(request), visit, date=d["date"], findings=d["findings"],
+                                  agreements=d["agreements"], files=request.FILES.getlist("photos"))
+        except ActionError as exc:
+            if exc.field == "photos":
+                form.add_error(None, str(exc.message))
+            else:
+                form_error(request, form, exc)
+        else:
+            messages.success(request, _("Visit corrected."))
+            return redirect("assistance:visit", pk=visit.pk)
+    return render(request, "assistance/visit_form.html", {
+        "form": form, "visit": visit, "max_mb": round(photos.max_bytes() / 1048576, 1),
+        "max_count": photos.max_count()})
+
+
+@require_POST
+@require_perm(LOG)
+def visit_withdraw(request, pk):
+    visit = queries.visit(request.user, pk, LOG)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for withdrawing it."))
+        return redirect("assistance:visit", pk=visit.pk)
+    try:
+        actions.withdraw_visit(actor(request), visit, form.cleaned_data["reason"])
+    except ActionError as exc:
+        form_error(request, None, exc)
+    else:
+        messages.success(request, _("Visit withdrawn: it is kept with the reason and counted nowhere."))
+    return redirect("assistance:visit", pk=visit.pk)
 
 
 @require_perm(VIEW)
 def photo(request, pk):
-    """A visit photo, served only to users who may see the household (never from /media/)."""
-    p = scope_for(request.user, VIEW).get(VisitPhoto.objects.all(), pk=pk)
+    """A visit photo, served only to users who may see the household (never from
+    /media/); each opening is logged as a sensitive read."""
+    p = queries.photo(request.user, pk)
+    response = photo_response(p)
+    actions.read_photo(actor(request), p)
+    return response
+
+
+def photo_response(p) -> FileResponse:
     try:
         fh = p.file.open("rb")
     except FileNotFoundError:
@@ -371,8 +485,8 @@ def coverage(request):
     days = settings.ASSISTANCE_VISIT_GAP_DAYS
     since = today - dt.timedelta(days=days)
     lists = {
-        "households": queries.households_without_helper(scope).select_related("village").order_by("area_code",
-                                                                                                   "number"),
+        "households": holds.annotate(queries.households_without_helper(scope).select_related("village")
+                                     .order_by("area_code", "number")),
         "no_team": queries.villages_without_team(scope, today),
         "no_unit": queries.villages_without_unit(scope, today),
         "helpers": queries.helpers_without_visit(scope, since).select_related("unit").order_by("last_visit", "name"),
@@ -385,6 +499,9 @@ def coverage(request):
     if show not in lists:
         show = next((k for k in COVERAGE_LISTS if counts[k]), "households")
     page = Paginator(lists[show], settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    if show == "households":
+        for h in page.object_list:
+            h.hold_labels = holds.labels(h)
     if show == "six_clear":
         for h in page.object_list:
             h.missing = [label for key, label, _zh in rules.SIX_CLEAR if not getattr(h, f"c_{key}")]

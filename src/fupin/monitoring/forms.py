@@ -1,0 +1,78 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fupin.core.forms import Form, UploadForm
+
+from . import rules
+from .models import MonitoredHousehold
+
+
+class PublicApplicationForm(Form):
+    """The public form: nothing about any area is shown; the village code comes from the
+    village's notice board (or its QR code link)."""
+
+    village = forms.CharField(label=_("Village code (12 digits, on the village notice board)"), max_length=12,
+                              min_length=12)
+    name = forms.CharField(label=_("Your name"), max_length=60)
+    id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    what = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+    # Anti-abuse: a field people do not see (bots fill it in).
+    website = forms.CharField(required=False, label=_("Leave this empty"),
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+
+
+class CallForm(Form):
+    village = forms.CharField(label=_("Village code"), max_length=12, min_length=12)
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("phone", _("Phone call")),
+                                                             ("cadre", _("Recorded by a cadre"))])
+    name = forms.CharField(label=_("Name"), max_length=60)
+    id_number = forms.CharField(label=_("ID number"), max_length=18, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    what = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _kinds():
+    return MonitoredHousehold.KIND_CHOICES
+
+
+class OpenForm(Form):
+    household = forms.CharField(label=_("Household number"), max_length=32)
+    kind = forms.ChoiceField(label=_("Kind"), choices=_kinds)
+    channel = forms.ChoiceField(label=_("How it was found"),
+                                choices=[("visit", _("A cadre's visit")), ("phone", _("The household called")),
+                                         ("application", _("The household applied")),
+                                         ("department", _("A department's warning"))])
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    who = forms.CharField(label=_("Who (found or reported it)"), max_length=120)
+    what = forms.CharField(label=_("What"), widget=forms.Textarea(attrs={"rows": 3}))
+    risks = forms.MultipleChoiceField(label=_("Risks"), required=False, choices=rules.risk_choices,
+                                      widget=forms.SelectMultiple(attrs={"size": 8}))
+
+
+class AcceptForm(Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=_kinds)
+    household = forms.CharField(label=_("Household number (empty: found by ID number, or a new rural household)"),
+                                max_length=32, required=False)
+    risks = forms.MultipleChoiceField(label=_("Risks"), required=False, choices=rules.risk_choices,
+                                      widget=forms.SelectMultiple(attrs={"size": 8}))
+
+
+class ReasonForm(Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class HitStartForm(Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=_kinds)
+    risks = forms.MultipleChoiceField(label=_("Risks"), required=False, choices=rules.risk_choices,
+                                      widget=forms.SelectMultiple(attrs={"size": 6}))
+
+
+class RunForm(Form):
+    year = forms.IntegerField(label=_("Income year"), min_value=2000, max_value=2100)
+
+
+class WarningUploadForm(UploadForm):
+    department = forms.CharField(label=_("Department"), max_length=120)

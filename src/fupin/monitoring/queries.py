@@ -1,0 +1,155 @@
+"""Scoped reads of monitoring data. Every read goes through ``scope_for(user, perm)``;
+lists and counts are set-based (annotations, subqueries, one GROUP BY)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+
+from fupin.accounts.scoping import Scope, scope_for
+from fupin.areas import rules as area_rules
+from fupin.core.errors import NotFound
+from fupin.procedures.models import BatchMember
+from fupin.registry.models import Household
+
+from .models import Application, DepartmentWarning, MonitoredHousehold, WarningHit, WarningImport, WarningRun
+
+VIEW = "registry.view"
+
+
+def _prefix_q(prefix: str, field: str = "area_code") -> Q:
+    prefix = prefix or ""
+    if not prefix:
+        return Q()
+    upper = area_rules.prefix_upper_bound(prefix)
+    q = Q(**{f"{field}__gte": prefix})
+    return q & Q(**{f"{field}__lt": upper}) if upper is not None else q
+
+
+# --- the contract with dynamics -------------------------------------------------------------
+
+def year_counts(prefix: str, year: int) -> dict:
+    """Monitored households of the area under ``prefix`` in ``year`` (one aggregate query):
+
+    - ``monitored_start``: monitored at the start of 1 January (since before that day, not
+      cleared before it);
+    - ``newly_monitored``: identified as monitored in the year (``since`` in the year);
+    - ``risk_cleared``: risk cleared in the year;
+    - ``monitored_end``: monitored at the end of 31 December.
+
+    So ``monitored_start + newly_monitored − risk_cleared == monitored_end``. Households
+    never identified (still being identified, or rejected) are not counted."""
+    jan1, dec31 = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    qs = MonitoredHousehold.objects.filter(_prefix_q(prefix), since__isnull=False, since__lte=dec31)
+    open_at_jan1 = Q(cleared_on__isnull=True) | Q(cleared_on__gte=jan1)
+    open_at_dec31 = Q(cleared_on__isnull=True) | Q(cleared_on__gt=dec31)
+    row = qs.aggregate(
+        monitored_start=Count("id", filter=Q(since__lt=jan1) & open_at_jan1),
+        newly_monitored=Count("id", filter=Q(since__gte=jan1)),
+        risk_cleared=Count("id", filter=Q(cleared_on__gte=jan1, cleared_on__lte=dec31)),
+        monitored_end=Count("id", filter=open_at_dec31),
+    )
+    return {key: int(row[key] or 0) for key in ("monitored_start", "newly_monitored", "risk_cleared",
+                                                 "monitored_end")}
+
+
+def at_risk(user, area_prefix: str):
+    """Registry households currently monitored (risk not cleared) in the user's scope
+    (registry.view) under ``area_prefix``."""
+    sc = scope_for(user, VIEW).narrow(area_prefix or None)
+    monitored = MonitoredHousehold.objects.filter(household=OuterRef("pk"), state=MonitoredHousehold.MONITORED)
+    return sc.filter(Household.objects.filter(Exists(monitored)))
+
+
+# --- monitored households -----------------------------------------------------------------
+
+def scope(user, perm: str = VIEW) -> Scope:
+    return scope_for(user, perm)
+
+
+def records(user, perm: str = VIEW):
+    return scope(user, perm).filter(MonitoredHousehold.objects.all())
+
+
+def with_procedure(qs):
+    """Annotate each episode with the state of its household in the episode's current
+    procedure (identification, or clearance once that started)."""
+    member = BatchMember.objects.filter(household=OuterRef("household_id"))
+    ident = member.filter(batch=OuterRef("identify_batch_id"))
+    clear = member.filter(batch=OuterRef("clear_batch_id"))
+    return qs.annotate(ident_state=Subquery(ident.values("state")[:1]),
+                       ident_reason=Subquery(ident.values("reason")[:1]),
+                       clear_state=Subquery(clear.values("state")[:1]))
+
+
+def record_list(user, *, prefix: str = "", state: str = "", kind: str = "", risk: str = "",
+                helped_first: str = ""):
+    qs = records(user).filter(_prefix_q(prefix))
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if risk:
+        qs = qs.filter(Q(risks__code=risk) | Q(risks__code__startswith=risk + ".")).distinct()
+    if helped_first in ("1", "yes", "true"):
+        qs = qs.filter(helped_first=True)
+    return with_procedure(qs.select_related("household", "identify_batch", "clear_batch")
+                          .prefetch_related("risks"))
+
+
+def record(user, pk, perm: str = VIEW) -> MonitoredHousehold:
+    try:
+        return with_procedure(records(user, perm).select_related("household", "identify_batch", "clear_batch")
+                              ).get(pk=pk)
+    except (MonitoredHousehold.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def open_record_of(household) -> MonitoredHousehold | None:
+    return MonitoredHousehold.objects.filter(household=household,
+                                             state__in=MonitoredHousehold.OPEN_STATES).first()
+
+
+def state_counts(user, prefix: str = "") -> dict:
+    rows = records(user).filter(_prefix_q(prefix)).values("state").annotate(n=Count("id")).order_by()
+    return {r["state"]: r["n"] for r in rows}
+
+
+# --- applications, warnings ---------------------------------------------------------------
+
+def applications(user, perm: str = "monitoring.edit"):
+    return scope(user, perm).filter(Application.objects.all())
+
+
+def application(user, pk, perm: str = "monitoring.edit") -> Application:
+    return scope(user, perm).get(Application.objects.all(), pk=pk)
+
+
+def hits(user, perm: str = VIEW):
+    return scope(user, perm).filter(WarningHit.objects.all())
+
+
+def hit(user, pk, perm: str = "monitoring.edit") -> WarningHit:
+    return scope(user, perm).get(WarningHit.objects.select_related("household", "run"), pk=pk)
+
+
+def worklist(user, *, prefix: str = "", rule: str = "", state: str = WarningHit.OPEN):
+    qs = hits(user).filter(_prefix_q(prefix)).select_related("household", "run")
+    if state:
+        qs = qs.filter(state=state)
+    if rule:
+        qs = qs.filter(rule=rule)
+    return qs.order_by("area_code", "household_id", "rule")
+
+
+def runs(user, perm: str = VIEW):
+    return scope(user, perm).filter(WarningRun.objects.all())
+
+
+def imports(user, perm: str = "monitoring.warn"):
+    return scope(user, perm).filter(WarningImport.objects.all())
+
+
+def department_warnings(user, perm: str = VIEW):
+    return scope(user, perm).filter(DepartmentWarning.objects.all())

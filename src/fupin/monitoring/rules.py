@@ -1,0 +1,182 @@
+"""Monitoring policy as data (data/*.json) and pure functions over it. No ORM here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+DATA = Path(__file__).parent / "data"
+
+
+@cache
+def _load(name: str) -> dict:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def risk_data() -> dict:
+    return _load("risk_types.json")
+
+
+def warning_data() -> dict:
+    return _load("warning_rules.json")
+
+
+def clearance_data() -> dict:
+    return _load("clearance.json")
+
+
+def application_data() -> dict:
+    return _load("applications.json")
+
+
+def _pick(entry: dict) -> str:
+    lang = translation.get_language() or "zh-hans"
+    return entry["en"] if lang.startswith("en") else entry["zh"]
+
+
+# --- kinds and risks -------------------------------------------------------------------
+
+def max_risks() -> int:
+    return int(risk_data()["max_per_household"])
+
+
+@cache
+def _risk_index() -> dict[str, dict]:
+    out = {}
+    for t in risk_data()["types"]:
+        out[t["code"]] = t
+        for s in t.get("sub", []):
+            out[s["code"]] = {**s, "parent": t["code"], "sudden": t.get("sudden", False)}
+    return out
+
+
+def risk_codes() -> list[str]:
+    return list(_risk_index())
+
+
+def risk_label(code: str) -> str:
+    e = _risk_index().get(code)
+    if e is None:
+        return code
+    if e.get("parent"):
+        return f"{_pick(_risk_index()[e['parent']])} · {_pick(e)}"
+    return _pick(e)
+
+
+def risk_choices() -> list[tuple[str, str]]:
+    return [(c, risk_label(c)) for c in risk_codes()]
+
+
+def is_sudden_risk(code: str) -> bool:
+    return bool(_risk_index().get(code, {}).get("sudden"))
+
+
+def warning_kind_codes() -> list[str]:
+    return [k["code"] for k in risk_data()["warning_kinds"]]
+
+
+def warning_kind_label(code: str) -> str:
+    for k in risk_data()["warning_kinds"]:
+        if k["code"] == code:
+            return _pick(k)
+    return code
+
+
+def warning_kind_by_text(text: str) -> str | None:
+    text = (text or "").strip()
+    for k in risk_data()["warning_kinds"]:
+        if text in (k["code"], k["zh"], k["en"], *k.get("aliases", [])):
+            return k["code"]
+    return None
+
+
+# --- warning rules ---------------------------------------------------------------------
+
+def warning_rules() -> list[dict]:
+    return warning_data()["rules"]
+
+
+def warning_rule(code: str) -> dict | None:
+    return next((r for r in warning_rules() if r["code"] == code), None)
+
+
+def warning_rule_label(code: str) -> str:
+    r = warning_rule(code)
+    return _pick(r) if r else code
+
+
+def drop_threshold(last_year: Decimal, percent: Decimal) -> Decimal:
+    """The per-capita income at or below which this year's income counts as a drop."""
+    return (last_year * (Decimal(100) - percent) / Decimal(100)).quantize(Decimal("0.01"))
+
+
+def is_income_drop(this_year: Decimal, last_year: Decimal, percent: Decimal) -> bool:
+    return last_year > 0 and this_year <= drop_threshold(last_year, percent)
+
+
+def spending_threshold(net_income: Decimal, ratio: Decimal, min_amount: Decimal) -> Decimal:
+    return max((net_income * ratio).quantize(Decimal("0.01")), min_amount)
+
+
+# --- risk clearance --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    label: str
+    met: bool
+    detail: str
+
+
+def clearance_criteria() -> list[dict]:
+    return clearance_data()["criteria"]
+
+
+def stable_years() -> int:
+    return int(clearance_data()["stable_years"])
+
+
+def evaluate_clearance(*, incomes: dict[int, Decimal | None], lines: dict[int, Decimal | None], last_year: int,
+                       guarantees_ok: bool, guarantees_detail: str, water_safe: bool, open_risks: list[str],
+                       without_labour: bool, social_protection: bool) -> list[Item]:
+    """The risk-clearance criteria, item by item. ``incomes`` and ``lines``: per-capita
+    income and the monitoring line by year; the last ``stable_years`` years up to
+    ``last_year`` must each be above their line."""
+    labels = {c["code"]: _pick(c) for c in clearance_criteria()}
+    years = list(range(last_year - stable_years() + 1, last_year + 1))
+    parts, income_ok = [], True
+    for y in years:
+        inc, line = incomes.get(y), lines.get(y)
+        if inc is None:
+            income_ok = False
+            parts.append(_("%(y)s: no income recorded") % {"y": y})
+        elif line is None:
+            income_ok = False
+            parts.append(_("%(y)s: no monitoring line") % {"y": y})
+        else:
+            above = inc > line
+            income_ok = income_ok and above
+            parts.append(f"{y}: {inc} {'>' if above else '≤'} {line}")
+    items = [
+        Item("income_stable", labels["income_stable"], income_ok, "; ".join(parts)),
+        Item("guarantees", labels["guarantees"], guarantees_ok, guarantees_detail),
+        Item("water", labels["water"], water_safe, "" if water_safe else _("no safe drinking water")),
+        Item("risks_gone", labels["risks_gone"], not open_risks,
+             _("still open: %(list)s") % {"list": ", ".join(risk_label(c) for c in open_risks)} if open_risks else ""),
+        Item("not_social_protection", labels["not_social_protection"], not (without_labour and social_protection),
+             _("No member can work and the household lives under social protection (兜底保障): it stays monitored.")
+             if without_labour and social_protection else ""),
+    ]
+    return [i for i in items if i.code in labels]
+
+
+def clearance_refusal(items: list[Item]) -> str:
+    """One sentence naming every unmet criterion (empty when all are met)."""
+    unmet = [i for i in items if not i.met]
+    return "; ".join(f"{i.label}{'：' + i.detail if i.detail else ''}" for i in unmet)

@@ -1,0 +1,285 @@
+"""Monitoring (防止返贫动态监测): a disaster case helped first and identified through the
+procedure then cleared; the early-warning rules at the line; the five-risk limit; a
+household without working capacity under social protection refused clearance;
+departments' warnings imported all or nothing; applications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from fupin.areas.models import Area
+from fupin.core import clock
+from fupin.core.actor import Actor
+from fupin.core.errors import Forbidden, Invalid, NotFound
+from fupin.identification import actions as id_actions
+from fupin.monitoring import actions, engine, importers, queries, rules
+from fupin.monitoring.models import Application, Discovery, WarningHit
+from fupin.monitoring.models import MonitoredHousehold as M
+from fupin.procedures import rules as proc_rules
+from fupin.procedures.models import ProcedureType
+from fupin.registry import actions as registry
+from fupin.registry.models import Household
+from tests.conftest import SYSTEM, VILLAGE_A, VILLAGE_B
+from tests.test_procedures import advance, do, id_number
+
+D = dt.date
+LINE_2023, LINE_2024 = Decimal("6900"), Decimal("7300")
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+def household(n: int, *, status: str = "exited_policy", village: str = VILLAGE_A, labour: str = "1",
+              **member) -> Household:
+    h = registry.create_household(SYSTEM, number=f"{village}8{n:03d}", area_code=village + "001", status=status,
+                                  status_date=D(2020, 1, 2), category="1", standard="1", identified_year=2016)
+    registry.add_member(SYSTEM, h, name=f"户主{n}", id_number=id_number(village[:6], "19700101", n), relation="01",
+                        labour=labour, medical_insurance=True, **member)
+    h.refresh_from_db()
+    return h
+
+
+def income(h, year, per_capita) -> None:
+    registry.save_income(SYSTEM, h, year, wages=Decimal(per_capita) * h.size)
+
+
+@pytest.fixture
+def world(two_counties, make_user):
+    for year, value in ((2023, LINE_2023), (2024, LINE_2024)):
+        id_actions.save_line(SYSTEM, None, kind="monitoring", area_prefix="36", year=year, value=value,
+                             name="江西省防返贫监测范围", source="test")
+    county = make_user("county_office", "360729000000")
+    cadre = make_user("village_cadre", VILLAGE_A)
+    return {"county": Actor(county), "cadre": Actor(cadre), "county_user": county, "cadre_user": cadre}
+
+
+def test_data_files_are_consistent(db):
+    assert rules.max_risks() == 5
+    assert "disaster.flood" in rules.risk_codes() and rules.is_sudden_risk("disaster.flood")
+    assert {r["kind"] for r in rules.warning_rules()} <= set(engine.KINDS)
+    for r in rules.warning_rules():
+        assert r["source"]
+    types = {t.code: t for t in ProcedureType.objects.filter(purpose="monitoring")}
+    assert set(types) == {"monitoring_identify", "monitoring_clear"}
+    notice = next(s for s in types["monitoring_identify"].steps if s["code"] == "village_notice")
+    assert notice["days"] >= 5 and "公告期5天" in notice["days_source"]
+    assert types["monitoring_identify"].definition["on_complete"]["hook"] == "monitoring.identify"
+
+
+def test_disaster_case_helped_first_identified_then_cleared(world):
+    county, cadre = world["county"], world["cadre"]
+    h = household(1)
+    income(h, 2023, 8000)
+    # A flood on 3 March 2024: found on a visit, helped at once (先救后核).
+    with clock.frozen(D(2024, 3, 4)):
+        rec = actions.open_episode(cadre, h, kind=M.SUDDEN, channel=Discovery.VISIT, date=D(2024, 3, 3),
+                                   who="村支书 李明", what="洪水冲毁房屋", risks=["disaster.flood"])
+        actions.record_help(cadre, rec, date=D(2024, 3, 4), what="临时救助金", amount="3000", given_by="乡民政所")
+    rec.refresh_from_db()
+    assert rec.state == M.CANDIDATE and rec.helped_first
+    assert rec.help.get().first is True
+    # The procedure needs the two-person visit and the signed authorisation first.
+    area = Area.objects.get(code=VILLAGE_A)
+    with clock.frozen(D(2024, 3, 5)), pytest.raises(Invalid, match="visit by two people"):
+        actions.start_identification(cadre, area, [rec])
+    with pytest.raises(Invalid, match="two people"):
+        actions.record_visit(cadre, rec, date=D(2024, 3, 5), visitors="李明", findings="房屋倒塌")
+    with clock.frozen(D(2024, 3, 5)):
+        actions.record_visit(cadre, rec, date=D(2024, 3, 5), visitors="李明、王芳", findings="房屋倒塌",
+                             consent_signed=True, consent_signed_by="户主1")
+        batch = actions.start_identification(cadre, area, [rec])
+    rec.refresh_from_db()
+    assert rec.identify_batch == batch
+    done = advance(county, batch, on=D(2024, 3, 6))
+    batch.refresh_from_db()
+    assert batch.status == proc_rules.DONE
+    rec.refresh_from_db()
+    assert rec.state == M.MONITORED and rec.since == batch.completed_on and rec.helped_first
+    # Help given now is not "first".
+    with clock.frozen(done):
+        actions.record_help(cadre, rec, date=done, what="产业帮扶", amount="2000", given_by="县农业局")
+    assert rec.help.filter(first=False).count() == 1
+    assert queries.year_counts("360729", 2024)["newly_monitored"] == 1
+    assert list(queries.at_risk(world["county_user"], "360729")) == [h]
+    # Risk clearance: refused while the flood risk is open and income not stable.
+    clear_day = D(2025, 4, 1)
+    income(h, 2024, 8000)
+    with clock.frozen(clear_day), pytest.raises(Invalid, match="Every risk is gone"):
+        actions.start_clearance(cadre, area, [rec])
+    with clock.frozen(clear_day):
+        actions.resolve_risk(cadre, rec.risks.get(), date=clear_day)
+        items = actions.clearance_items(rec)
+        assert all(i.met for i in items), [(i.code, i.detail) for i in items]
+        cbatch = actions.start_clearance(cadre, area, [rec])
+    advance(county, cbatch, on=D(2025, 4, 2))
+    rec.refresh_from_db()
+    cbatch.refresh_from_db()
+    assert rec.state == M.CLEARED and rec.cleared_on == cbatch.completed_on and rec.helped_first
+    assert queries.year_counts("360729", 2025) == {"monitored_start": 1, "newly_monitored": 0, "risk_cleared": 1,
+                                                   "monitored_end": 0}
+    assert not queries.at_risk(world["county_user"], "360729").exists()
+
+
+def test_rejected_by_the_procedure_is_recorded(world):
+    county, cadre = world["county"], world["cadre"]
+    h = household(2)
+    with clock.frozen(D(2024, 3, 4)):
+        rec = actions.open_episode(cadre, h, kind=M.SUDDEN, channel=Discovery.PHONE, date=D(2024, 3, 4),
+                                   who="户主2", what="火灾", risks=["disaster.fire"])
+        actions.record_help(cadre, rec, date=D(2024, 3, 4), what="棉被、口粮", amount="500", given_by="村委会")
+        actions.record_visit(cadre, rec, date=D(2024, 3, 4), visitors=["李明", "王芳"], findings="损失较小",
+                             consent_signed=True, consent_signed_by="户主2")
+        batch = actions.start_identification(cadre, Area.objects.get(code=VILLAGE_A), [rec])
+    day = advance(county, batch, until="township_review", on=D(2024, 3, 5))
+    member = batch.members.get()
+    do(county, batch, "decide", day, rejected={member.pk: "损失已由保险赔付"})
+    assert actions.settle(Actor.system(), "360729") == 1
+    rec.refresh_from_db()
+    assert rec.state == M.REJECTED and "保险" in rec.end_reason and rec.helped_first
+    assert rec.help.get().first
+    assert actions.settle(Actor.system(), "360729") == 0
+
+
+def test_five_risk_limit(world):
+    cadre = world["cadre"]
+    rec = actions.open_episode(cadre, household(3), kind=M.EDGE, channel=Discovery.VISIT, date=D(2024, 1, 5),
+                               who="李明", what="走访", risks=["illness", "schooling", "disability", "accident"])
+    actions.add_risk(cadre, rec, "disaster.drought")
+    with pytest.raises(Invalid, match="at most 5 risks"):
+        actions.add_risk(cadre, rec, "employment")
+    with pytest.raises(Invalid, match="Unknown risk"):
+        actions.add_risk(cadre, rec, "bad-luck")
+    assert rec.risks.count() == 5
+
+
+def test_no_labour_under_social_protection_stays_monitored(world):
+    cadre = world["cadre"]
+    h = household(4, labour="5", dibao=True)
+    for y in (2023, 2024):
+        income(h, y, 9000)
+    rec = M.objects.create(household=h, area_code=h.area_code, kind=M.UNSTABLE, state=M.MONITORED,
+                           since=D(2023, 5, 1))
+    with clock.frozen(D(2025, 3, 1)):
+        items = {i.code: i for i in actions.clearance_items(rec)}
+        assert items["income_stable"].met and items["risks_gone"].met
+        assert not items["not_social_protection"].met
+        with pytest.raises(Invalid, match="social protection"):
+            actions.start_clearance(cadre, Area.objects.get(code=VILLAGE_A), [rec])
+    rec.refresh_from_db()
+    assert rec.state == M.MONITORED
+
+
+def test_warning_rules_at_the_line(world):
+    below = household(10)   # 6,899 < 6,900
+    at = household(11)      # 6,900: not below
+    above = household(12)   # 6,901
+    drop = household(13)    # 10,000 → 7,000 (−30 %: caught) ; line not hit
+    nodrop = household(14)  # 10,000 → 7,001 (not caught)
+    poor = household(15, status="registered")  # registered poor: not looked at
+    other = household(16, village=VILLAGE_B)  # outside the run's area
+    for h, v in ((below, 6899), (at, 6900), (above, 6901), (poor, 100), (other, 100)):
+        income(h, 2023, v)
+    income(drop, 2022, 10000)
+    income(drop, 2023, 7000)
+    income(nodrop, 2022, 10000)
+    income(nodrop, 2023, 7001)
+    run = engine.run_rules(world["county"], "360729000000", 2023)
+    hits = {(x.household_id, x.rule): x for x in WarningHit.objects.filter(run=run)}
+    assert set(hits) == {(below.pk, "income_below_line"), (drop.pk, "income_drop")}
+    assert hits[(below.pk, "income_below_line")].threshold == LINE_2023
+    assert hits[(drop.pk, "income_drop")].threshold == Decimal("7000.00")
+    assert run.lines == {"36": "6900.00"}
+    # A second run supersedes the open hits of the first.
+    run2 = engine.run_rules(world["county"], "360729000000", 2023)
+    assert WarningHit.objects.filter(run=run, state=WarningHit.SUPERSEDED).count() == 2
+    assert run2.hit_count == 2
+
+
+def test_department_warnings_import_and_rules(world, tmp_path):
+    from fupin.core.tabular import write_xlsx
+
+    sick, hurt = household(20), household(21)
+    income(sick, 2023, 5000 + 7000)  # net 12,000 for one person: 50 % = 6,000
+    bad = tmp_path / "bad.xlsx"
+    rows = [
+        (sick.members.get().id_number, "户主20", "医疗费用", "2023-06-01", "6000.01", "县人民医院"),
+        ("360729197001019999", "无名", "医疗费用", "2023-06-01", "100", ""),
+        (hurt.members.get().id_number, "户主21", "地震", "2023-06-01", "", ""),
+    ]
+    write_xlsx(bad, [c.header for c in importers.COLUMNS], rows)
+    n, report = importers.import_file(world["county"], bad, department="县医保局", area_code="360729000000")
+    assert n == 0 and len(report) == 2  # all or nothing: the valid row was not imported
+    assert {e.column for e in report.errors} == {"身份证号", "类别"}
+    good = tmp_path / "good.xlsx"
+    write_xlsx(good, [c.header for c in importers.COLUMNS], [rows[0], (*rows[2][:2], "受灾", *rows[2][3:])])
+    n, report = importers.import_file(world["county"], good, department="县医保局", area_code="360729000000")
+    assert n == 2 and not report
+    run = engine.run_rules(world["county"], "360729000000", 2023)
+    got = set(WarningHit.objects.filter(run=run).values_list("household_id", "rule"))
+    assert got == {(sick.pk, "rigid_spending"), (hurt.pk, "department_warning")}
+    # A cadre works the list: dismiss one, start monitoring from the other.
+    hit_sick = WarningHit.objects.get(run=run, household=sick)
+    hit_hurt = WarningHit.objects.get(run=run, household=hurt)
+    with pytest.raises(Invalid):
+        actions.dismiss_hit(world["cadre"], hit_sick, reason=" ")
+    actions.dismiss_hit(world["cadre"], hit_sick, reason="医保报销后自付很少")
+    rec = actions.start_from_hit(world["cadre"], hit_hurt, kind=M.SUDDEN, risks=["disaster.earthquake"])
+    hit_hurt.refresh_from_db()
+    assert hit_hurt.state == WarningHit.STARTED and hit_hurt.record == rec
+    assert rec.discoveries.get().channel == Discovery.WARNING_RULE
+    # A department officer of county A cannot import for county B.
+    with pytest.raises(Forbidden):
+        importers.import_file(world["county"], good, department="x", area_code="360783000000")
+
+
+def test_public_application_and_acceptance(world):
+    anon = Actor(None, ip="10.0.0.9", channel="web")
+    app = actions.submit_application(anon, village=VILLAGE_A, name="赵六", phone="13800138000", what="孩子上学困难")
+    assert app.state == Application.PENDING and app.channel == Application.PUBLIC
+    with pytest.raises(Invalid, match="village"):
+        actions.submit_application(anon, village="360729999999", name="x", phone="13800138000", what="y")
+    for _i in range(2):
+        actions.submit_application(anon, village=VILLAGE_A, name="赵六", phone="13800138000", what="再次申请")
+    with pytest.raises(Invalid, match="Too many"):
+        actions.submit_application(anon, village=VILLAGE_A, name="赵六", phone="13800138000", what="再次申请")
+    # Accepted: a rural household never registered gets a registry household (status rural).
+    rec = actions.accept_application(world["cadre"], app, kind=M.EDGE, risks=["schooling"])
+    assert rec.household.status == "rural" and rec.household.members.get().name == "赵六"
+    assert rec.discoveries.get().channel == Discovery.APPLICATION
+    with pytest.raises(Invalid):
+        actions.dismiss_application(world["cadre"], app, reason="重复")
+    call = actions.record_application(world["cadre"], village=VILLAGE_A, name="钱七", what="电话：务工中断",
+                                      phone="13900139000")
+    assert call.recorded_by == world["cadre_user"] and call.channel == Application.PHONE
+    with pytest.raises(NotFound):
+        actions.record_application(world["cadre"], village=VILLAGE_B, name="x", what="y")
+
+
+def test_runs_and_imports_as_jobs(world, tmp_path):
+    from fupin.core.tabular import write_xlsx
+    from fupin.jobs.models import Job
+
+    h = household(30)
+    income(h, 2023, 6000)
+    with clock.frozen(D(2024, 5, 1)):
+        job = actions.start_warning_run(world["county"], Area.objects.get(code="360729000000"), 2023)
+    job.refresh_from_db()
+    assert job.status == Job.SUCCEEDED and job.result["hits"] == 1
+    assert "income_below_line: 1" in job.log
+    bad = tmp_path / "bad.xlsx"
+    write_xlsx(bad, [c.header for c in importers.COLUMNS], [("1234", "x", "医疗", "2023-13-01", "-1", "")])
+    job = actions.start_warning_import(world["county"], bad, department="县医保局",
+                                       area=Area.objects.get(code="360729000000"))
+    job.refresh_from_db()
+    assert job.status == Job.FAILED and job.error_count == 3 and job.files.count() == 1  # ID, date, amount
+    with pytest.raises(Forbidden):
+        actions.start_warning_run(world["cadre"], Area.objects.get(code=VILLAGE_A), 2023)

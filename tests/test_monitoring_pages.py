@@ -1,0 +1,110 @@
+"""Monitoring pages: the public application form (anonymous, shows nothing of any area,
+reads nothing, anti-abuse), the lists and the record page, the logged export, the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from fupin.audit.models import AuditEvent
+from fupin.core import clock
+from fupin.monitoring import actions
+from fupin.monitoring.models import Application
+from fupin.monitoring.models import MonitoredHousehold as M
+from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A, VILLAGE_B
+from tests.test_monitoring import household
+
+MARKERS = ("全南", "龙南", "石桥", "龙岗", "360729", "360783")
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+def _apply(client, **data):
+    base = {"village": VILLAGE_B, "name": "龙南申请人", "phone": "13800138000", "what": "家里遭灾", "website": ""}
+    return client.post(reverse("monitoring:apply"), {**base, **data}, REMOTE_ADDR="10.1.2.3")
+
+
+def test_public_form_shows_nothing_of_any_area(two_counties):
+    rec_h = household(1)
+    actions.open_episode(SYSTEM, rec_h, kind=M.EDGE, channel="visit", date=dt.date(2024, 1, 1), who="x", what="y")
+    Application.objects.create(area_code=VILLAGE_A, channel="public", name="石桥申请人", what="全南 因病",
+                               received_at=clock.now())
+    client = Client()
+    page = client.get(reverse("monitoring:apply"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert not [m for m in MARKERS if m in text]
+    assert "石桥申请人" not in text and rec_h.number not in text
+    # A valid application: a pending application for the village, and a thank-you that names nothing.
+    done = _apply(client)
+    assert done.status_code == 200 and 'id="applied"' in done.content.decode()
+    assert not [m for m in ("龙岗", "石桥", "全南") if m in done.content.decode()]
+    app = Application.objects.get(name="龙南申请人")
+    assert app.state == "pending" and app.area_code == VILLAGE_B and app.channel == "public"
+    # Nothing else was created.
+    assert M.objects.count() == 1
+
+
+def test_public_form_anti_abuse(two_counties):
+    client = Client()
+    _apply(client, website="http://spam.example")  # the hidden field: looks accepted, nothing stored
+    assert not Application.objects.exists()
+    bad = _apply(client, village="360783999999")
+    assert bad.status_code == 200 and not Application.objects.exists()
+    for _i in range(3):
+        _apply(client)
+    too_many = _apply(client)
+    assert "Too many" in too_many.content.decode()
+    assert Application.objects.count() == 3
+
+
+def test_pages_and_logged_export(two_counties, make_user, login):
+    cadre = make_user("village_cadre", VILLAGE_A)
+    h = household(2)
+    rec = actions.open_episode(SYSTEM, h, kind=M.SUDDEN, channel="visit", date=dt.date(2024, 1, 1), who="李明",
+                               what="洪灾", risks=["disaster.flood"])
+    c = login(cadre)
+    for name in ("monitoring:index", "monitoring:worklist", "monitoring:applications", "monitoring:new",
+                 "monitoring:application_new"):
+        assert c.get(reverse(name)).status_code == 200, name
+    page = c.get(reverse("monitoring:record", args=[rec.pk]))
+    assert page.status_code == 200 and h.number in page.content.decode()
+    r = c.post(reverse("monitoring:record_action", args=[rec.pk]),
+               {"action": "help", "date": "2024-01-02", "what": "救助金", "amount": "1000", "given_by": "民政所"})
+    assert r.status_code == 302
+    rec.refresh_from_db()
+    assert rec.helped_first
+    assert 'id="helped-first"' in c.get(reverse("monitoring:record", args=[rec.pk])).content.decode()
+    export = c.get(reverse("monitoring:export"))
+    assert export.status_code == 200
+    b"".join(export.streaming_content)
+    assert AuditEvent.objects.filter(action="monitoring.export", kind="export").exists()
+    # Department warnings page needs monitoring.warn (a village cadre has not).
+    assert c.get(reverse("monitoring:warnings")).status_code == 403
+
+
+def test_api(two_counties, make_user, api):
+    user = make_user("county_office", COUNTY_A)
+    h = household(3)
+    actions.open_episode(SYSTEM, h, kind=M.EDGE, channel="visit", date=dt.date(2024, 1, 1), who="x", what="y",
+                         risks=["illness"])
+    c = api(user)
+    data = c.get("/api/v1/monitoring/households").json()
+    assert data["count"] == 1 and data["items"][0]["risks"] == ["illness"]
+    assert c.get("/api/v1/monitoring/hits").json()["count"] == 0
+    r = c.post("/api/v1/monitoring/applications", json.dumps({"village": VILLAGE_A, "name": "来电人", "what": "失业",
+                                                              "phone": "13800138001"}),
+               content_type="application/json")
+    assert r.status_code == 201 and "*" in r.json()["phone"]
+    assert Application.objects.get(name="来电人").recorded_by == user
