@@ -6,3 +6,9 @@ class ExitsConfig(AppConfig):
     name = "fupin.exits"
     label = "exits"
     verbose_name = _("Exit and return")
+
+    def ready(self):
+        from . import (
+            demo,  # noqa: F401  (registers the demo county's exits step, after the registry's and assistance's)
+            hooks,  # noqa: F401  (the start check exits.criteria and the completion hook exits.return)
+        )

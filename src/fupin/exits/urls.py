@@ -1,6 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "exits"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.check, name="check"),
+    path("start/", views.start, name="start"),
+    path("households/<int:pk>/", views.household, name="household"),
+    path("households/<int:pk>/return/", views.return_start, name="return_start"),
+    path("observation/", views.observation, name="observation"),
+    path("observation/close/", views.close, name="close_observation"),
+    path("returns/", views.returns, name="returns"),
+    path("criteria/", views.criteria, name="criteria"),
+    path("criteria/new/", views.criteria_create, name="criteria_create"),
+    path("criteria/<int:pk>/", views.criteria_edit, name="criteria_edit"),
+]

@@ -1,0 +1,400 @@
+"""Scoped reads of exits, set-based on both databases:
+
+- ``check``: the exit criteria over a queryset of households, item by item, as
+  annotations (subqueries for the income ledger and the line that applies, member
+  counts for school and insurance, CASE over the criteria of the areas involved);
+  ``passes_all`` filters on them; ``explain`` turns a page of rows into sentences.
+- ``in_observation``: households in their policy period after exit on a date, with
+  ``observation_until`` computed in SQL from the policy periods (data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractYear, Substr
+from django.utils.translation import gettext as _
+
+from fupin.accounts.scoping import Scope, scope_for
+from fupin.core.errors import NotFound
+from fupin.identification.models import Line
+from fupin.identification.rules import LINE_KINDS
+from fupin.registry import codes
+from fupin.registry.models import Household, Income, Member, StatusChange
+
+from . import rules
+from .models import ExitCriteria, PolicyPeriod, ReturnCase
+
+VIEW = "registry.view"
+CHECK_STATUSES = ("registered", "returned")
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+
+
+# --- criteria (data visible where it applies) ----------------------------------------------
+
+def _applies_q(scope: Scope) -> Q:
+    if scope.is_empty:
+        return Q(pk__in=[])
+    if scope.is_everything:
+        return Q()
+    above = {a for p in scope.prefixes for a in rules.ancestors(p)}
+    return Q(area_prefix__in=sorted(above)) | scope.q("area_prefix")
+
+
+def criteria_sets(user, perm: str = VIEW):
+    """Exit criteria of the user's areas, of every area above them and below them."""
+    return ExitCriteria.objects.filter(_applies_q(scope_for(user, perm)))
+
+
+def criteria_set(user, pk) -> ExitCriteria:
+    try:
+        return criteria_sets(user).get(pk=pk)
+    except (ExitCriteria.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def periods(user, perm: str = VIEW):
+    return PolicyPeriod.objects.filter(_applies_q(scope_for(user, perm)))
+
+
+def parts(area_prefix: str, year: int) -> list[ExitCriteria]:
+    """The criteria governing ``area_prefix`` in ``year``, most specific first."""
+    rows = [c.as_row() for c in ExitCriteria.objects.all()]
+    by_id = {c.pk: c for c in ExitCriteria.objects.filter(pk__in=[r["id"] for r in rows])}
+    return [by_id[r["id"]] for r in rules.applicable(rows, area_prefix, year)]
+
+
+def criteria_for(area_code: str, year: int) -> ExitCriteria | None:
+    rows = [c.as_row() for c in ExitCriteria.objects.all()]
+    row = rules.most_specific(rows, area_code, year)
+    return ExitCriteria.objects.get(pk=row["id"]) if row else None
+
+
+# --- the check, set-based ---------------------------------------------------------------------
+
+def _by_part(sets: list[ExitCriteria], make, default, output_field):
+    """One expression per criteria set, chosen by the household's area (most specific first)."""
+    whens, fallback = [], default
+    for c in sets:
+        expr = make(c)
+        if c.area_prefix == "":
+            fallback = expr
+        else:
+            whens.append(When(Q(area_code__startswith=c.area_prefix), then=expr))
+    if not whens:
+        return fallback
+    return Case(*whens, default=fallback, output_field=output_field)
+
+
+def _line_kind(c: ExitCriteria):
+    item = c.item("income")
+    line = (item or {}).get("params", {}).get("line", "standard")
+    if line != "standard":
+        return Value(line)
+    return Case(*[When(standard=code, then=Value(kind)) for code, kind in rules.STANDARD_KIND.items()],
+                default=Value("national"), output_field=CharField())
+
+
+def _line_value(year: int):
+    """The yearly value of the most specific line of the household's kind (``x_line_kind``)
+    for ``year`` whose area contains the household's village."""
+    subs = []
+    for n in reversed(rules.PREFIX_LENGTHS):
+        prefix = Value("") if n == 0 else Substr(OuterRef("area_code"), 1, n)
+        subs.append(Subquery(Line.objects.filter(kind=OuterRef("x_line_kind"), year=year, area_prefix=prefix,
+                                                 annual_value__isnull=False).values("annual_value")[:1],
+                             output_field=MONEY))
+    return Coalesce(*subs, output_field=MONEY)
+
+
+def _count(filters: dict):
+    sub = (Member.objects.filter(household=OuterRef("pk"), active=True, **filters).order_by()
+           .values("household").annotate(n=Count("pk")).values("n")[:1])
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def _school_filters(c: ExitCriteria, year: int) -> dict | None:
+    item = c.item("school")
+    if not item:
+        return None
+    p = item["params"]
+    after, on_or_before = rules.birth_bounds(year, p["min_age"], p["max_age"], p.get("on", "09-01"))
+    return {"school_status__in": p["statuses"], "birth_date__gt": after, "birth_date__lte": on_or_before}
+
+
+def _years(sets: list[ExitCriteria], year: int) -> list[int]:
+    years: set[int] = set()
+    for c in sets:
+        item = c.item("income")
+        if item:
+            years.update(rules.income_years(item["params"], year))
+    return sorted(years, reverse=True)
+
+
+def check(qs, area_prefix: str, year: int, sets: list[ExitCriteria] | None = None):
+    """``qs`` (households under ``area_prefix``) annotated with the exit check of ``year``:
+    ``x_pc_<y>`` / ``x_line_<y>`` (per-capita income and line of each income year),
+    ``x_out_of_school``, ``x_uninsured`` and ``ok_income``, ``ok_housing``, ``ok_school``,
+    ``ok_medical_insurance``, ``ok_water``, ``ok_all`` and ``x_criteria`` (the set's id)."""
+    sets = parts(area_prefix, year) if sets is None else sets
+    boolean = BooleanField()
+    true, false = Value(True, output_field=boolean), Value(False, output_field=boolean)
+
+    def ok_when(fail_q: Q):
+        return Case(When(fail_q, then=false), default=true, output_field=boolean)
+
+    ann = {"x_criteria": _by_part(sets, lambda c: Value(c.pk), Value(None, output_field=IntegerField()),
+                                  IntegerField()),
+           "x_line_kind": _by_part(sets, _line_kind, Value("national"), CharField())}
+    qs = qs.annotate(**ann)
+    years = _years(sets, year)
+    ann = {}
+    for y in years:
+        ann[f"x_pc_{y}"] = Subquery(Income.objects.filter(household=OuterRef("pk"), year=y).values("per_capita")[:1],
+                                    output_field=MONEY)
+        ann[f"x_line_{y}"] = _line_value(y)
+    qs = qs.annotate(**ann)
+
+    def income_ok(c):
+        item = c.item("income")
+        if not item:
+            return true
+        op = "gte" if item["params"].get("inclusive") else "gt"
+        cond = Q()
+        for y in rules.income_years(item["params"], year):
+            cond &= Q(**{f"x_pc_{y}__{op}": F(f"x_line_{y}")})
+        return Case(When(cond, then=true), default=false, output_field=boolean)
+
+    def housing_ok(c):
+        item = c.item("housing")
+        if not item:
+            return true
+        fail = Q(danger_grade__in=item["params"]["grades"])
+        if item["params"].get("renovated_passes", True):
+            fail &= Q(renovated_year__isnull=True)
+        return ok_when(fail)
+
+    def out_of_school(c):
+        filters = _school_filters(c, year)
+        return _count(filters) if filters else Value(0)
+
+    def uninsured(c):
+        return _count({"medical_insurance": False}) if c.item("medical_insurance") else Value(0)
+
+    def water_ok(c):
+        return ok_when(Q(water_safe=False)) if c.item("water") else true
+
+    qs = qs.annotate(
+        ok_income=_by_part(sets, income_ok, false, boolean),
+        ok_housing=_by_part(sets, housing_ok, false, boolean),
+        x_out_of_school=_by_part(sets, out_of_school, Value(0), IntegerField()),
+        x_uninsured=_by_part(sets, uninsured, Value(0), IntegerField()),
+        ok_water=_by_part(sets, water_ok, false, boolean),
+    )
+    qs = qs.annotate(
+        ok_school=Case(When(x_out_of_school__gt=0, then=false), default=_by_part(sets, lambda c: true, false, boolean),
+                       output_field=boolean),
+        ok_medical_insurance=Case(When(x_uninsured__gt=0, then=false),
+                                  default=_by_part(sets, lambda c: true, false, boolean), output_field=boolean),
+    )
+    return qs.annotate(ok_all=Case(
+        When(Q(ok_income=True, ok_housing=True, ok_school=True, ok_medical_insurance=True, ok_water=True),
+             then=true), default=false, output_field=boolean))
+
+
+def checked_households(user, area_prefix: str, year: int, *, statuses=CHECK_STATUSES, result: str = "",
+                       q: str = ""):
+    """The households of the area (in the user's scope, in ``statuses``) with their check;
+    ``result`` "pass" keeps those passing every item, "fail" those failing one."""
+    from fupin.registry.queries import search_households
+
+    scope = scope_for(user, VIEW).narrow(area_prefix)
+    qs = search_households(scope, q) if q else scope.filter(Household.objects.all())
+    qs = check(qs.filter(status__in=list(statuses)), area_prefix, year)
+    if result == "pass":
+        qs = qs.filter(ok_all=True)
+    elif result == "fail":
+        qs = qs.filter(ok_all=False)
+    return qs.select_related("village", "group").order_by("area_code", "number")
+
+
+def explain(rows, year: int) -> None:
+    """Attach ``checks`` (a list of {code, label, enabled, ok, text}) to each checked row."""
+    sets = {c.pk: c for c in ExitCriteria.objects.filter(pk__in={r.x_criteria for r in rows} - {None})}
+    school_names = _school_names(rows, sets, year)
+    for r in rows:
+        c = sets.get(r.x_criteria)
+        r.checks = []
+        for code in rules.ITEMS:
+            item = c.item(code) if c else None
+            entry = {"code": code, "label": rules.item_label(code), "enabled": bool(item),
+                     "ok": bool(getattr(r, f"ok_{code}")), "text": "", "source": (item or {}).get("source", "")}
+            if c is None:
+                entry["text"] = str(_("No exit criteria apply to this area and year."))
+            elif not item:
+                entry["text"] = str(_("Not part of the criteria here."))
+            elif code == "income":
+                incomes = [(y, getattr(r, f"x_pc_{y}", None), getattr(r, f"x_line_{y}", None))
+                           for y in rules.income_years(item["params"], year)]
+                kind = getattr(r, "x_line_kind", "")
+                _ok, entry["text"] = rules.income_text(incomes, item["params"].get("inclusive", False),
+                                                       str(LINE_KINDS.get(kind, kind)))
+            elif code == "housing":
+                if r.danger_grade in item["params"]["grades"]:
+                    entry["text"] = (_("dangerous-house grade %(g)s, renovated in %(y)s") % {
+                        "g": r.danger_grade, "y": r.renovated_year} if r.renovated_year
+                        else _("dangerous-house grade %(g)s, not renovated") % {"g": r.danger_grade})
+                else:
+                    entry["text"] = (_("dangerous-house grade %(g)s") % {"g": r.danger_grade} if r.danger_grade
+                                     else _("no dangerous-house grade recorded"))
+            elif code == "school":
+                names = school_names.get(r.pk, [])
+                entry["text"] = (_("out of school: %(names)s") % {"names": "、".join(names) or r.x_out_of_school}
+                                 if r.x_out_of_school else _("no child of compulsory-school age out of school"))
+            elif code == "medical_insurance":
+                entry["text"] = (_("%(n)s member(s) without basic medical insurance") % {"n": r.x_uninsured}
+                                 if r.x_uninsured else _("every member insured"))
+            elif code == "water":
+                entry["text"] = _("safe drinking water") if r.water_safe else _("no safe drinking water")
+            r.checks.append(entry)
+        r.failed = [e for e in r.checks if e["enabled"] and not e["ok"]]
+
+
+def _school_names(rows, sets, year) -> dict[int, list[str]]:
+    """The names of the children out of school, for the few rows that have any."""
+    out: dict[int, list[str]] = {}
+    for r in rows:
+        c = sets.get(r.x_criteria)
+        if not r.x_out_of_school or c is None:
+            continue
+        filters = _school_filters(c, year)
+        if filters:
+            out[r.pk] = list(Member.objects.filter(household_id=r.pk, active=True, **filters)
+                             .values_list("name", flat=True)[:5])
+    return out
+
+
+def failing(household_ids, area_prefix: str, year: int) -> dict[int, str]:
+    """{household id: the failed items in words} for the households that fail (the
+    engine's start check)."""
+    rows = list(check(Household.objects.filter(pk__in=list(household_ids)), area_prefix, year)
+                .filter(ok_all=False))
+    explain(rows, year)
+    return {r.pk: "; ".join(f"{e['label']}: {e['text']}" for e in r.failed) or str(_("no exit criteria apply"))
+            for r in rows}
+
+
+def household_check(household: Household, year: int):
+    """One household's check (for its page)."""
+    row = check(Household.objects.filter(pk=household.pk), household.area_code[:12], year).get()
+    explain([row], year)
+    return row
+
+
+# --- observation / policy period -----------------------------------------------------------------
+
+class PeriodEnd(Func):
+    """The day before the ``years``-th anniversary of a date (29 Feb → 1 Mar in a common
+    year, so its period ends on 28 Feb), on SQLite and PostgreSQL alike."""
+
+    output_field = DateField()
+
+    def __init__(self, expression, years: int):
+        super().__init__(expression)
+        self.years = int(years)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"date({sql}, '+{self.years} years', '-1 day')", params
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        later = f"(({sql}) + interval '{self.years} years')::date"
+        return (f"({later} + CASE WHEN EXTRACT(DAY FROM ({sql})) <> EXTRACT(DAY FROM {later}) THEN 1 ELSE 0 END - 1)",
+                [*params, *params, *params])
+
+
+def with_period(qs, on: dt.date):
+    """Annotate households with ``exit_date`` (their last exit on or before ``on``),
+    ``status_on`` (their status that day), ``observation_until`` and ``period_kind``."""
+    changes = StatusChange.objects.filter(household=OuterRef("pk"), date__lte=on).order_by("-date", "-id")
+    qs = qs.annotate(
+        exit_date=Subquery(changes.filter(status="exited_policy").values("date")[:1], output_field=DateField()),
+        status_on=Subquery(changes.values("status")[:1], output_field=CharField()),
+    ).annotate(exit_year_on=ExtractYear("exit_date"))
+    whens_until, whens_kind = [], []
+    for p in PolicyPeriod.objects.order_by("-from_year"):
+        cond = Q(exit_year_on__gte=p.from_year)
+        if p.to_year is not None:
+            cond &= Q(exit_year_on__lte=p.to_year)
+        if p.area_prefix:
+            cond &= Q(area_code__startswith=p.area_prefix)
+        until = Value(p.until, output_field=DateField()) if p.until else PeriodEnd(F("exit_date"), p.years)
+        whens_until.append((len(p.area_prefix), When(cond, then=until)))
+        whens_kind.append((len(p.area_prefix), When(cond, then=Value(p.kind))))
+    whens_until.sort(key=lambda w: -w[0])
+    whens_kind.sort(key=lambda w: -w[0])
+    if whens_until:
+        until_expr = Case(*[w for _n, w in whens_until], default=Value(None, output_field=DateField()),
+                          output_field=DateField())
+        kind_expr = Case(*[w for _n, w in whens_kind], default=Value(""), output_field=CharField())
+    else:
+        until_expr, kind_expr = Value(None, output_field=DateField()), Value("")
+    return qs.annotate(observation_until=until_expr, period_kind=kind_expr)
+
+
+def _exited_by(on: dt.date):
+    return Exists(StatusChange.objects.filter(household=OuterRef("pk"), status="exited_policy", date__lte=on))
+
+
+def in_observation(user, area_prefix: str, on: dt.date):
+    """Households of the user's scope (``registry.view``) under ``area_prefix`` in their
+    post-exit observation/policy period on ``on`` (status that day ``exited_policy``,
+    exited on or before it, the period's last day not before it), annotated with
+    ``observation_until`` (date), ``exit_date`` and ``period_kind``."""
+    from fupin.core import clock
+
+    scope = scope_for(user, VIEW).narrow(area_prefix)
+    qs = scope.filter(Household.objects.all())
+    qs = qs.filter(status="exited_policy") if on >= clock.today() else \
+        qs.filter(status__in=[*codes.EXITED_STATUSES, "returned", "removed"])
+    qs = with_period(qs.filter(_exited_by(on)), on)
+    return qs.filter(status_on="exited_policy", observation_until__gte=on)
+
+
+def period_ended(scope: Scope, on: dt.date):
+    """Households still ``exited_policy`` whose period ended before ``on`` (to be closed)."""
+    qs = with_period(scope.filter(Household.objects.filter(status="exited_policy")).filter(_exited_by(on)), on)
+    return qs.filter(observation_until__lt=on)
+
+
+# --- return cases ---------------------------------------------------------------------------------
+
+def return_cases(user, perm: str = VIEW):
+    return scope_for(user, perm).filter(ReturnCase.objects.select_related("household", "batch", "created_by"))
+
+
+def return_case(user, pk) -> ReturnCase:
+    return scope_for(user, VIEW).get(ReturnCase.objects.select_related("household", "batch"), pk=pk)
+
+
+def household(user, pk, perm: str = VIEW) -> Household:
+    return scope_for(user, perm).get(Household.objects.select_related("village", "group"), pk=pk)
+

@@ -1,0 +1,42 @@
+"""The demo county's exits: a completed batch with an upheld and a rejected objection,
+households in observation, one returned household and an open batch at its first
+notice (built on the registry's demo data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fupin.core import clock
+from fupin.exits import demo as exits_demo
+from fupin.exits import queries
+from fupin.exits.models import ExitCriteria, ReturnCase
+from fupin.procedures.models import Objection, ProcedureBatch
+from fupin.registry import demo as registry_demo
+from fupin.registry.models import Household
+from tests.conftest import SYSTEM
+from tests.test_registry_demo import _areas
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def test_the_demo_exits(db, monkeypatch):
+    _areas(monkeypatch)
+    with clock.frozen(TODAY):
+        registry_demo.build(SYSTEM, 2017)
+        s = exits_demo.build(SYSTEM)
+    past = ProcedureBatch.objects.get(pk=s["past_batch"])
+    assert past.status == "completed" and past.completed_on.year == 2025 and past.type.code == "exit_2016"
+    assert sorted(Objection.objects.filter(batch=past).values_list("status", flat=True)) == ["rejected", "upheld"]
+    exited = Household.objects.filter(procedure_memberships__batch=past, procedure_memberships__state="completed")
+    assert exited.count() == 4 and set(exited.values_list("status", flat=True)) == {"exited_policy"}
+    assert s["observed"] == 4
+    assert ExitCriteria.objects.get(area_prefix="360729").is_example
+    case = ReturnCase.objects.get()
+    assert case.status == "completed" and Household.objects.get(pk=case.household_id).status == "returned"
+    current = ProcedureBatch.objects.get(pk=s["open_batch"])
+    assert current.status == "open" and current.current_step["code"] == "village_notice"
+    assert current.records.get(code="village_notice").started is not None
+    # The 2016–2020 exits: the national transition period ended on 31 Dec 2025.
+    from fupin.accounts.scoping import Scope
+
+    assert queries.period_ended(Scope(["360729"]), TODAY).count() > 100
