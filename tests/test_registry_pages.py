@@ -553,3 +553,17 @@ def test_unindexed_sorts_only_on_a_narrow_selection(world, monkeypatch):
     assert not re.search(r'href="\?[^"]*sort=-?size', html)
     html = page(world["client"], reverse("registry:households"), sort="-number")
     assert order(html) == ["3607291002010002", "3607291002010001"]  # an indexed column still sorts
+
+
+def test_the_exit_year_is_that_of_the_latest_exit(world):
+    """A household that returns and exits again has the second exit's year; stopping the
+    policies after an exit keeps the exit's year (one household at a time and many)."""
+    h, other = world["h"], world["other"]
+    for status, date in [("exited_policy", dt.date(2017, 12, 1)), ("returned", dt.date(2019, 5, 1)),
+                         ("exited_policy", dt.date(2020, 11, 30)), ("exited", dt.date(2021, 12, 31))]:
+        actions.set_status(SYSTEM, h, status, date)
+        actions.set_status_many(SYSTEM, Household.objects.filter(pk=other.pk), status, date)
+    h.refresh_from_db()
+    other.refresh_from_db()
+    assert (h.exit_year, h.return_year) == (2020, 2019)
+    assert (other.exit_year, other.return_year) == (2020, 2019)

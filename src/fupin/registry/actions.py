@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
@@ -155,7 +155,9 @@ def set_status(actor: Actor, household: Household, status: str, date: dt.date, *
                                          date=date, reason=reason, source=source, recorded_by=actor.user)
     household.status, household.status_date = status, date
     extra = {}
-    if status in codes.EXITED_STATUSES and not household.exit_year:
+    # The exit year is that of the latest exit: kept when an exited household stops
+    # receiving policies, set anew when a household exits (again) from a poor status.
+    if status in codes.EXITED_STATUSES and (not household.exit_year or before["status"] not in codes.EXITED_STATUSES):
         extra["exit_year"] = household.exit_year = date.year
     if status == "returned":
         extra["return_year"] = household.return_year = date.year
@@ -198,7 +200,8 @@ def set_status_many(actor: Actor, households, status: str, date: dt.date, *, rea
     qs = Household.objects.filter(pk__in=[pk for pk, _code in rows])
     values = {"status": status, "status_date": date, "version": F("version") + 1}
     if status in codes.EXITED_STATUSES:
-        values["exit_year"] = Coalesce(F("exit_year"), Value(date.year))
+        values["exit_year"] = Case(When(status__in=codes.EXITED_STATUSES, then=Coalesce(F("exit_year"), Value(date.year))),
+                                   default=Value(date.year))
     if status == "returned":
         values["return_year"] = date.year
         if reason:
