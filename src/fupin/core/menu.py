@@ -58,9 +58,27 @@ MENU = [
         "title": _("Exit and monitoring (退出与监测)"),
         "items": [
             # exits
+            {"label": _("Exit check"), "url": "exits:check", "icon": "box-arrow-right", "perm": "registry.view"},
+            {"label": _("Observation after exit"), "url": "exits:observation", "icon": "hourglass-bottom",
+             "perm": "registry.view"},
+            {"label": _("Returns to poverty"), "url": "exits:returns", "icon": "arrow-counterclockwise",
+             "perm": "registry.view"},
             # delisting
+            {"label": _("Village exit"), "url": "delisting:villages", "icon": "flag", "perm": "registry.view"},
+            {"label": _("County exit assessments"), "url": "delisting:rounds", "icon": "clipboard-check",
+             "perm": "registry.view"},
             # monitoring
+            {"label": _("Monitored households"), "url": "monitoring:index", "icon": "shield-exclamation",
+             "perm": "registry.view"},
+            {"label": _("Warning worklist"), "url": "monitoring:worklist", "icon": "exclamation-triangle",
+             "perm": "registry.view"},
+            {"label": _("Monitoring applications"), "url": "monitoring:applications", "icon": "inbox",
+             "perm": "monitoring.edit"},
+            {"label": _("Department warnings"), "url": "monitoring:warnings", "icon": "building-exclamation",
+             "perm": "monitoring.warn"},
             # dynamics
+            {"label": _("Dynamic management"), "url": "dynamics:index", "icon": "arrow-left-right",
+             "perm": "stats.view"},
         ],
     },
     {

@@ -1,5 +1,50 @@
 """The dynamics REST API (scoped to the token owner's area)."""
 
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
 from ninja import Router
 
+from fupin.accounts.scoping import scope_for
+from fupin.api.base import Error
+from fupin.core import clock
+from fupin.core.errors import Invalid
+from fupin.registry import stats as registry_stats
+
+from . import queries
+
 router = Router(tags=["dynamics"])
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@router.get("/", response={200: dict, 404: Error, 422: Error},
+            summary="Dynamic management of an area in a year: stock, exits, returns, new, removals, balance")
+def numbers(request, area: str = "", year: int | None = None):
+    """``area``: an area code in your scope (default: your area); ``year``: default this year.
+    Households and people for each child area and the total: ``start`` (poor at the start
+    of 1 January), ``exits``, ``returns``, ``new``, ``removals``, ``corrections_in`` /
+    ``corrections_out`` (passages during the year), ``end`` (poor on 31 December), the
+    balance (``expected_*``, ``difference_*``, ``adds_up``) and the monitoring numbers
+    (null while the monitoring records are not available)."""
+    year = clock.today().year if year is None else year
+    if not 1900 <= year <= 9999:
+        raise Invalid(_("not a year"), field="year")
+    found, prefix = registry_stats.resolve_area(request.user, area or None)
+    scope = scope_for(request.user, "stats.view")
+    report = queries.year_report(prefix, year, areas=queries.child_areas(scope, prefix))
+    return _jsonable({
+        "area": {"code": registry_stats.code_of(prefix), "name": found.name if found else _("Whole country"),
+                 "level": registry_stats.level_of(prefix)},
+        **report,
+    })
