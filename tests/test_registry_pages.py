@@ -567,3 +567,21 @@ def test_the_exit_year_is_that_of_the_latest_exit(world):
     other.refresh_from_db()
     assert (h.exit_year, h.return_year) == (2020, 2019)
     assert (other.exit_year, other.return_year) == (2020, 2019)
+
+
+def test_the_card_lists_the_households_procedures_and_links_its_exit_check(world):
+    from fupin.areas.models import Area
+    from fupin.procedures import actions as procedures
+    from fupin.procedures.models import ProcedureType
+
+    h = world["h"]
+    actions.set_status(SYSTEM, h, "identified", dt.date(2020, 1, 2))
+    batch = procedures.start_batch(SYSTEM, ProcedureType.objects.get(code="identification_2014"),
+                                   Area.objects.get(code=h.area_code[:12]), [h.pk], title="识别批次甲")
+    html = page(world["client"], reverse("registry:household", args=[h.pk]))
+    panel = html[html.index('id="documents"'):]
+    assert "识别批次甲" in panel and reverse("procedures:batch", args=[batch.pk]) in panel
+    assert reverse("exits:household", args=[h.pk]) in panel
+    # another household's card does not list it
+    other = page(world["client"], reverse("registry:household", args=[world["other"].pk]))
+    assert "识别批次甲" not in other
