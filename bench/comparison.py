@@ -13,7 +13,7 @@ imports it with ``fupin import_registry``. Then three department files of
 ``--records`` rows each (3,000,000 by default), all with valid ID numbers:
 
 - vehicles (车辆): 3 % of the registry's members, the rest people outside it, dates
-  around the cut-off (2015-10-26, a CutoffDate for 36);
+  around the cut-off (2015-10-26, an identification CutoffDate for 36);
 - businesses (工商登记): 2 % of the members, the rest outside;
 - the 民政 低保 list: 85 % of the members marked 低保 in the registry (their
   household's category), 2 % of the unmarked members, the rest outside.
@@ -244,7 +244,8 @@ def main() -> None:
 
     from fupin.accounts.scoping import Scope
     from fupin.comparison import matching, reports
-    from fupin.comparison.models import CutoffDate, ExternalDataset, Hit
+    from fupin.comparison.models import ExternalDataset, Hit
+    from fupin.identification.models import CutoffDate
 
     CutoffDate.objects.get_or_create(area_prefix=PROVINCE, defaults={"date": CUTOFF, "source": "benchmark"})
     sources = {"vehicle": "江西省公安厅交警总队（benchmark）", "business": "江西省市场监督管理局（benchmark）",

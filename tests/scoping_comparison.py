@@ -12,8 +12,9 @@ from pathlib import Path
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fupin.comparison import actions, importers, matching, rules
-from fupin.comparison.models import CutoffDate, ExternalDataset, Hit
+from fupin.comparison.models import ExternalDataset, Hit
 from fupin.core.tabular import write_xlsx
+from fupin.identification.models import CutoffDate
 from tests.conftest import COUNTY_A, COUNTY_B, SYSTEM, VILLAGE_A, VILLAGE_B
 from tests.test_comparison import (
     DIBAO_HEADERS,

@@ -16,10 +16,10 @@ from stdnum.cn import ric
 from fupin.areas.models import Area
 from fupin.audit.models import AuditEvent, AuditItem
 from fupin.comparison import actions, importers, matching, reports, rules
-from fupin.comparison.models import CutoffDate, ExternalDataset, ExternalRecord, Hit
+from fupin.comparison.models import ExternalDataset, ExternalRecord, Hit
 from fupin.core.errors import Forbidden, Invalid
 from fupin.identification import engine
-from fupin.identification.models import MemberFact, RuleOutcome
+from fupin.identification.models import CutoffDate, MemberFact, RuleOutcome
 from fupin.registry.models import Household, Member
 from tests.conftest import COUNTY_A, COUNTY_B, SYSTEM, TOWNSHIP_A, VILLAGE_A, VILLAGE_B
 
@@ -487,7 +487,9 @@ def test_the_linkage_report_as_excel(dibao, tmp_path):
 # --- cut-off dates -----------------------------------------------------------------------------------
 
 def test_cutoff_dates_are_data_kept_by_standards_editors(two_counties, make_user):
+    """One cut-off model, identification's: comparison reads it."""
     from fupin.core.actor import Actor
+    from fupin.identification import actions
 
     assert CutoffDate.objects.get(area_prefix="45").date == CUTOFF  # shipped: seed 003 (广西 2015)
     county = Actor(make_user("county_office", COUNTY_A))
@@ -504,7 +506,7 @@ def test_cutoff_dates_are_data_kept_by_standards_editors(two_counties, make_user
         actions.save_cutoff(county, c, area_prefix=A6, date="2016-10-02", source="")
     c = actions.save_cutoff(county, c, area_prefix=A6, date="2016-10-02", source="改", version=c.version)
     assert c.version == 2
-    assert AuditEvent.objects.filter(action__startswith="comparison.cutoff.").count() == 2
+    assert AuditEvent.objects.filter(action__startswith="identification.cutoff.").count() == 2
 
 
 def test_the_fast_id_check_agrees_with_the_registrys():

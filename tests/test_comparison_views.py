@@ -228,7 +228,7 @@ def test_cutoff_pages(world, make_user, login):
     response = county.post(reverse("comparison:cutoffs"), {"area_prefix": "360729", "date": "2016-10-01",
                                                            "source": "全南县文件"})
     assert response.status_code == 302
-    from fupin.comparison.models import CutoffDate
+    from fupin.identification.models import CutoffDate
 
     c = CutoffDate.objects.get(area_prefix="360729")
     assert county.get(reverse("comparison:cutoff_edit", args=[c.pk])).status_code == 200

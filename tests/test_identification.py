@@ -323,8 +323,8 @@ def test_relatives_outside_the_household(two_counties):
 
 @pytest.mark.django_db
 def test_fact_status_and_the_cut_off(two_counties):
-    rs = local_rules(on=["car"])
-    actions.save_ruleset(SYSTEM, rs, cutoff_date=dt.date(2015, 10, 26), version=rs.version)
+    local_rules(on=["car"])
+    actions.save_cutoff(SYSTEM, None, area_prefix=COUNTY_A[:6], date=dt.date(2015, 10, 26), source="test document")
     households = {name: make_household(name, 1000) for name in ("pending", "confirmed", "kept", "error", "before",
                                                                 "on", "after")}
     for name in ("pending", "confirmed", "kept", "error"):
@@ -338,6 +338,23 @@ def test_fact_status_and_the_cut_off(two_counties):
     eligible = {name: outcome(run, h).eligible for name, h in households.items()}
     assert eligible == {"pending": False, "confirmed": False, "kept": True, "error": True, "before": False,
                         "on": False, "after": True}
+
+
+@pytest.mark.django_db
+def test_the_most_specific_cut_off_applies_to_the_vetoes(two_counties):
+    """One cut-off model (identification.CutoffDate): a fact dated after the cut-off of
+    the household's own area never vetoes; the most specific area wins."""
+    local_rules(on=["car"])
+    actions.save_cutoff(SYSTEM, None, area_prefix="36", date=dt.date(2015, 10, 26), source="test: province")
+    before_county = make_household("C1", 1000)
+    fact(before_county, "car", as_of=dt.date(2016, 3, 1))  # after the province's, before the county's
+    run = engine.run_rules(COUNTY_A[:6], YEAR)
+    assert outcome(run, before_county).eligible
+    assert run.used["cutoffs"] == [{"area_prefix": "36", "date": "2015-10-26"}]
+    actions.save_cutoff(SYSTEM, None, area_prefix=COUNTY_A[:6], date=dt.date(2016, 10, 1), source="test: county")
+    run = engine.run_rules(COUNTY_A[:6], YEAR)
+    assert not outcome(run, before_county).eligible
+    assert queries.applicable_cutoff(VILLAGE_A).area_prefix == COUNTY_A[:6]
 
 
 @pytest.mark.django_db
@@ -367,7 +384,7 @@ def test_run_is_a_few_statements_whatever_the_number_of_households(two_counties)
     with CaptureQueriesContext(connection) as ctx:
         engine.execute(run)
     inserts = [q for q in ctx.captured_queries if q["sql"].lstrip().startswith("INSERT INTO identification_ruleoutcome")]
-    assert len(inserts) == 1  # one township has households: one statement
+    assert len(inserts) == 1  # a small area: one statement
     assert len(ctx.captured_queries) < 25
     assert RuleOutcome.objects.filter(run=run).count() == 30
 
@@ -642,6 +659,8 @@ def test_status_is_taken_as_of_the_end_of_the_runs_year(two_counties):
 
 @pytest.mark.django_db
 def test_a_run_is_cut_into_balanced_parts_covering_every_household(two_counties, monkeypatch):
+    """Parts are ranges of household ids with as many households each (the progress
+    bar's steps); together they cover every household of the area, once."""
     from fupin.areas import actions as areas
 
     townships = list(Area.objects.filter(code__startswith=COUNTY_A[:6], level="township").order_by("code")
@@ -652,9 +671,54 @@ def test_a_run_is_cut_into_balanced_parts_covering_every_household(two_counties,
     for i, v in enumerate(villages):
         for k in range(i + 1):
             make_household(f"PT{i}{k}", 1000, area=v)
-    parts = engine._parts(COUNTY_A[:6], target=2)
-    assert len(parts) == 2 and parts[0][0] == townships[0][:9]
+    assert engine._parts(COUNTY_A[:6]) == [(None, None)]  # 10 households: one statement
+    parts = engine._parts(COUNTY_A[:6], target=2, min_size=1)
+    assert len(parts) == 2 and parts[0][0] is None and parts[1][1] is None  # open ends: nothing falls outside
+    ids = sorted(Household.objects.filter(area_code__startswith=COUNTY_A[:6]).values_list("id", flat=True))
+    assert parts[0][1] == ids[4] and parts[1][0] == ids[5]  # 5 and 5 households
     monkeypatch.setattr(engine, "PARTS", 3)
-    monkeypatch.setattr(engine._parts, "__defaults__", (3,))
+    monkeypatch.setattr(engine._parts, "__defaults__", (3, 1))
+    local_rules(prefix=villages[1], on=["car"])  # a village with rule sets of its own, across the parts
     run = engine.run_rules(COUNTY_A[:6], YEAR)
     assert run.households == 10 == RuleOutcome.objects.filter(run=run).count()
+    assert run.summary["timing_ms"]["count"] == 6  # 3 parts × 2 rule sets
+    assert RuleOutcome.objects.filter(run=run, ruleset__area_prefix=villages[1]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_cut_off_merge_keeps_existing_rows():
+    """identification 0003: comparison's CutoffDate rows and the rule sets' cutoff_date
+    become identification CutoffDate rows (a comparison row wins for the same area)."""
+    from django.db import connection as conn
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("identification", "0002_standards"), ("comparison", "0002_cutoffs")]
+    executor = MigrationExecutor(conn)
+    leaves = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    try:
+        old_apps = MigrationExecutor(conn).loader.project_state(before).apps
+        OldCutoff = old_apps.get_model("comparison", "CutoffDate")
+        OldRuleSet = old_apps.get_model("identification", "RuleSet")
+        OldCutoff.objects.create(area_prefix="36", date=dt.date(2015, 10, 20), source="江西 document", note="n",
+                                 version=3)
+        OldCutoff.objects.create(area_prefix="360729", date=dt.date(2016, 1, 5), source="全南 document")
+        OldRuleSet.objects.create(name="全南", area_prefix="360729", from_year=2014, statuses=[], source="rs doc",
+                                  cutoff_date=dt.date(2017, 1, 1))
+        OldRuleSet.objects.create(name="龙南", area_prefix="360783", from_year=2014, statuses=[], source="rs doc B",
+                                  cutoff_date=dt.date(2015, 11, 1))
+        executor = MigrationExecutor(conn)
+        executor.loader.build_graph()
+        executor.migrate(leaves)
+        from fupin.identification.models import CutoffDate
+
+        rows = {c.area_prefix: (c.date, c.source, c.version) for c in CutoffDate.objects.all()}
+        assert rows["36"] == (dt.date(2015, 10, 20), "江西 document", 3)
+        assert rows["360729"] == (dt.date(2016, 1, 5), "全南 document", 1)  # the comparison row wins
+        assert rows["360783"] == (dt.date(2015, 11, 1), "rs doc B", 1)  # from the rule set
+        assert rows["45"][0] == dt.date(2015, 10, 26)  # shipped
+        assert "cutoff_date" not in {f.name for f in RuleSet._meta.get_fields()}
+    finally:
+        executor = MigrationExecutor(conn)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())

@@ -1,7 +1,8 @@
-"""Every write of the data comparison: cut-off dates, starting an import or a matching
+"""Every write of the data comparison: starting an import or a matching
 job, and the verification queue (village decision → township review → county archive).
 Each checks permission at the record's area, validates, writes and records the audit
-event. The bulk import is in importers.py, the set-based matching in matching.py.
+event. The bulk import is in importers.py (the cut-off dates are identification's:
+identification.actions.save_cutoff), the set-based matching in matching.py.
 
 An approved decision becomes a veto fact of identification (``MemberFact``, source
 ``comparison:<hit id>``), written through identification's own actions (add_fact,
@@ -25,62 +26,15 @@ from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Forbidden, Invalid
 
 from . import rules
-from .models import CutoffDate, ExternalDataset, Hit
+from .models import ExternalDataset, Hit
 
 IMPORT_JOB, MATCH_JOB, LINKAGE_JOB = "comparison.import", "comparison.match", "comparison.linkage"
 HIT_FIELDS = ["status", "decision", "reason", "review_note", "fact_id"]
-CUTOFF_FIELDS = ["area_prefix", "date", "source", "note"]
 
 
 def _check_version(obj, version) -> None:
     if version not in (None, "") and int(version) != obj.version:
         raise Conflict()
-
-
-# --- cut-off dates ------------------------------------------------------------------
-
-@transaction.atomic
-def save_cutoff(actor: Actor, cutoff: CutoffDate | None, *, area_prefix: str, date, source: str, note: str = "",
-                version=None) -> CutoffDate:
-    area_prefix = (area_prefix or "").strip()
-    if area_prefix and (not area_prefix.isdigit() or len(area_prefix) not in (2, 4, 6, 9, 12)):
-        raise Invalid(_("An area prefix has 0 (whole country), 2, 4, 6, 9 or 12 digits."), field="area_prefix")
-    if not isinstance(date, dt.date):
-        try:
-            date = rules.parse_date(str(date or "").strip())
-        except ValueError as exc:
-            raise Invalid(str(exc), field="date") from None
-    if not (source or "").strip():
-        raise Invalid(_("Name the source document."), field="source")
-    require(actor, rules.EDIT_CUTOFF, rules.padded(area_prefix))
-    before = None
-    if cutoff is None:
-        if CutoffDate.objects.filter(area_prefix=area_prefix).exists():
-            raise Invalid(_("This area has a cut-off date already; change that one."), field="area_prefix")
-        cutoff = CutoffDate(area_prefix=area_prefix)
-    else:
-        cutoff = CutoffDate.objects.select_for_update().get(pk=cutoff.pk)
-        require(actor, rules.EDIT_CUTOFF, cutoff.area_code)
-        _check_version(cutoff, version)
-        before = audit.snapshot(cutoff, CUTOFF_FIELDS)
-        if area_prefix != cutoff.area_prefix:
-            raise Invalid(_("The area of a cut-off date cannot change; add one for the other area."),
-                          field="area_prefix")
-        cutoff.version += 1
-    cutoff.date, cutoff.source, cutoff.note = date, source.strip()[:300], (note or "").strip()
-    cutoff.updated_by = actor.user
-    cutoff.save()
-    audit.record(actor, "comparison.cutoff." + ("update" if before else "create"), obj=cutoff,
-                 area_code=cutoff.area_code, before=before, after=audit.snapshot(cutoff, CUTOFF_FIELDS))
-    return cutoff
-
-
-@transaction.atomic
-def delete_cutoff(actor: Actor, cutoff: CutoffDate) -> None:
-    require(actor, rules.EDIT_CUTOFF, cutoff.area_code)
-    before = audit.snapshot(cutoff, CUTOFF_FIELDS)
-    audit.record(actor, "comparison.cutoff.delete", obj=cutoff, area_code=cutoff.area_code, before=before)
-    cutoff.delete()
 
 
 # --- import and matching jobs ----------------------------------------------------------

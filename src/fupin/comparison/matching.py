@@ -4,7 +4,7 @@
    the registry (households not removed) inside the data set's area on the ID number
    and writes a ``Hit`` for every record that matched and had none yet: member,
    household, the household's area code, event date, amount, the cut-off of the area
-   (the most specific ``CutoffDate``, as a CASE over the few cut-off rows) and the
+   (the most specific identification ``CutoffDate``, as a CASE over the few cut-off rows) and the
    phase: before / after the cut-off (a date on the cut-off day is before), undated
    (no date or no cut-off: needs a decision like a hit before), or information only
    for kinds that never veto. Hits that need a decision open in the queue; the others
@@ -28,10 +28,12 @@ from fupin.areas import rules as area_rules
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
+from fupin.identification import engine
+from fupin.identification import queries as identification_queries
 from fupin.registry.models import Household, Member
 
 from . import rules
-from .models import CutoffDate, ExternalDataset, ExternalRecord, Hit
+from .models import ExternalDataset, ExternalRecord, Hit
 
 REMOVED = "removed"  # the registry's status of a household taken off the registry
 ANALYZE_ROWS = 10_000  # more new hits than this refresh the planner's statistics
@@ -56,30 +58,8 @@ def _names() -> dict:
             "mem": qn(Member._meta.db_table), "hh": qn(Household._meta.db_table)}
 
 
-def _cutoffs_for(prefix: str) -> list[tuple[str, object]]:
-    """The cut-offs that can apply inside the area ``prefix`` (its own, those above and
-    below it), most specific first."""
-    rows = [(c.area_prefix, c.date) for c in CutoffDate.objects.all()
-            if c.area_prefix.startswith(prefix) or prefix.startswith(c.area_prefix)]
-    return sorted(rows, key=lambda r: -len(r[0]))
-
-
-def cutoff_case(column: str, cutoffs: list[tuple[str, object]]) -> tuple[str, list]:
-    """SQL giving the cut-off date of the area in ``column`` (NULL when none applies)."""
-    # SQLite keeps dates as ISO text (and CAST … AS date would make them numbers).
-    date_param = "CAST(%s AS date)" if connection.vendor == "postgresql" else "%s"
-    if not cutoffs:
-        return ("CAST(NULL AS date)" if connection.vendor == "postgresql" else "NULL"), []
-    parts, params = [], []
-    for prefix, date in cutoffs:
-        value = connection.ops.adapt_datefield_value(date)
-        if prefix:
-            parts.append(f"WHEN {column} LIKE %s THEN {date_param}")
-            params += [prefix + "%", value]
-        else:
-            parts.append(f"WHEN 1 = 1 THEN {date_param}")
-            params.append(value)
-    return "CASE " + " ".join(parts) + " END", params
+_cutoffs_for = identification_queries.cutoff_rows  # identification owns the cut-off dates
+cutoff_case = engine.cutoff_case
 
 
 def area_range(column: str, prefix: str) -> tuple[str, list]:

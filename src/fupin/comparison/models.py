@@ -1,7 +1,7 @@
 """Other departments' data (数据比对 / 财产检索, seed 003 第二篇), stored generically.
 
-- ``CutoffDate``: the identification cut-off (识别时间节点) of an area: a fact dated
-  on or before it may veto; after it, never.
+- The identification cut-off (识别时间节点) of an area is identification's
+  ``CutoffDate`` (standards belong to identification); matching reads it.
 - ``ExternalDataset``: one imported file of one kind (vehicles, real estate, 民政 低保
   list …, see data/kinds.json), with its source and as-of date, covering an area.
 - ``ExternalRecord``: one row of it, keyed on the ID number; the columns every kind
@@ -23,30 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from . import rules
 
 AMOUNT = {"max_digits": rules.AMOUNT_DIGITS, "decimal_places": rules.AMOUNT_PLACES}
-
-
-class CutoffDate(models.Model):
-    area_prefix = models.CharField(_("area (code prefix)"), max_length=12, blank=True, unique=True,
-                                   help_text=_("Empty for the whole country; 2 digits a province, 4 a city, "
-                                               "6 a county."))
-    date = models.DateField(_("identification cut-off date"))
-    source = models.CharField(_("source document"), max_length=300)
-    note = models.TextField(_("note"), blank=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                                   related_name="+", editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("identification cut-off date")
-        ordering = ["area_prefix"]
-
-    def __str__(self):
-        return f"{self.area_prefix or '*'} {self.date}"
-
-    @property
-    def area_code(self) -> str:
-        return self.area_prefix.ljust(12, "0") if self.area_prefix else ""
 
 
 class ExternalDataset(models.Model):

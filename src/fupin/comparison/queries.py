@@ -16,9 +16,11 @@ from django.db.models import Count, Q, QuerySet
 
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.areas import rules as area_rules
+from fupin.identification import queries as identification_queries
+from fupin.identification.models import CutoffDate
 
 from . import rules
-from .models import CutoffDate, ExternalDataset, ExternalRecord, Hit
+from .models import ExternalDataset, ExternalRecord, Hit
 
 
 def view_scope(user) -> Scope:
@@ -161,28 +163,14 @@ def records_in_scope(scope: Scope, dataset: ExternalDataset) -> QuerySet:
 
 
 def cutoffs_for(user) -> QuerySet:
-    """The cut-off dates of the user's areas: those above them and those inside them."""
+    """The cut-off dates (identification's) of the user's areas: those above them and
+    those inside them."""
     scope = Scope([*dataset_scope(user).prefixes, *scope_for(user, rules.EDIT_CUTOFF).prefixes])
-    qs = CutoffDate.objects.all()
-    if scope.is_everything:
-        return qs
-    if scope.is_empty:
-        return qs.none()
-    above = {""} | {p[:n] for p in scope.prefixes for n in (2, 4, 6, 9) if n < len(p)}
-    q = Q(area_prefix__in=above)
-    for prefix in scope.prefixes:
-        q |= Q(area_prefix__startswith=prefix)
-    return qs.filter(q)
+    return identification_queries.cutoffs_in(scope)
 
 
 def cutoff_or_404(user, pk) -> CutoffDate:
     return _get(cutoffs_for(user), pk)
 
 
-def applicable_cutoff(area_code: str) -> CutoffDate | None:
-    """The cut-off that applies to an area (the most specific prefix)."""
-    best = None
-    for c in CutoffDate.objects.all():
-        if area_code.startswith(c.area_prefix) and (best is None or len(c.area_prefix) > len(best.area_prefix)):
-            best = c
-    return best
+applicable_cutoff = identification_queries.applicable_cutoff

@@ -170,10 +170,6 @@ def linkage_kinds() -> list[Kind]:
     return [k for k in kinds().values() if k.linkage]
 
 
-def shipped_cutoffs() -> list[dict]:
-    return json.loads((DATA / "cutoffs.json").read_text(encoding="utf-8"))["cutoffs"]
-
-
 # --- cells -----------------------------------------------------------------------
 
 _DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")

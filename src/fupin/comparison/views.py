@@ -25,6 +25,7 @@ from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.tabular import write_xlsx
 from fupin.core.uploads import save_upload
 from fupin.core.views_util import require_perm
+from fupin.identification import actions as identification_actions
 from fupin.jobs.queries import visible_jobs
 
 from . import actions, queries, reports, rules
@@ -371,7 +372,7 @@ def cutoffs(request):
             raise Forbidden()
         if form.is_valid():
             try:
-                actions.save_cutoff(_actor(request), None, **{k: v for k, v in form.cleaned_data.items()
+                identification_actions.save_cutoff(_actor(request), None, **{k: v for k, v in form.cleaned_data.items()
                                                                if k != "version"})
             except ActionError as exc:
                 if exc.status == 403:
@@ -402,7 +403,7 @@ def cutoff_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            actions.save_cutoff(_actor(request), obj, area_prefix=data["area_prefix"], date=data["date"],
+            identification_actions.save_cutoff(_actor(request), obj, area_prefix=data["area_prefix"], date=data["date"],
                                 source=data["source"], note=data["note"], version=data["version"])
         except ActionError as exc:
             if exc.status == 403:
@@ -420,7 +421,7 @@ def cutoff_edit(request, pk):
 @require_perm(rules.EDIT_CUTOFF)
 def cutoff_delete(request, pk):
     obj = queries.cutoff_or_404(request.user, pk)
-    actions.delete_cutoff(_actor(request), obj)
+    identification_actions.delete_cutoff(_actor(request), obj)
     messages.success(request, _("Cut-off date deleted."))
     return redirect("comparison:cutoffs")
 

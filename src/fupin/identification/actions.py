@@ -4,6 +4,7 @@ and records the audit event. The set-based run itself is in engine.py."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -18,7 +19,7 @@ from fupin.core.errors import Conflict, Invalid, NotFound
 from fupin.registry import codes as registry_codes
 
 from . import queries, rules
-from .models import Criterion, Line, MemberFact, RuleRun, RuleSet, padded
+from .models import Criterion, CutoffDate, Line, MemberFact, RuleRun, RuleSet, padded
 
 EDIT = "standards.edit"
 RUN = "identification.run"
@@ -26,8 +27,9 @@ FACTS = "registry.edit"
 
 LINE_FIELDS = ["kind", "area_prefix", "year", "name", "method", "value", "per", "annual_value", "formula", "source",
                "note", "is_example"]
-RULESET_FIELDS = ["name", "area_prefix", "from_year", "to_year", "combine", "statuses", "cutoff_date", "source",
-                  "note", "is_example"]
+RULESET_FIELDS = ["name", "area_prefix", "from_year", "to_year", "combine", "statuses", "source", "note",
+                  "is_example"]
+CUTOFF_FIELDS = ["area_prefix", "date", "source", "note"]
 CRITERION_FIELDS = ["code", "group", "label", "enabled", "params", "source"]
 FACT_FIELDS = ["household_id", "member_id", "kind", "value", "as_of", "relation", "person_name", "detail", "source",
                "status", "reason"]
@@ -206,6 +208,63 @@ def _clean_ruleset(rs: RuleSet) -> None:
                       field="from_year")
 
 
+# --- cut-off dates (识别时间节点) ------------------------------------------------------
+
+def _parse_date(value, field: str):
+    if isinstance(value, dt.date):
+        return value
+    text = str(value or "").strip()
+    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise Invalid(_("Not a date (write it as YYYY-MM-DD)."), field=field)
+
+
+@transaction.atomic
+def save_cutoff(actor: Actor, cutoff: CutoffDate | None, *, area_prefix: str, date, source: str, note: str = "",
+                version=None) -> CutoffDate:
+    """Add or change an area's identification cut-off date (one per area). The rule
+    run's vetoes read it at once; comparison hits are re-classified at their next
+    matching."""
+    area_prefix = _check_prefix(area_prefix)
+    date = _parse_date(date, "date")
+    if not (source or "").strip():
+        raise Invalid(_("Name the source document."), field="source")
+    require(actor, EDIT, padded(area_prefix))
+    before = None
+    if cutoff is None:
+        if CutoffDate.objects.filter(area_prefix=area_prefix).exists():
+            raise Invalid(_("This area has a cut-off date already; change that one."), field="area_prefix")
+        cutoff = CutoffDate(area_prefix=area_prefix)
+    else:
+        cutoff = CutoffDate.objects.select_for_update().get(pk=cutoff.pk)
+        require(actor, EDIT, cutoff.area_code)
+        _check_version(cutoff, version)
+        before = audit.snapshot(cutoff, CUTOFF_FIELDS)
+        if area_prefix != cutoff.area_prefix:
+            raise Invalid(_("The area of a cut-off date cannot change; add one for the other area."),
+                          field="area_prefix")
+        cutoff.version += 1
+    cutoff.date, cutoff.source, cutoff.note = date, source.strip()[:300], (note or "").strip()
+    cutoff.updated_by = actor.user
+    cutoff.save()
+    audit.record(actor, "identification.cutoff." + ("update" if before else "create"), obj=cutoff,
+                 area_code=cutoff.area_code, before=before, after=audit.snapshot(cutoff, CUTOFF_FIELDS))
+    return cutoff
+
+
+@transaction.atomic
+def delete_cutoff(actor: Actor, cutoff: CutoffDate) -> None:
+    require(actor, EDIT, cutoff.area_code)
+    before = audit.snapshot(cutoff, CUTOFF_FIELDS)
+    audit.record(actor, "identification.cutoff.delete", obj=cutoff, area_code=cutoff.area_code, before=before)
+    cutoff.delete()
+
+
+# --- rule sets --------------------------------------------------------------------------
+
 @transaction.atomic
 def save_ruleset(actor: Actor, rs: RuleSet | None, *, version=None, copy_from: RuleSet | None = None,
                  **values) -> RuleSet:
@@ -215,7 +274,7 @@ def save_ruleset(actor: Actor, rs: RuleSet | None, *, version=None, copy_from: R
     if creating:
         rs = RuleSet()
         if copy_from is not None:
-            for key in ("combine", "statuses", "cutoff_date", "source"):
+            for key in ("combine", "statuses", "source"):
                 setattr(rs, key, getattr(copy_from, key))
     else:
         rs = RuleSet.objects.select_for_update().get(pk=rs.pk)

@@ -107,9 +107,6 @@ class RuleSetForm(Form):
     to_year = forms.IntegerField(label=_("To year"), required=False, **YEAR)
     combine = forms.ChoiceField(label=_("Eligible when"), choices=list(rules.COMBINE.items()))
     statuses = forms.MultipleChoiceField(label=_("Household statuses checked"), widget=forms.CheckboxSelectMultiple)
-    cutoff_date = forms.DateField(label=_("Identification cut-off date"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}),
-                                  help_text=_("Facts dated after this day never veto."))
     source = forms.CharField(label=_("Source document"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -122,7 +119,7 @@ class RuleSetForm(Form):
         d = self.cleaned_data
         return {"name": d["name"], "area_prefix": area_prefix_from(d["area"]), "from_year": d["from_year"],
                 "to_year": d["to_year"], "combine": d["combine"], "statuses": d["statuses"],
-                "cutoff_date": d["cutoff_date"], "source": d["source"], "note": d["note"]}
+                "source": d["source"], "note": d["note"]}
 
 
 class JSONText(forms.CharField):

@@ -9,6 +9,9 @@ and the results of running the rules over an area.
 - ``RuleSet`` + ``Criterion``: which tests make a household eligible in an area from
   a year (income below the line and/or basic guarantees not met) and which veto
   conditions (一票否决) bar it, each switchable and with its source.
+- ``CutoffDate``: the identification cut-off (识别时间节点) of an area: a fact dated on
+  or before it may veto; after it, never (seed 003). The most specific area wins. The
+  rule run's vetoes and the comparison app's matching (before / after) both read it.
 - ``MemberFact``: a fact about a member or household that a veto reads (a car, a
   public-payroll job, a business …). **The comparison app writes its hits here**
   (source ``comparison:<hit id>``); cadres enter facts by hand (source ``manual``).
@@ -89,10 +92,6 @@ class RuleSet(models.Model):
     combine = models.CharField(_("eligible when"), max_length=12, choices=list(rules.COMBINE.items()),
                                default="or")
     statuses = models.JSONField(_("household statuses checked"), default=list)
-    cutoff_date = models.DateField(
-        _("identification cut-off date"), null=True, blank=True,
-        help_text=_("Facts dated after this day never veto (seed 003: a match after the identification "
-                    "date does not apply)."))
     source = models.CharField(_("source document"), max_length=300)
     note = models.TextField(_("note"), blank=True)
     is_example = models.BooleanField(_("example only"), default=False)
@@ -115,6 +114,34 @@ class RuleSet(models.Model):
 
     def covers(self, year: int) -> bool:
         return self.from_year <= year and (self.to_year is None or year <= self.to_year)
+
+
+class CutoffDate(models.Model):
+    """The identification cut-off date of an area (识别时间节点, seed 003 第二篇): a fact
+    (or a comparison hit) dated on or before it may veto registration; after it, never.
+    The most specific area prefix wins. One per area; the only cut-off in the system."""
+
+    area_prefix = models.CharField(_("area (code prefix)"), max_length=12, blank=True, unique=True,
+                                   help_text=_("Empty for the whole country; 2 digits a province, 4 a city, "
+                                               "6 a county."))
+    date = models.DateField(_("identification cut-off date"))
+    source = models.CharField(_("source document"), max_length=300)
+    note = models.TextField(_("note"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                   related_name="+", editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("identification cut-off date")
+        ordering = ["area_prefix"]
+
+    def __str__(self):
+        return f"{self.area_prefix or '*'} {self.date}"
+
+    @property
+    def area_code(self) -> str:
+        return padded(self.area_prefix)
 
 
 class Criterion(models.Model):

@@ -12,7 +12,7 @@ from fupin.accounts.scoping import Scope, scope_for
 from fupin.core.errors import NotFound
 
 from . import rules
-from .models import Line, MemberFact, RuleOutcome, RuleRun, RuleSet
+from .models import CutoffDate, Line, MemberFact, RuleOutcome, RuleRun, RuleSet
 
 READ = "registry.view"
 
@@ -117,3 +117,31 @@ def applicable_rulesets(area_prefix: str, year: int) -> list[RuleSet]:
 def ruleset_for(area_code: str, year: int) -> RuleSet | None:
     sets = applicable_rulesets(rules.prefix_of_code(area_code)[:12], year)
     return rules.most_specific({rs.area_prefix: rs for rs in sets}, area_code)
+
+
+# --- cut-off dates (识别时间节点) ------------------------------------------------------
+
+def cutoffs_in(scope: Scope):
+    """The cut-off dates of a scope's areas: those above them and those inside them."""
+    return CutoffDate.objects.filter(_applies_q(scope))
+
+
+def cutoffs(user, perm: str = READ):
+    return cutoffs_in(scope_for(user, perm))
+
+
+def cutoff_rows(prefix: str) -> list[tuple[str, object]]:
+    """(area prefix, date) of the cut-offs that can apply inside the area ``prefix`` (its
+    own, those above and those below it), most specific first — for SQL (engine.cutoff_case)."""
+    rows = [(c.area_prefix, c.date) for c in CutoffDate.objects.all()
+            if c.area_prefix.startswith(prefix) or prefix.startswith(c.area_prefix)]
+    return sorted(rows, key=lambda r: -len(r[0]))
+
+
+def applicable_cutoff(area_code: str) -> CutoffDate | None:
+    """The cut-off that applies to an area (the most specific prefix), or None."""
+    best = None
+    for c in CutoffDate.objects.all():
+        if area_code.startswith(c.area_prefix) and (best is None or len(c.area_prefix) > len(best.area_prefix)):
+            best = c
+    return best

@@ -209,14 +209,15 @@ def ruleset(request, pk):
         "guarantees": [c for c in criteria if c.group == Criterion.GUARANTEE],
         "vetoes": [c for c in criteria if c.group == Criterion.VETO],
         "statuses": [registry_codes.label("status", s) for s in rs.statuses],
-        "can_edit": can(request.user, actions.EDIT, rs.area_code), "history": history})
+        "can_edit": can(request.user, actions.EDIT, rs.area_code), "history": history,
+        "cutoff": queries.applicable_cutoff(rs.area_code)})
 
 
 @require_perm(actions.EDIT)
 def ruleset_edit(request, pk):
     rs = queries.ruleset(request.user, pk)
     initial = {"name": rs.name, "area": rs.area_prefix, "from_year": rs.from_year, "to_year": rs.to_year,
-               "combine": rs.combine, "statuses": rs.statuses, "cutoff_date": rs.cutoff_date, "source": rs.source,
+               "combine": rs.combine, "statuses": rs.statuses, "source": rs.source,
                "note": rs.note}
     form = RuleSetForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "cutoffs.json"
+# The file moved with the model to identification (migration identification 0003).
+DATA = Path(__file__).resolve().parents[2] / "identification" / "data" / "cutoffs.json"
 
 
 def load(apps, schema_editor):

@@ -27,7 +27,7 @@ def load(apps, schema_editor):
         rs, _created = RuleSet.objects.update_or_create(
             area_prefix=rs_row["area_prefix"], from_year=rs_row["from_year"],
             defaults={"name": rs_row["name"], "to_year": rs_row["to_year"], "combine": rs_row["combine"],
-                      "statuses": rs_row["statuses"], "cutoff_date": rs_row["cutoff_date"],
+                      "statuses": rs_row["statuses"], "cutoff_date": rs_row.get("cutoff_date"),
                       "source": rs_row["source"], "note": rs_row.get("note", "")})
         for order, c in enumerate(rs_row["criteria"], start=1):
             Criterion.objects.update_or_create(
