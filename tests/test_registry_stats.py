@@ -241,3 +241,42 @@ def test_members_count_as_people(registry_a):
     """The current state counts a household's size; Household.size is its active members."""
     assert Household.objects.get(number="H2").size == Member.objects.filter(household__number="H2",
                                                                             active=True).count() == 1
+
+
+def test_household_list_and_register_count_a_large_area_from_the_rollup(registry_a, make_user, login,
+                                                                        monkeypatch):
+    """The unfiltered list and register of a city, a province or the country read their
+    totals from the rollup while it is current; once the area changed, they count live
+    again. (Counties are counted live; here they are let in to keep the test small.)"""
+    monkeypatch.setattr(stats, "ROLLUP_TOTALS_LEVELS", (*stats.ROLLUP_TOTALS_LEVELS, "county"))
+    client = login(make_user("county_office", COUNTY_A))
+    live_list = client.get(reverse("registry:households"), {"area": COUNTY_A}).context["totals"]
+    live_register = client.get(reverse("registry:register", args=[COUNTY_A])).context
+    assert stats.rollup_totals("360729") is None  # no rollup yet
+    stats.refresh(SYSTEM, COUNTY_A)
+    listed = client.get(reverse("registry:households"), {"area": COUNTY_A}).context["totals"]
+    assert listed["source"] == "rollup"
+    assert (listed["households"], listed["people"]) == (live_list["households"], live_list["people"]) == (5, 9)
+    register = client.get(reverse("registry:register", args=[COUNTY_A])).context
+    assert register["totals"]["source"] == "rollup"
+    assert register["totals"]["households"] == live_register["totals"]["households"] == 4  # H3 was removed
+    assert register["child_total"] == live_register["child_total"]
+    assert [(r["area"].code, r["households"], r["people"], r["poor_households"], r["exited_households"])
+            for r in register["child_rows"]] == [
+        (r["area"].code, r["households"], r["people"], r["poor_households"], r["exited_households"])
+        for r in live_register["child_rows"]]
+    # filtered: live
+    filtered = client.get(reverse("registry:households"), {"area": COUNTY_A, "status": "registered"}).context
+    assert "source" not in filtered["totals"] and filtered["totals"]["households"] == 2
+    # the rollup is what is read: a tampered rollup shows
+    StatsRollup.objects.filter(level="county", area_code=COUNTY_A, dim="status", status="registered").update(
+        households=99)
+    assert client.get(reverse("registry:households"), {"area": COUNTY_A}).context["totals"]["households"] == 102
+    # an edit makes the (small) county's rollup old: counted live again, until the cheap refresh
+    actions.set_status(SYSTEM, registry_a["h4"], "exited_policy", D(2020, 12, 1))
+    again = client.get(reverse("registry:households"), {"area": COUNTY_A}).context["totals"]
+    assert "source" not in again and again["households"] == 5
+    assert stats.counties_changed("360729") == ["360729"]
+    stats.refresh_changed(SYSTEM, COUNTY_A)
+    fresh = client.get(reverse("registry:households"), {"area": COUNTY_A}).context["totals"]
+    assert fresh["source"] == "rollup" and fresh["households"] == 5

@@ -31,6 +31,7 @@ from the file, leaves the stored value as it is; any other empty cell clears it.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import functools
 import itertools
@@ -47,12 +48,12 @@ from fupin.accounts.scoping import scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, tabular
 from fupin.core.actor import Actor
 from fupin.core.errors import Forbidden, Invalid
 from fupin.core.tabular import ErrorReport, read_table, require_headers
 
-from . import codes, exchange
+from . import codes, exchange, rules
 from .actions import pinyin
 from .models import Household, Income, Member, StatusChange
 
@@ -63,8 +64,10 @@ BATCH_ROWS = 20_000  # rows per COPY statement / progress report
 SQLITE_BATCH = 2_000  # rows per executemany
 STREAM_CHUNK = 2_000  # rows fetched at a time from the staging tables
 CACHE_LIMIT = 50_000  # distinct values remembered per column
+STAGE_INDEX_LIMIT = 100_000  # PostgreSQL: staging rows up to which the staging table gets lookup indexes
 ANALYZE_AFTER = 50_000  # members written by one import, above which the registry tables are analysed
 WORK_MEM = "64MB"  # PostgreSQL: memory for the import's hash joins and sorts (the server default is 4MB)
+MAINTENANCE_WORK_MEM = "256MB"  # PostgreSQL: memory for building an index after a bulk load
 CACHED_KINDS = ("bool", "int", "year", "decimal", "date", "area")
 
 ProgressFn = Callable[[int, int, str], None]
@@ -197,6 +200,7 @@ class _RowParser:
     def __init__(self, headers: list[str], report: ErrorReport, this_year: int):
         present = set(headers)
         self.report = report
+        self.this_year = this_year
         self.stage = [(c, n, f) for c, n, f in STAGE if c.header in present]
         self.present = {n for _c, n, _f in self.stage}
         self.parsers = [(c.header, n, _parser(c, f, this_year)) for c, n, f in self.stage]
@@ -270,7 +274,7 @@ class _RowParser:
             sig = hash(tuple(values[:self.h_count]))
             self.last_texts, self.last_values, self.last_sig = texts, values[:self.h_count], sig
         name = values[self.i_name] or ""
-        return (number, 1 if bad else 0, sig, *values, (id_number or "")[::-1], _pinyin(name) if name else "")
+        return (number, 1 if bad else 0, sig, *values, (id_number or "")[::-1], _pinyin(name)[:120] if name else "")
 
 
 # --- the staging tables ---------------------------------------------------------------
@@ -290,6 +294,7 @@ class _Db:
         qn = connection.ops.quote_name
         self.names = {
             "stage": f"fp_stage_{suffix}", "stage_h": f"fp_stage_h_{suffix}", "match": f"fp_match_{suffix}",
+            "raw": f"fp_raw_{suffix}", "dates": f"fp_dates_{suffix}", "names": f"fp_names_{suffix}",
             "hh": qn(Household._meta.db_table), "mem": qn(Member._meta.db_table),
             "sc": qn(StatusChange._meta.db_table), "area": qn(Area._meta.db_table),
             "income": qn(Income._meta.db_table),
@@ -327,7 +332,7 @@ class _Db:
         temp = "TEMP"
         stage_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in STAGE)
         self.run("CREATE " + temp + " TABLE {stage} (row_no integer NOT NULL, bad smallint NOT NULL, sig bigint, "
-                 + stage_cols + ", id_rev text, name_pinyin text)")
+                 + stage_cols + ", id_rev text, name_pinyin text, py bool DEFAULT FALSE)")
         h_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in H_STAGE)
         self.run("CREATE " + temp + " TABLE {stage_h} (row_no integer NOT NULL, n_rows integer, n_heads integer, "
                  "n_unknown integer, n_bad integer, sigs integer, first_sig bigint, head_name text, " + h_cols + ", "
@@ -337,6 +342,8 @@ class _Db:
         # staging rows matched to registered members (narrow, so matching never rewrites the wide rows)
         self.run("CREATE " + temp + " TABLE {match} (row_no integer NOT NULL, member_id bigint NOT NULL, "
                  "mchanged bool DEFAULT FALSE)")
+        # the pinyin of the names of the file (fast path: computed once per distinct name)
+        self.run("CREATE " + temp + " TABLE {names} (name text, pinyin text)")
 
     def analyze(self, table: str, columns: str) -> None:
         """Statistics for a staging table's join columns (PostgreSQL does not gather them for
@@ -345,8 +352,10 @@ class _Db:
             self.run("ANALYZE {" + table + "} (" + columns + ")")
 
     def drop(self) -> None:
-        for table in ("stage", "stage_h", "match"):
+        for table in ("stage", "stage_h", "match", "raw", "dates", "names"):
             self.run("DROP TABLE IF EXISTS {" + table + "}")
+        if self.pg:
+            self.run("DROP SEQUENCE IF EXISTS {raw}_seq")
 
     def load(self, names: list[str], rows: Iterator[tuple], on_batch: Callable[[int], None]) -> int:
         """Write the staging rows, a batch at a time, reporting after each batch."""
@@ -370,6 +379,245 @@ class _Db:
                 return total
             total += n
             on_batch(total)
+
+
+# --- PostgreSQL: the file COPYed as text, parsed and checked in SQL -------------------------------
+#
+# The cells are parsed by SQL expressions that accept only what parse_cell certainly accepts
+# and give the same value (a code label through the code list, a date through a table of
+# dates, the ID number's date and GB 11643 check digit computed in SQL …). A row any of whose
+# cells or row rules SQL is not sure of (a bad value, but also an unusual spelling such as
+# "2017/12/31" or a cell with surrounding spaces) is parsed again by the Python path
+# (_RowParser) from its raw text, and that row's staging values and errors are the Python
+# path's: the error report is therefore word for word the same as on SQLite, and SQL only has
+# to be right about the rows it accepts. A test compares both paths on the same files.
+
+FAST_PATH = True  # PostgreSQL only; tests switch it off to compare with the Python path
+_WHITESPACE = "".join(chr(i) for i in range(0x3100) if chr(i).isspace())  # what str.strip() strips
+_SQL_WS = "E'" + "".join(f"\\u{ord(c):04x}" for c in _WHITESPACE) + "'"
+_DATES_FROM, _DATES_TO = dt.date(1880, 1, 1), dt.date(2200, 12, 31)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+class _Fallback(Exception):
+    """The fast path cannot be sure to read the file exactly as the Python path would."""
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int, joins: list[str],
+              dates: str, k: int) -> tuple[str, str, str | None]:
+    """(value, ok, extra) SQL for one staging column from the raw text ``c``: ``value`` in the
+    staging column's type, ``ok`` true only when parse_cell certainly accepts the cell and gives
+    ``value`` (``ok`` may refer to the value as {v} and to the cell's emptiness as {e})."""
+    kind = col.kind
+    empty = f"COALESCE({c}, '') = ''"
+    req = col.required
+    if kind in ("text",):
+        limit = min(col.max_length, mfield.max_length)
+        v = f"replace(btrim(COALESCE({c}, ''), {_SQL_WS}), U&'\\3000', ' ')"
+        ok = f"length({{v}}) <= {limit}" + (" AND {v} <> ''" if req else "")
+        return v, ok, None
+    digits = "'0123456789'"
+    if kind == "phone":  # (a number written with "-" or spaces is left to the Python path)
+        v = (f"CASE WHEN {empty} THEN '' WHEN length({c}) BETWEEN 7 AND {min(12, mfield.max_length)} "
+             f"AND btrim({c}, {digits}) = '' THEN {c} END")
+        return v, "{v} IS NOT NULL", None
+    if kind.startswith("code:"):
+        whens = " ".join(f"WHEN {_lit(label)} THEN {_lit(code)}" for label, code in codes.zh_to_code(kind[5:]).items())
+        v = f"CASE COALESCE({c}, '') WHEN '' THEN '' {whens} END"
+        return v, "{v} IS NOT NULL" + (" AND {v} <> ''" if req else ""), None
+    if kind == "bool":
+        trues = " ".join(f"WHEN {_lit(w)} THEN TRUE" for w in sorted(exchange.TRUE_WORDS) if w)
+        falses = " ".join(f"WHEN {_lit(w)} THEN FALSE" for w in sorted(exchange.FALSE_WORDS) if w)
+        v = f"CASE COALESCE({c}, '') WHEN '' THEN NULL {trues} {falses} END"  # (other spellings: Python)
+        return v, "({e} OR {v} IS NOT NULL)", None
+    if kind == "int":
+        v = f"CASE WHEN length({c}) BETWEEN 1 AND 5 AND btrim({c}, {digits}) = '' THEN CAST({c} AS integer) END"
+        return v, "({e} OR COALESCE({v} <= 32767, FALSE))", None
+    if kind == "year":
+        v = f"CASE WHEN length({c}) = 4 AND btrim({c}, {digits}) = '' THEN CAST({c} AS integer) END"
+        return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} BETWEEN 1980 AND {this_year + 10}, FALSE)", None
+    if kind == "decimal":
+        places = mfield.decimal_places
+        ceiling = 10 ** (mfield.max_digits - places)
+        zero = "0" if col.field in {"arable_mu", "irrigated_mu", "forest_mu", "returned_forest_mu"} else "NULL"
+        # digits, or digits "." one or two digits; at most eight before the point
+        shape = (f"(btrim({c}, {digits}) = '' AND length({c}) BETWEEN 1 AND 8) OR (btrim({c}, {digits}) = '.' "
+                 f"AND strpos({c}, '.') BETWEEN 2 AND 9 AND length({c}) - strpos({c}, '.') BETWEEN 1 AND 2)")
+        v = (f"CAST(CASE WHEN {empty} THEN {zero} WHEN {shape} "
+             f"THEN round(CAST({c} AS numeric), {places}) END AS numeric(14,2))")
+        return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} < {ceiling}, FALSE)", None
+    if kind == "date":
+        joins.append(f"LEFT JOIN {dates} d{k} ON d{k}.iso = substr({c}, 1, 10)")
+        return f"d{k}.d", ("" if req else "{e} OR ") + "{v} IS NOT NULL", None
+    if kind == "id":
+        joins.append(f"LEFT JOIN {dates} d{k} ON d{k}.compact = substr({c}, 7, 8) AND d{k}.past")
+        total = " + ".join(f"CAST(substr({c}, {i + 1}, 1) AS integer) * {w}" for i, w in enumerate(_ID_WEIGHTS))
+        v = (f"CASE WHEN d{k}.d IS NOT NULL AND length({c}) = 18 AND btrim(substr({c}, 1, 17), {digits}) = '' "
+             f"AND btrim(substr({c}, 18), {digits}) IN ('', 'X') THEN CASE WHEN "
+             f"substr('10X98765432', mod({total}, 11) + 1, 1) = substr({c}, 18, 1) THEN {c} END END")
+        extra = f"d{k}.d"
+        return v, "({e} OR {v} IS NOT NULL)", extra
+    if kind == "area":
+        v = (f"CASE WHEN length({c}) IN (12, 15) AND btrim({c}, {digits}) = '' AND substr({c}, 1, 2) <> '00' "
+             f"AND (length({c}) = 15 OR substr({c}, 10, 3) <> '000') THEN {c} END")
+        return v, "{v} IS NOT NULL", None
+    raise AssertionError(kind)
+
+
+def _csv_first_record(path: Path, encoding: str) -> list[str]:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: int) -> int:
+    """Stage the file on PostgreSQL: COPY as text, parse in SQL, the doubtful rows in Python.
+    Returns the number of staged rows; raises _Fallback when the Python path must read it."""
+    headers = table.headers
+    is_csv = path.suffix.lower() in {".csv", ".txt"}
+    width = len(headers)
+    if is_csv:
+        encoding = tabular._detect_encoding(path)
+        if encoding not in ("utf-8", "utf-8-sig", "gb18030"):
+            raise _Fallback
+        try:
+            width = len(_csv_first_record(path, encoding))
+        except UnicodeDecodeError:
+            raise _Fallback from None
+    if width < len(headers) or width == 0:
+        raise _Fallback
+    col_of = {h: i for i, h in enumerate(headers)}  # a repeated header: the last one, as dict(zip()) keeps
+    raw_cols = ", ".join(f"c{i}" for i in range(width))
+    db.run("CREATE TEMP SEQUENCE {raw}_seq START 2")
+    db.run("CREATE TEMP TABLE {raw} (row_no integer NOT NULL DEFAULT nextval('{raw}_seq'), "
+           + ", ".join(f"c{i} text" for i in range(width)) + ")")
+    copied = 0
+    if is_csv:
+        opts = "FORMAT csv, HEADER true, ENCODING '" + ("GB18030" if encoding == "gb18030" else "UTF8") + "'"
+        quotes = newlines = 0
+        last = b""
+        try:
+            with db.cursor.cursor.copy(db.sql("COPY {raw} (" + raw_cols + ") FROM STDIN WITH (" + opts + ")")) as cp, \
+                    path.open("rb") as fh:
+                if encoding == "utf-8-sig":
+                    fh.read(3)
+                while block := fh.read(1 << 20):
+                    quotes += block.count(b'"')
+                    newlines += block.count(b"\n")
+                    last = block[-1:]
+                    cp.write(block)
+        except DatabaseError:
+            raise _Fallback from None
+        (copied,) = db.one("SELECT COUNT(*) FROM {raw}")
+        lines = newlines + (1 if last not in (b"", b"\n") else 0)
+        if copied != lines - 1:
+            raise _Fallback  # a quoted line break, a "\." line …: PostgreSQL and Python may differ
+        if quotes and db.one("SELECT 1 FROM {raw} WHERE concat(" + raw_cols  # noqa: S608 - our own columns
+                             + ") ~ '[\"\\r\\n]' LIMIT 1"):
+            raise _Fallback
+    else:
+        with db.cursor.cursor.copy(db.sql("COPY {raw} (row_no, " + raw_cols + ") FROM STDIN")) as cp:
+            for number, row in table.rows:
+                cp.write_row((number, *[row[h] for h in headers]))
+                copied += 1
+    # (progress is reported between statements only: the connection is busy during a COPY)
+    notify(copied, max(total, copied), _("Checking the rows"))
+    if copied == 0:
+        return 0
+
+    # a table of dates: a date cell is good when its first ten characters are one of them
+    today = dt.date.today()
+    db.run("CREATE TEMP TABLE {dates} AS SELECT CAST(d AS date) AS d, to_char(d, 'YYYY-MM-DD') AS iso, "
+           "to_char(d, 'YYYYMMDD') AS compact, CAST(d AS date) <= %s AS past "
+           "FROM generate_series(CAST(%s AS date), CAST(%s AS date), interval '1 day') d",
+           [today, _DATES_FROM, _DATES_TO])
+    db.run("ANALYZE {dates}")
+
+    joins: list[str] = []
+    inner, outer, oks = [], [], []
+    names = [n for _c, n, _f in parser.stage]
+    dates = db.names["dates"]
+    id_extra = None
+    for k, (col, n, mfield) in enumerate(parser.stage):
+        c = f"r.c{col_of[col.header]}"
+        v, ok, extra = _cell_sql(col, mfield, c, parser.this_year, joins, dates, k)
+        inner += [f"{v} AS v_{n}", f"COALESCE({c}, '') = '' AS e_{n}"]
+        if extra:
+            inner.append(f"{extra} AS x_{n}")
+            id_extra = f"x_{n}"
+        oks.append("(" + ok.format(v=f"v_{n}", e=f"e_{n}") + ")")
+    present = parser.present
+    if "m_id_number" in present:
+        rules = []
+        if "m_birth_date" in present:
+            rules.append(f"(v_m_birth_date IS NULL OR v_m_birth_date = {id_extra})")
+        if "m_sex" in present:
+            rules.append("(v_m_sex = '' OR v_m_sex = CASE WHEN substr(v_m_id_number, 17, 1) IN "
+                         "('1', '3', '5', '7', '9') THEN '1' ELSE '2' END)")
+        reason = "v_m_no_id_reason <> ''" if "m_no_id_reason" in present else "FALSE"
+        oks.append(f"(CASE WHEN v_m_id_number IS NOT NULL THEN {' AND '.join(rules) or 'TRUE'} ELSE {reason} END)")
+    if "m_health" in present:
+        grade = "v_m_disability_grade = ''" if "m_disability_grade" in present else "TRUE"
+        oks.append(f"NOT (v_m_health = {_lit(DISABLED)} AND {grade})")
+    for n in names:
+        if n == "m_birth_date" and "m_id_number" in present:
+            outer.append(f"CASE WHEN v_m_birth_date IS NULL AND v_m_id_number IS NOT NULL THEN {id_extra} "
+                         "ELSE v_m_birth_date END")
+        else:
+            outer.append(f"v_{n}")
+    h_names = [n for n in names if n.startswith("h_")]
+    sig = "hashtextextended(CAST(ROW(" + ", ".join(f"v_{n}" for n in h_names) + ") AS text), 0)"
+    id_rev = "COALESCE(reverse(v_m_id_number), '')" if "m_id_number" in present else "''"
+    raw_t = db.names["raw"]
+    sql = (f"INSERT INTO {db.names['stage']} (row_no, bad, sig, {', '.join(names)}, id_rev, py) "  # noqa: S608
+           f"SELECT row_no, 0, {sig}, {', '.join(outer)}, {id_rev}, NOT ({' AND '.join(oks)}) FROM "
+           f"(SELECT r.row_no, {', '.join(inner)} FROM {raw_t} r {' '.join(joins)} OFFSET 0) x")
+    db.cursor.execute(sql)  # (no parameters: the % of the expressions stay as they are)
+    notify(copied, copied, _("Checking the rows"))
+
+    # the rows SQL is not sure of: parsed again in Python from their raw text (errors reported there)
+    doubtful = db.stream("SELECT r.row_no, " + ", ".join(f"r.c{i}" for i in range(len(headers)))  # noqa: S608
+                         + " FROM {raw} r JOIN {stage} s ON s.row_no = r.row_no WHERE s.py ORDER BY r.row_no")
+    cols = ", ".join(parser.names)
+    redo: list[tuple] = []
+
+    def flush() -> None:  # the Python path's rows, marked py = NULL until the doubtful ones are gone
+        with db.cursor.cursor.copy(db.sql("COPY {stage} (" + cols + ", py) FROM STDIN")) as cp:
+            for row in redo:
+                cp.write_row((*row[:2], None if row[2] is None else 0, *row[3:], None))
+        redo.clear()
+
+    for number, *cells in doubtful:
+        cells = [tabular.normalise(v) if v is not None else "" for v in cells]
+        if any(cells):  # (a row of empty cells is skipped, as read_table skips it)
+            redo.append(parser(number, dict(zip(headers, cells, strict=True))))
+            if len(redo) >= STREAM_CHUNK:
+                flush()  # (the open cursor does not see rows written after it was opened)
+    if redo:
+        flush()
+    db.run("DELETE FROM {stage} WHERE py")
+    db.run("UPDATE {stage} SET py = FALSE, sig = CASE WHEN sig IS NULL THEN NULL ELSE "  # noqa: S608
+           + sig.replace("v_", "") + " END WHERE py IS NULL")
+    (staged,) = db.one("SELECT COUNT(*) FROM {stage}")
+    db.run("DROP TABLE {raw}")
+    db.run("DROP SEQUENCE {raw}_seq")
+    return staged
+
+
+def _fill_names(db: _Db) -> None:
+    """The pinyin of every distinct name the Python path has not converted (rules.pinyin_of:
+    names repeat, and most are read character by character)."""
+    names = [r[0] for r in db.rows("SELECT DISTINCT m_name FROM {stage} WHERE name_pinyin IS NULL "
+                                   "AND m_name IS NOT NULL")]
+    if not names:
+        return
+    with db.cursor.cursor.copy(db.sql("COPY {names} (name, pinyin) FROM STDIN")) as cp:
+        for name in names:
+            cp.write_row((name, rules.pinyin_of(name)[:120]))
+    db.run("ANALYZE {names}")
 
 
 # --- the import --------------------------------------------------------------------------
@@ -419,8 +667,23 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
 
     try:
         db.create()
-        rows = (parser(number, row) for number, row in table.rows)
-        result.rows = db.load(parser.names, rows, lambda done: notify(done, max(total, done), _("Reading the file")))
+        staged = None
+        if db.pg and FAST_PATH:
+            try:
+                with transaction.atomic():
+                    # memory for the hash joins with the table of dates (4 MB would spill them to disk)
+                    db.run("SET LOCAL work_mem = '" + WORK_MEM + "'")
+                    staged = _fast_load(db, path, table, parser, notify, total)
+                    _fill_names(db)
+            except _Fallback:  # read it again, the Python way
+                report.errors.clear()
+                table = read_table(path)
+                parser = _RowParser(table.headers, report, clock.today().year)
+                timings["fallback"] = 1
+        if staged is None:
+            rows = (parser(number, row) for number, row in table.rows)
+            staged = db.load(parser.names, rows, lambda done: notify(done, max(total, done), _("Reading the file")))
+        result.rows = staged
         if result.rows == 0:
             raise Invalid(_("The file has no data rows."))
         lap("read")
@@ -440,6 +703,8 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
                     raise _Rollback
                 notify(result.rows, result.rows, _("Writing"))
                 _apply(db, parser.present, actor, result, path.name)
+                # the statistics rollup of the counties written to is refreshed by a job, once committed
+                transaction.on_commit(functools.partial(_after_import, result))
             lap("write")
         except _Rollback:
             pass
@@ -450,6 +715,12 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
     report.errors.sort(key=lambda e: (e.row, exchange.HEADERS.index(e.column) if e.column in exchange.BY_HEADER
                                       else len(exchange.HEADERS)))
     return result
+
+
+def _after_import(result: ImportResult) -> None:
+    from . import stats
+
+    stats.after_import(result.area_code, result.households_created + result.households_updated)
 
 
 # --- checks across rows and against the registry (SQL) ----------------------------------
@@ -468,8 +739,10 @@ class _Checks:
     def run(self) -> None:
         db = self.db
         h_cols = ", ".join(n for _c, n, _f in H_STAGE)
-        db.run("CREATE INDEX {stage}_number ON {stage} (h_number)")
-        db.run("CREATE INDEX {stage}_id ON {stage} (m_id_number)")
+        (n_rows,) = db.one("SELECT COUNT(*) FROM {stage}")
+        if not db.pg or n_rows < STAGE_INDEX_LIMIT:  # (a large stage is joined by hashing: no index needed)
+            db.run("CREATE INDEX {stage}_number ON {stage} (h_number)")
+            db.run("CREATE INDEX {stage}_id ON {stage} (m_id_number)")
         db.run("CREATE INDEX {stage}_row ON {stage} (row_no)")
         db.analyze("stage", "row_no, h_number, h_area_code, m_id_number, m_name, m_birth_date, m_relation, bad")
         # one row per household (its first row), matched on 户编号, its village and group resolved
@@ -553,6 +826,8 @@ class _Checks:
 
     def household_columns(self) -> None:
         """Rows whose household columns differ from the household's first row."""
+        if not self.db.one("SELECT 1 FROM {stage_h} WHERE sigs > 1 LIMIT 1"):
+            return
         cols = [(c, n) for c, n, _f in H_STAGE if n in self.present]
         select = ", ".join(f"s.{n}, h.{n}" for _c, n in cols)
         for r in self.db.rows("SELECT s.row_no, h.row_no, {select} FROM {stage} s JOIN {stage_h} h "
@@ -785,6 +1060,57 @@ def _default(mfield: models.Field):
     return "" if isinstance(mfield, models.CharField) else None
 
 
+REBUILD_MIN_ROWS = 50_000  # PostgreSQL: new members from which indexes are rebuilt rather than maintained
+
+
+def _bulk_tables(db: _Db) -> list[str]:
+    return [db.names["hh"], db.names["mem"], db.names["sc"]]
+
+
+def _rebuild_worthwhile(db: _Db, result: ImportResult) -> bool:
+    """A load that at least doubles the member table (the first load of a province):
+    building each index once, sorted, after the rows are in is many times faster than
+    maintaining it row by row, and checking each foreign key once (one anti-join) faster
+    than a deferred check per row at commit."""
+    new = result.members_created
+    if not db.pg or new < REBUILD_MIN_ROWS or new == 0:
+        return False
+    (existing,) = db.one("SELECT COUNT(*) FROM (SELECT 1 FROM {mem} LIMIT %s) x", [new])
+    return existing < new
+
+
+def _drop_secondary(db: _Db) -> list[str]:
+    """Drop the secondary indexes, unique constraints and foreign keys of the registry's bulk
+    tables (in the import's transaction: other sessions wait on the tables until it ends);
+    return the statements that create them again, in order."""
+    qn = connection.ops.quote_name
+    indexes, constraints = [], []
+    # deferred foreign-key checks already queued in this transaction are made now: a table
+    # with pending checks cannot be altered
+    db.run("SET CONSTRAINTS ALL IMMEDIATE")
+    for table in _bulk_tables(db):
+        for name, definition in db.rows(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = CAST(%s AS regclass) "
+                "AND contype IN ('f', 'u') ORDER BY contype DESC, conname", [table]):
+            db.run(f"ALTER TABLE {table} DROP CONSTRAINT {qn(name)}")
+            constraints.append(f"ALTER TABLE {table} ADD CONSTRAINT {qn(name)} {definition}")
+        for name, definition in db.rows(
+                "SELECT CAST(i.indexrelid AS regclass), pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "WHERE i.indrelid = CAST(%s AS regclass) AND NOT i.indisprimary AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)", [table]):
+            db.run(f"DROP INDEX {name}")
+            indexes.append(definition)
+    # unique constraints and indexes first, foreign keys last
+    return indexes + sorted(constraints, key=lambda sql: "FOREIGN KEY" in sql)
+
+
+def _restore_secondary(db: _Db, statements: list[str]) -> None:
+    db.run("SET LOCAL maintenance_work_mem = '" + MAINTENANCE_WORK_MEM + "'")
+    for sql in statements:
+        db.cursor.execute(sql)
+    db.run("SET CONSTRAINTS ALL DEFERRED")  # (Django's foreign keys are all deferrable, initially deferred)
+
+
 def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filename: str) -> None:
     now, today = clock.now(), clock.today()
     user_id = actor.user.pk if actor.user is not None else None
@@ -816,6 +1142,8 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
         db.run("UPDATE {hh} SET {sets} FROM {stage_h} s WHERE {hh}.id = s.hh_id AND s.changed = TRUE", params,
                sets=", ".join(sets))
 
+    rebuild = _drop_secondary(db) if _rebuild_worthwhile(db, result) else None
+
     # 3. new households, with their size and head from the file
     cols, exprs, params = [], [], []
     for _c, n, f in H_STAGE:
@@ -837,6 +1165,8 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
     params += [now, now]
     db.run("INSERT INTO {hh} ({cols}) SELECT {exprs} FROM {stage_h} s WHERE s.is_new = TRUE", params,
            cols=", ".join(cols), exprs=", ".join(exprs))
+    if rebuild is not None:
+        db.run("ANALYZE {hh}")  # (joined on its number below, with its unique index gone for now)
     # (new households are found again by their number: no rewrite of the staging rows)
 
     # 4. the dated status history: new households, and households whose status changes
@@ -851,7 +1181,7 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
         for n in m_names:
             f = FIELD[n]
             sets.append(f"{f} = COALESCE(s.{n}, {{mem}}.{f})" if KIND[n] == "bool" else f"{f} = s.{n}")
-        sets.append("name_pinyin = s.name_pinyin")
+        sets.append("name_pinyin = COALESCE(s.name_pinyin, (SELECT n.pinyin FROM {names} n WHERE n.name = s.m_name), '')")
         if "m_id_number" in present:
             sets.append("id_rev = s.id_rev")
         sets.append("updated_at = %s")
@@ -871,11 +1201,14 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
             exprs.append(f"COALESCE(s.{n}, %s)")
             params.append(default)
     cols += ["name_pinyin", "id_rev", "active", "left_reason", "created_at", "updated_at"]
-    exprs += ["s.name_pinyin", "COALESCE(s.id_rev, '')", "%s", "''", "%s", "%s"]
+    exprs += ["COALESCE(s.name_pinyin, n.pinyin, '')", "COALESCE(s.id_rev, '')", "%s", "''", "%s", "%s"]
     params += [True, now, now]
     db.run("INSERT INTO {mem} ({cols}) SELECT {exprs} FROM {stage} s JOIN {hh} h ON h.number = s.h_number "
-           "WHERE NOT EXISTS (SELECT 1 FROM {match} x WHERE x.row_no = s.row_no)", params,
+           "LEFT JOIN {names} n ON n.name = s.m_name WHERE NOT EXISTS (SELECT 1 FROM {match} x WHERE x.row_no = s.row_no)", params,
            cols=", ".join(cols), exprs=", ".join(exprs))
+
+    if rebuild is not None:
+        _restore_secondary(db, rebuild)
 
     if existing:
         # 6. households that moved take their members' and incomes' area codes along

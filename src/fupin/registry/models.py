@@ -172,10 +172,14 @@ class StatusChange(models.Model):
 
 class Member(models.Model):
     household = models.ForeignKey(Household, models.CASCADE, related_name="members")
-    area_code = models.CharField(_("area code"), max_length=15, db_index=True)
-    name = models.CharField(_("name"), max_length=60, db_index=True)
-    name_pinyin = models.CharField(max_length=120, blank=True, db_index=True, editable=False)
-    id_number = models.CharField(_("ID number"), max_length=18, null=True, blank=True, db_index=True)
+    # Indexed in Meta.indexes, without the varchar_pattern_ops twin Django adds to an indexed
+    # text column on PostgreSQL: area ranges are compared with >= / < and names and ID
+    # numbers with =, which the plain index serves (and LIKE 'prefix%' too on a database with
+    # the C collation, as this project's are).
+    area_code = models.CharField(_("area code"), max_length=15)
+    name = models.CharField(_("name"), max_length=60)
+    name_pinyin = models.CharField(max_length=120, blank=True, editable=False)
+    id_number = models.CharField(_("ID number"), max_length=18, null=True, blank=True)
     # The ID number reversed, so "the last digits are 1234" is an indexed prefix range.
     id_rev = models.CharField(max_length=18, blank=True, editable=False)
     no_id_reason = models.CharField(_("reason for no ID number"), max_length=2,
@@ -216,6 +220,10 @@ class Member(models.Model):
                                     name="member_active_id_unique"),
         ]
         indexes = [
+            models.Index(fields=["area_code"], name="member_area_code"),
+            models.Index(fields=["name"], name="member_name"),
+            models.Index(fields=["name_pinyin"], name="member_name_pinyin"),
+            models.Index(fields=["id_number"], name="member_id_number"),
             # LIKE 'prefix%' on PostgreSQL needs the pattern operator class.
             models.Index(fields=["id_rev"], opclasses=["varchar_pattern_ops"], name="member_id_rev_like"),
         ]

