@@ -234,16 +234,16 @@ def test_the_eight_documents_of_an_exit_are_pdfs_from_the_record(exit_run):
     income = str(Income.objects.get(household=hh[0], year=2024).per_capita)
     assert income == "10000.00"  # 9,000 wages + 1,000 crops, one person
     assert "石桥村" in t["exit_application"] and income in t["exit_application"]
-    assert "signature" in t["exit_application"]
+    assert "签字" in t["exit_application"]  # documents are always in Chinese
     # 2-3. the appraisal: meeting date, 20 of 30 present, the votes per household.
-    assert "2024年2月2日" in t["appraisal_minutes"] and "20presentof30" in t["appraisal_minutes"]
+    assert "2024年2月2日" in t["appraisal_minutes"] and "应到30人，实到20人" in t["appraisal_minutes"]
     assert "村民代表大会于村委会召开" in t["appraisal_minutes"]
-    assert f"李四{masked['李四']}1515020Notpassed" in t["vote_tally"]  # size, for, against, abstain, present
-    assert f"张三丰{masked['张三丰']}1181120Passed" in t["vote_tally"]
-    assert "Passed:4.Notpassed:1." in t["vote_tally"]
+    assert f"李四{masked['李四']}1515020未通过" in t["vote_tally"]  # size, for, against, abstain, present
+    assert f"张三丰{masked['张三丰']}1181120通过" in t["vote_tally"]
+    assert "通过：4户。未通过：1户。" in t["vote_tally"]
     # 4. first notice: 1 March, 7 days, last day 7 March; the four who passed the appraisal.
     vn = t["village_notice"]
-    assert "2024年3月1日" in vn and "2024年3月7日" in vn and "7days" in vn
+    assert "2024年3月1日" in vn and "2024年3月7日" in vn and "公示期7天" in vn
     for name in ("张三丰", "王" + RARE, "赵六", "孙七"):
         assert name in vn and masked[name] in vn
     assert "李四" not in vn and "石桥村建档立卡贫困户退出初选名单公示" in vn
@@ -261,7 +261,7 @@ def test_the_eight_documents_of_an_exit_are_pdfs_from_the_record(exit_run):
     assert "张三丰" in t["county_report"] and "2024年3月16日" in t["county_report"]
     # 8. county announcement: 5 days, exit year 2024, income, ID masked.
     ca = t["county_announcement"]
-    assert "5days" in ca and "2024" in ca and "张三丰" in ca and masked["张三丰"] in ca and income in ca
+    assert "公告期5天" in ca and "2024" in ca and "张三丰" in ca and masked["张三丰"] in ca and income in ca
     assert "赵六" not in ca and "李四" not in ca and "全南县建档立卡贫困户退出名单公告" in ca
     assert "石桥村村民代表大会民主评议会议记录" in t["appraisal_minutes"]
 

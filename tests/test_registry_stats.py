@@ -280,3 +280,13 @@ def test_household_list_and_register_count_a_large_area_from_the_rollup(registry
     stats.refresh_changed(SYSTEM, COUNTY_A)
     fresh = client.get(reverse("registry:households"), {"area": COUNTY_A}).context["totals"]
     assert fresh["source"] == "rollup" and fresh["households"] == 5
+
+
+def test_households_off_the_register_are_not_counted_as_registered():
+    """Removed households and rural households that are only monitored (status ``rural``,
+    added by the monitoring app) are not on the 建档立卡 register."""
+    from fupin.registry import stats as registry_stats
+
+    summary = registry_stats._summary({"registered": [2, 5], "exited": [1, 2], "rural": [1, 3], "removed": [1, 1]})
+    assert (summary["households"], summary["people"]) == (3, 7)
+    assert summary["removed_households"] == 1

@@ -355,14 +355,14 @@ def save_village_profile(actor: Actor, village: Area, year: int, **values) -> Vi
 
 @transaction.atomic
 def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
-    """Open a re-check round: every household of the area that is not removed gets a record (one INSERT … SELECT)."""
+    """Open a re-check round: every household of the area on the register (not removed, not only monitored) gets a record (one INSERT … SELECT)."""
     require(actor, "registry.edit", area.code)
     if RecheckRound.objects.filter(area=area, year=year).exists():
         raise Invalid(_("A re-check round for this area and year exists already."))
     rnd = RecheckRound.objects.create(area=area, area_code=area.code, year=year, started_by=actor.user)
     from fupin.accounts.scoping import Scope
 
-    hh = Scope([area.prefix]).filter(Household.objects.exclude(status="removed")).order_by()
+    hh = Scope([area.prefix]).filter(Household.objects.exclude(status__in=codes.OFF_REGISTER_STATUSES)).order_by()
     select, params = hh.values_list("pk", "area_code").query.sql_with_params()
     table = connection.ops.quote_name(RecheckRecord._meta.db_table)
     with connection.cursor() as cursor:

@@ -341,7 +341,7 @@ def households(request, area: str = "", village: str = "", status: str = "", cat
         then = (StatusChange.objects.filter(household=OuterRef("pk"), date__lte=dt.date(year, 12, 31))
                 .order_by("-date", "-id").values("status")[:1])
         qs = qs.annotate(status_then=Subquery(then)).filter(status_then__isnull=False)
-        qs = qs.filter(status_then=status) if status else qs.exclude(status_then="removed")
+        qs = qs.filter(status_then=status) if status else qs.exclude(status_then__in=codes.OFF_REGISTER_STATUSES)
     elif status:
         qs = qs.filter(status=status)
     result = paginate(qs.select_related("village", "group").order_by("area_code", "number"), page, page_size)
@@ -454,7 +454,7 @@ def villages(request, area: str = "", year: int | None = None, status: str = "",
     result = paginate(qs.order_by("code"), page, page_size)
     page_villages = result["items"]
     codes_ = [v.code for v in page_villages]
-    counts = {r["v"]: r for r in Household.objects.filter(village__code__in=codes_).exclude(status="removed")
+    counts = {r["v"]: r for r in Household.objects.filter(village__code__in=codes_).exclude(status__in=codes.OFF_REGISTER_STATUSES)
               .order_by().annotate(v=Substr("area_code", 1, 12)).values("v")
               .annotate(h=Count("id"), n=Sum("size"),
                         ph=Count("id", filter=Q(status__in=codes.POOR_STATUSES)),

@@ -76,3 +76,6 @@ def zh(name: str, code: str | None) -> str:
 
 POOR_STATUSES = ("registered", "returned")  # counted as poor
 EXITED_STATUSES = ("exited_policy", "exited")
+# Not (or no longer) on the 建档立卡 register: removed households, and rural households
+# that are only monitored (防返贫监测 边缘易致贫户, never registered as poor).
+OFF_REGISTER_STATUSES = ("removed", "rural")

@@ -203,16 +203,16 @@ def _balanced_sum(terms: list):
 
 
 def _households(ctx: Context) -> QuerySet:
-    return ctx.scope.filter(Household.objects.exclude(status="removed")).order_by()
+    return ctx.scope.filter(Household.objects.exclude(status__in=codes.OFF_REGISTER_STATUSES)).order_by()
 
 
 def _members(ctx: Context, *, active: bool = True) -> QuerySet:
-    qs = Member.objects.filter(active=active).exclude(household__status="removed")
+    qs = Member.objects.filter(active=active).exclude(household__status__in=codes.OFF_REGISTER_STATUSES)
     return ctx.scope.filter(qs, "household__area_code").order_by()
 
 
 def _incomes(ctx: Context) -> QuerySet:
-    qs = Income.objects.exclude(household__status="removed")
+    qs = Income.objects.exclude(household__status__in=codes.OFF_REGISTER_STATUSES)
     return ctx.scope.filter(qs, "household__area_code").order_by()
 
 

@@ -460,7 +460,7 @@ def _summary(cells: dict[str, list[int]]) -> dict:
     def total(statuses):
         return [sum(cells.get(s, [0, 0])[i] for s in statuses) for i in (0, 1)]
 
-    registered = [s for s in codes.codes("status") if s != "removed"]
+    registered = [s for s in codes.codes("status") if s not in codes.OFF_REGISTER_STATUSES]
     all_h, all_p = total(registered)
     poor_h, poor_p = total(codes.POOR_STATUSES)
     ex_h, ex_p = total(codes.EXITED_STATUSES)

@@ -71,7 +71,7 @@ def register_data(request, area: Area) -> dict:
     filters = list_filters(request)
     qs = scope.filter(Household.objects.all())
     if not filters["status"]:
-        qs = qs.exclude(status="removed")  # a removed household is no longer on the register
+        qs = qs.exclude(status__in=codes.OFF_REGISTER_STATUSES)  # removed or only monitored: not on the register
     qs = queries.filter_households(qs, **filters)
     data = {"area": area, "kind": _kind(area), "filters": filters}
     rolled = _from_rollup(scope, area) if not any(filters.values()) else None
@@ -96,7 +96,7 @@ def _from_rollup(scope, area: Area):
         return None
     level = area_rules.LEVELS[area_rules.LEVELS.index(area.level) + 1]
     length = area_rules.PREFIX_LENGTH[level]
-    found = stats.rollup_totals(area.prefix, child_length=length, exclude=("removed",))
+    found = stats.rollup_totals(area.prefix, child_length=length, exclude=codes.OFF_REGISTER_STATUSES)
     if found is None:
         return None
     total, by_prefix = found
@@ -260,7 +260,7 @@ def _village_rows(scope, area: Area, data) -> list[dict]:
     """The county file's second sheet: a row per village (one GROUP BY, names in one query)."""
     qs = scope.filter(Household.objects.all())
     if not data["filters"]["status"]:
-        qs = qs.exclude(status="removed")
+        qs = qs.exclude(status__in=codes.OFF_REGISTER_STATUSES)
     qs = queries.filter_households(qs, **data["filters"])
     by_prefix = {r["prefix"]: r for r in queries.rollup_by_prefix(qs, 12)}
     names = {a.code: a for a in Area.objects.filter(code__in=list(by_prefix), valid_to__isnull=True)}
