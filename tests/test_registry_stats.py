@@ -205,6 +205,18 @@ def test_refresh_command(registry_a, capsys):
         call_command("refresh_stats", "--area", "3607")
 
 
+def test_refresh_command_changed_refreshes_only_what_changed(registry_a, capsys):
+    call_command("refresh_stats", "--area", COUNTY_A)
+    capsys.readouterr()
+    call_command("refresh_stats", "--changed")
+    assert "0 counties" in capsys.readouterr().out  # nothing written since
+    actions.create_household(SYSTEM, number="A-new", area_code=VILLAGE_2 + "001", main_cause="01",
+                             identified_year=2020, status_date=D(2020, 1, 1))
+    call_command("refresh_stats", "--changed")
+    assert "1 counties" in capsys.readouterr().out
+    assert stats.rollup_state("360729")["current"]
+
+
 def test_page(registry_a, make_user, login):
     client = login(make_user("county_office", COUNTY_A))
     response = client.get(reverse("registry:stats"))
