@@ -554,3 +554,227 @@ def test_import_users_command(two_counties, tmp_path):
     with pytest.raises(CommandError, match="no user was created"):
         call_command("import_users", str(_xlsx(tmp_path, [["x.y", "", "村长", VILLAGE_A, "", "", "", ""]])),
                      stdout=io.StringIO())
+
+
+# --- changing one's own password -----------------------------------------------------
+
+PROFILE = "/accounts/me/"
+NEW_PASSWORD = "Brand-new-pass-2026!"
+
+
+@pytest.fixture
+def english(settings):
+    """Read messages in their English originals (the UI default is Chinese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+def _change(client, current, new=NEW_PASSWORD, again=None):
+    return client.post(PROFILE, {"current_password": current, "password": new,
+                                 "password2": new if again is None else again})
+
+
+def test_profile_asks_for_the_current_password(two_counties, make_user, english):
+    user = make_user("village_cadre", VILLAGE_A)
+    client = Client()
+    assert _post_login(client, user.username, PASSWORD).status_code == 302
+    page = client.get(PROFILE)
+    assert 'name="current_password"' in page.content.decode()
+    # Without it the form is refused.
+    response = client.post(PROFILE, {"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 200 and "current_password" in response.context["form"].errors
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_a_wrong_current_password_changes_nothing_and_counts(two_counties, make_user, english):
+    user = make_user("village_cadre", VILLAGE_A)
+    client = Client()
+    _post_login(client, user.username, PASSWORD)
+    response = _change(client, "Not-my-pass-2026!")
+    assert response.status_code == 200
+    assert response.context["form"].errors["current_password"] == ["The current password is wrong."]
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and not user.check_password(NEW_PASSWORD)
+    assert user.failed_logins == 1, "counted like a failed sign-in"
+    event = AuditEvent.objects.get(action="accounts.password.wrong_current")
+    assert (event.kind, event.object_id, event.area_code) == ("auth", str(user.pk), VILLAGE_A)
+    assert not AuditEvent.objects.filter(action="accounts.user.change_password").exists()
+
+
+def test_wrong_current_passwords_and_failed_sign_ins_share_the_lock_out(two_counties, make_user, english):
+    user = make_user("village_cadre", VILLAGE_A)
+    client = Client()
+    n = settings.LOGIN_MAX_FAILURES
+    moment = timezone.make_aware(dt.datetime(2026, 3, 2, 10, 0))
+    with clock.frozen(moment):
+        _post_login(client, user.username, PASSWORD)
+        _post_login(Client(), user.username, "Wrong-pass-2026!")  # one failed sign-in elsewhere
+        for _ in range(n - 2):
+            assert _change(client, "Not-my-pass-2026!").status_code == 200
+        user.refresh_from_db()
+        assert user.failed_logins == n - 1 and user.locked_until is None
+        # The last wrong one locks the account and ends this session.
+        response = _change(client, "Not-my-pass-2026!")
+        assert response.status_code == 302 and response["Location"] == reverse("accounts:login")
+        assert "_auth_user_id" not in client.session
+        user.refresh_from_db()
+        assert user.locked_until == moment + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+        assert user.check_password(PASSWORD)
+        assert AuditEvent.objects.filter(action="accounts.password.locked", object_id=str(user.pk)).count() == 1
+        # Locked: even the right password does not sign in.
+        assert _post_login(Client(), user.username, PASSWORD).status_code == 200
+
+
+def test_a_locked_account_cannot_change_its_password(two_counties, make_user, english):
+    """A session opened before the lock: nothing is checked, nothing counted, nothing changed."""
+    user = make_user("village_cadre", VILLAGE_A)
+    client = Client()
+    _post_login(client, user.username, PASSWORD)
+    for _ in range(settings.LOGIN_MAX_FAILURES):
+        _post_login(Client(), user.username, "Wrong-pass-2026!")
+    # The backend refuses a locked user's session too: the page sends to the login form.
+    response = _change(client, PASSWORD)
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    # The action itself refuses while locked, without checking or counting.
+    with pytest.raises(actions.WrongPassword) as exc:
+        actions.change_own_password(as_user(user), PASSWORD, NEW_PASSWORD)
+    assert exc.value.locked_until == user.locked_until and exc.value.field == "current_password"
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and user.failed_logins == 0
+
+
+def test_changing_ones_own_password(two_counties, make_user, english):
+    user = make_user("village_cadre", VILLAGE_A)
+    client, other = Client(), Client()
+    _post_login(client, user.username, PASSWORD)
+    _post_login(other, user.username, PASSWORD)  # the same user on another computer
+    _post_login(Client(), user.username, "Wrong-pass-2026!")
+    response = _change(client, PASSWORD)
+    assert response.status_code == 302 and response["Location"] == PROFILE
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert user.failed_logins == 0 and user.failed_since is None
+    assert AuditEvent.objects.filter(action="accounts.user.change_password", object_id=str(user.pk),
+                                     area_code=VILLAGE_A).count() == 1
+    # This session stays valid; the other one ends.
+    assert client.get(reverse("core:home")).status_code == 200
+    response = other.get(reverse("core:home"))
+    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert _post_login(Client(), user.username, NEW_PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(("new", "again", "field"), [
+    (NEW_PASSWORD, "Other-pass-2026!", None),  # the two differ
+    ("short1!", None, "password"),  # too weak
+    (PASSWORD, None, "password"),  # the same as the current one
+])
+def test_a_bad_new_password_is_refused(two_counties, make_user, english, new, again, field):
+    user = make_user("village_cadre", VILLAGE_A)
+    client = Client()
+    _post_login(client, user.username, PASSWORD)
+    response = _change(client, PASSWORD, new, again)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors[field or "__all__"]
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD) and user.failed_logins == 0, "a right current password is no failure"
+
+
+def test_an_office_sets_another_users_password_without_the_current_one(two_counties, make_user):
+    user = make_user("village_cadre", VILLAGE_A)
+    office = make_user("county_office", COUNTY_A)
+    web = Client()
+    web.force_login(office)
+    response = web.post(reverse("accounts:user_password", args=[user.pk]),
+                        {"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert AuditEvent.objects.filter(action="accounts.user.set_password", object_id=str(user.pk)).exists()
+
+
+def test_the_office_route_does_not_change_ones_own_password(two_counties, make_user):
+    office = make_user("county_office", COUNTY_A)
+    web = Client()
+    web.force_login(office)
+    assert 'name="password2"' not in web.get(reverse("accounts:user", args=[office.pk])).content.decode()
+    response = web.post(reverse("accounts:user_password", args=[office.pk]),
+                        {"password": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    office.refresh_from_db()
+    assert office.check_password(PASSWORD)
+    with pytest.raises(Invalid):
+        actions.set_password(as_user(office), office, NEW_PASSWORD)
+
+
+# --- the lock-out window -------------------------------------------------------------
+
+def _fail_at(username, moment):
+    with clock.frozen(moment):
+        return _post_login(Client(), username, "Wrong-pass-2026!")
+
+
+def test_lockout_window_setting():
+    assert settings.LOCKOUT_WINDOW_MINUTES == 15
+
+
+def test_failures_count_only_within_the_window(two_counties, make_user):
+    user = make_user("village_cadre", VILLAGE_A)
+    n, window = settings.LOGIN_MAX_FAILURES, dt.timedelta(minutes=settings.LOCKOUT_WINDOW_MINUTES)
+    start = timezone.make_aware(dt.datetime(2026, 3, 2, 10, 0))
+    for i in range(n - 1):
+        _fail_at(user.username, start + dt.timedelta(minutes=i))
+    user.refresh_from_db()
+    assert user.failed_logins == n - 1 and user.failed_since == start
+    # The next failure comes when the window has passed: a new count, no lock.
+    later = start + window
+    _fail_at(user.username, later)
+    user.refresh_from_db()
+    assert (user.failed_logins, user.failed_since, user.locked_until) == (1, later, None)
+    # n - 1 more within the new window: locked.
+    for i in range(1, n):
+        _fail_at(user.username, later + window - dt.timedelta(seconds=n - i))
+    user.refresh_from_db()
+    assert user.locked_until == later + window - dt.timedelta(seconds=1) + dt.timedelta(
+        minutes=settings.LOGIN_LOCK_MINUTES)
+    assert (user.failed_logins, user.failed_since) == (0, None)
+
+
+def test_failures_spread_over_a_day_never_lock(two_counties, make_user):
+    user = make_user("village_cadre", VILLAGE_A)
+    start = timezone.make_aware(dt.datetime(2026, 3, 2, 8, 0))
+    for i in range(3 * settings.LOGIN_MAX_FAILURES):
+        _fail_at(user.username, start + i * dt.timedelta(minutes=settings.LOCKOUT_WINDOW_MINUTES // 2 + 1))
+    user.refresh_from_db()
+    assert user.locked_until is None and user.failed_logins <= 2
+
+
+def test_a_successful_sign_in_resets_the_count(two_counties, make_user):
+    user = make_user("village_cadre", VILLAGE_A)
+    n = settings.LOGIN_MAX_FAILURES
+    start = timezone.make_aware(dt.datetime(2026, 3, 2, 10, 0))
+    for i in range(n - 1):
+        _fail_at(user.username, start + dt.timedelta(minutes=i))
+    with clock.frozen(start + dt.timedelta(minutes=n)):
+        assert _post_login(Client(), user.username, PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert (user.failed_logins, user.failed_since) == (0, None)
+    _fail_at(user.username, start + dt.timedelta(minutes=n + 1))
+    user.refresh_from_db()
+    assert user.failed_logins == 1 and user.locked_until is None
+
+
+def test_the_window_follows_its_setting(two_counties, make_user, settings):
+    settings.LOCKOUT_WINDOW_MINUTES = 60
+    user = make_user("village_cadre", VILLAGE_A)
+    start = timezone.make_aware(dt.datetime(2026, 3, 2, 10, 0))
+    for i in range(settings.LOGIN_MAX_FAILURES):
+        _fail_at(user.username, start + dt.timedelta(minutes=14 * i))  # 56 minutes in all
+    user.refresh_from_db()
+    assert user.locked_until == start + dt.timedelta(minutes=56 + settings.LOGIN_LOCK_MINUTES)

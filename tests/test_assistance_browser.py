@@ -31,6 +31,10 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 
 pytestmark = [
     pytest.mark.browser,
+    # Transactional (the live server's thread sees the data), with serialized_rollback:
+    # the data the migrations ship (procedure types, lines, code lists …) is restored even
+    # when an earlier transactional test emptied the database.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"),
 ]
@@ -38,12 +42,25 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package (dev extra)")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser():
+    """Function-scoped, started after the database fixtures (as in
+    tests/test_identification_walk.py): a module-scoped Playwright starts its greenlet
+    first, and Django's connection seen from the test then lacks the serialized data that
+    serialized_rollback restores. Costs about a second per test."""
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def shipped_data():
+    """The data the migrations load is there (restored by serialized_rollback)."""
+    from fupin.identification.models import Line
+    from fupin.procedures.models import ProcedureType
+
+    assert ProcedureType.objects.exists() and Line.objects.exists(), "the migrations' data was not restored"
 
 
 class Console:
@@ -69,7 +86,7 @@ def phone(browser):
 
 
 @pytest.fixture
-def helper_world(transactional_db, two_counties, make_user, settings, tmp_path):
+def helper_world(shipped_data, two_counties, make_user, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"  # the photos go to a temporary folder
     user = make_user("helper", VILLAGE_A, username="shiqiao_helper", full_name="王帮扶")
     village = Area.objects.get(code=VILLAGE_A)

@@ -33,6 +33,10 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-q
 
 pytestmark = [
     pytest.mark.browser,
+    # Transactional (the live server's thread sees the data), with serialized_rollback:
+    # the data the migrations ship (procedure types, lines, code lists …) is restored even
+    # when an earlier transactional test emptied the database.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
                        reason=f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"),
 ]
@@ -53,12 +57,25 @@ COUNTY_B_MARKERS = ["龙南", "360783", "武当镇", "杨村镇", "longnan"]
 TOWNSHIPS_A = ["城厢镇", "大吉山镇", "陂头镇", "金龙镇", "南迳镇", "龙源坝镇", "中寨乡", "社迳乡", "龙下乡"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser():
+    """Function-scoped, started after the database fixtures (as in
+    tests/test_identification_walk.py): a module-scoped Playwright starts its greenlet
+    first, and Django's connection seen from the test then lacks the serialized data that
+    serialized_rollback restores. Costs about a second per test."""
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def shipped_data():
+    """The data the migrations load is there (restored by serialized_rollback)."""
+    from fupin.identification.models import Line
+    from fupin.procedures.models import ProcedureType
+
+    assert ProcedureType.objects.exists() and Line.objects.exists(), "the migrations' data was not restored"
 
 
 class Console:
@@ -98,7 +115,7 @@ def phone(browser):
 
 
 @pytest.fixture
-def county_a(transactional_db, two_counties, make_user):
+def county_a(shipped_data, two_counties, make_user):
     """A county-office user of 全南县, and, for contrast, people and jobs of both counties."""
     user = make_user("county_office", COUNTY_A, username="quannan_office", full_name="全南县扶贫办张三")
     make_user("township_officer", TOWNSHIP_A, username="chengxiang_officer")

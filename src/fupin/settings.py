@@ -171,10 +171,12 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-# Login lock-out: FUPIN_LOGIN_MAX_FAILURES failures in a row (reset by a successful sign-in) lock the
-# account for FUPIN_LOGIN_LOCK_MINUTES.
+# Login lock-out: FUPIN_LOGIN_MAX_FAILURES failures within FUPIN_LOCKOUT_WINDOW_MINUTES of the first
+# one (reset by a successful sign-in) lock the account for FUPIN_LOGIN_LOCK_MINUTES; a failure after
+# the window starts a new count.
 LOGIN_MAX_FAILURES = int(os.environ.get("FUPIN_LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCK_MINUTES = int(os.environ.get("FUPIN_LOGIN_LOCK_MINUTES", "15"))
+LOCKOUT_WINDOW_MINUTES = int(os.environ.get("FUPIN_LOCKOUT_WINDOW_MINUTES", "15"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

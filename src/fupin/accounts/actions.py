@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from fupin.areas.models import Area, Unit
@@ -160,13 +161,66 @@ def _require_manage_user(actor: Actor, user: User) -> None:
 
 @transaction.atomic
 def set_password(actor: Actor, user: User, password: str) -> None:
+    """An administrator or county office sets another user's password (no current
+    password asked). One's own password is changed with change_own_password."""
+    if not actor.is_system and actor.user == user:
+        raise Invalid(_("Change your own password on the “My account” page, with your current password."),
+                      field="password")
     _require_manage_user(actor, user)
     _check_password(password, user)
     user.set_password(password)
     user.failed_logins = 0
+    user.failed_since = None
     user.locked_until = None
-    user.save(update_fields=["password", "failed_logins", "locked_until"])
+    user.save(update_fields=["password", "failed_logins", "failed_since", "locked_until"])
     audit.record(actor, "accounts.user.set_password", obj=user, area_code=user_area_code(user))
+
+
+def _locked_message(until: dt.datetime) -> str:
+    return _("Too many wrong passwords: this account is locked until %(until)s.") % {
+        "until": formats.date_format(timezone.localtime(until), "Y-m-d H:i")}
+
+
+class WrongPassword(Invalid):
+    """The current password given was wrong; ``locked_until`` is set when that failure
+    locked the account."""
+
+    def __init__(self, message, *, field=None, locked_until=None):
+        super().__init__(message, field=field)
+        self.locked_until = locked_until
+
+
+def change_own_password(actor: Actor, current: str, password: str) -> None:
+    """The signed-in user changes their own password, giving the current one. A wrong
+    current password changes nothing, is audited and counts like a failed sign-in toward
+    the lock-out (raises WrongPassword); while the account is locked nothing is checked."""
+    user = actor.user
+    if actor.is_system or user is None or not user.is_authenticated:
+        raise Forbidden()
+    until = locked_until(user.username)
+    if until is not None:
+        raise WrongPassword(_locked_message(until), field="current_password",
+                            locked_until=until)
+    if not user.check_password(current or ""):
+        with transaction.atomic():  # committed: the failure counts although the change is refused
+            locked = User.objects.select_for_update().get(pk=user.pk)
+            until = _count_failure(locked, clock.now())
+            audit.record(actor, "accounts.password.locked" if until else "accounts.password.wrong_current",
+                         kind="auth", obj=locked, area_code=user_area_code(locked))
+        if until is not None:
+            raise WrongPassword(_locked_message(until), field="current_password",
+                                locked_until=until)
+        raise WrongPassword(_("The current password is wrong."), field="current_password")
+    if password == current:
+        raise Invalid(_("The new password is the same as the current one."), field="password")
+    _check_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.failed_logins = 0
+        user.failed_since = None
+        user.locked_until = None
+        user.save(update_fields=["password", "failed_logins", "failed_since", "locked_until"])
+        audit.record(actor, "accounts.user.change_password", obj=user, area_code=user_area_code(user))
 
 
 @transaction.atomic
@@ -184,7 +238,7 @@ def set_active(actor: Actor, user: User, active: bool) -> None:
 @transaction.atomic
 def unlock(actor: Actor, user: User) -> None:
     _require_manage_user(actor, user)
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None)
+    User.objects.filter(pk=user.pk).update(failed_logins=0, failed_since=None, locked_until=None)
     audit.record(actor, "accounts.user.unlock", obj=user, area_code=user_area_code(user))
 
 
@@ -222,18 +276,33 @@ def token_user(raw: str) -> User | None:
     return token.user
 
 
+def _count_failure(user: User, now: dt.datetime) -> dt.datetime | None:
+    """Count one failure (a wrong password) of a user row locked for update. Failures
+    count within settings.LOCKOUT_WINDOW_MINUTES of the first of the count; one after
+    that starts a new count. LOGIN_MAX_FAILURES of them lock the account for
+    LOGIN_LOCK_MINUTES and end the count. Returns the lock end, if locked."""
+    window = dt.timedelta(minutes=settings.LOCKOUT_WINDOW_MINUTES)
+    if user.failed_logins == 0 or user.failed_since is None or now - user.failed_since >= window:
+        user.failed_logins, user.failed_since = 1, now
+    else:
+        user.failed_logins += 1
+    locked_until = None
+    if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
+        user.locked_until = locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+        user.failed_logins, user.failed_since = 0, None
+    user.save(update_fields=["failed_logins", "failed_since", "locked_until"])
+    return locked_until
+
+
 def login_failed(actor: Actor, username: str) -> dt.datetime | None:
-    """Count a failed sign-in; lock the account after too many. Returns the lock end, if locked."""
+    """Count a failed sign-in; lock the account after too many within the window.
+    Returns the lock end, if locked."""
     now = clock.now()
     locked_until = None
     with transaction.atomic():
         user = User.objects.select_for_update().filter(username=username).first()
         if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= settings.LOGIN_MAX_FAILURES:
-                user.locked_until = locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
-                user.failed_logins = 0
-            user.save(update_fields=["failed_logins", "locked_until"])
+            locked_until = _count_failure(user, now)
         audit.record(actor, "accounts.login.locked" if locked_until else "accounts.login.failed", kind="auth",
                      object_type="accounts.user", object_id=str(user.pk) if user else "",
                      object_repr=username[:150], area_code=user_area_code(user) if user else "")
@@ -241,7 +310,8 @@ def login_failed(actor: Actor, username: str) -> dt.datetime | None:
 
 
 def login_succeeded(actor: Actor, user: User) -> None:
-    User.objects.filter(pk=user.pk).update(failed_logins=0, locked_until=None, last_login=clock.now())
+    User.objects.filter(pk=user.pk).update(failed_logins=0, failed_since=None, locked_until=None,
+                                           last_login=clock.now())
     audit.record(actor, "accounts.login", kind="auth", obj=user, area_code=user_area_code(user))
 
 

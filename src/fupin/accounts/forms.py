@@ -61,3 +61,16 @@ class PasswordForm(Form):
         if data.get("password") != data.get("password2"):
             raise forms.ValidationError(_("The two passwords differ."))
         return data
+
+
+class OwnPasswordForm(PasswordForm):
+    """Changing one's own password: the current password first."""
+
+    current_password = forms.CharField(label=_("Current password"), strip=False,
+                                       widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    field_order = ["current_password", "password", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("password", "password2"):
+            self.fields[name].widget.attrs["autocomplete"] = "new-password"

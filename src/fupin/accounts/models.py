@@ -14,6 +14,9 @@ class User(AbstractUser):
     post = models.CharField(_("post"), max_length=60, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When the current count of failed sign-ins began: failures are counted within
+    # settings.LOCKOUT_WINDOW_MINUTES of it; a failure after that starts a new count.
+    failed_since = models.DateTimeField(null=True, blank=True, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -19,7 +20,7 @@ from fupin.core.views_util import get_or_404, require_perm, sorted_qs
 from fupin.jobs import actions as jobs
 
 from . import actions, rules
-from .forms import LoginForm, PasswordForm, RoleForm, UserCreateForm
+from .forms import LoginForm, OwnPasswordForm, PasswordForm, RoleForm, UserCreateForm
 from .models import ApiToken, RoleAssignment
 from .queries import search_users, visible_users
 from .scoping import can, home_code, scope_for
@@ -60,15 +61,23 @@ def logout(request):
 
 
 def profile(request):
-    form = PasswordForm(request.POST or None)
+    form = OwnPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            actions.set_password(Actor.from_request(request), request.user, form.cleaned_data["password"])
+            actions.change_own_password(Actor.from_request(request), data["current_password"], data["password"])
+        except actions.WrongPassword as exc:
+            if exc.locked_until is not None:
+                # Locked by too many wrong passwords: this session ends too.
+                auth_logout(request)
+                messages.error(request, str(exc.message))
+                return redirect("accounts:login")
+            form.add_error("current_password", str(exc.message))
         except ActionError as exc:
-            form.add_error("password", str(exc.message))
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:
-            from django.contrib.auth import update_session_auth_hash
-
+            # The session hash follows the password: this session stays valid, the
+            # user's other sessions end (their stored hash no longer matches).
             update_session_auth_hash(request, request.user)
             messages.success(request, _("Your password was changed."))
             return redirect("accounts:profile")
@@ -101,7 +110,7 @@ def user_detail(request, pk):
                                       for r in target.roles.all()))
     return render(request, "accounts/user_detail.html", {
         "target": target, "roles": target.roles.select_related("area"), "can_manage": manage,
-        "role_form": RoleForm(), "password_form": PasswordForm(),
+        "role_form": RoleForm(), "password_form": PasswordForm() if target != request.user else None,
         "tokens": target.api_tokens.filter(revoked_at__isnull=True)})
 
 
