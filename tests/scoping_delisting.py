@@ -6,7 +6,13 @@ from __future__ import annotations
 from fupin.areas.models import Area
 from fupin.core import clock
 from fupin.delisting import actions
-from fupin.delisting.models import CountyRound, SampleHousehold, VillageAssessment
+from fupin.delisting.models import (
+    CountyCriteria,
+    CountyRound,
+    SampleHousehold,
+    VillageAssessment,
+    VillageCriteria,
+)
 from fupin.registry import actions as registry_actions
 from fupin.registry.models import Household, VillageProfile
 from tests.conftest import COUNTY_A, COUNTY_B, SYSTEM, VILLAGE_B
@@ -87,3 +93,34 @@ register("GET /api/v1/delisting/villages", Case(NOT_FOUND, query=lambda w: {"are
 register("GET /api/v1/delisting/villages/{code}", Case(NOT_FOUND, kwargs=lambda w: {"code": VILLAGE_B}))
 register("GET /api/v1/delisting/rounds", Case(LIST, query=lambda w: {"year": round_b(w).year}))
 register("GET /api/v1/delisting/rounds/{round_id}", Case(NOT_FOUND, kwargs=lambda w: {"round_id": round_b(w).pk}))
+
+
+def _village_criteria_b() -> VillageCriteria:
+    national = VillageCriteria.objects.get(area_prefix="", from_year=2016)
+    obj, _created = VillageCriteria.objects.get_or_create(area_prefix="360783", from_year=2018, defaults={
+        "name": "龙南市贫困村退出标准", "incidence_max": national.incidence_max, "incidence_source": "龙南 test",
+        "checklist_items": national.checklist_items, "checklist_source": "龙南 test",
+        "eligible_statuses": national.eligible_statuses, "notice_days": 7, "notice_days_source": "龙南 test"})
+    return obj
+
+
+def _county_criteria_b() -> CountyCriteria:
+    national = CountyCriteria.objects.get(area_prefix="", from_year=2016)
+    obj = CountyCriteria.objects.filter(area_prefix="360783").first()
+    if obj is None:
+        obj = national
+        obj.pk, obj.area_prefix, obj.name = None, "360783", "龙南市摘帽标准"
+        obj.save()
+    return obj
+
+
+def _criteria_changed_b() -> bool:
+    return _village_criteria_b().notice_days == 9
+
+
+register("delisting:criteria", Case(LIST, query=lambda w: {"_": _village_criteria_b().pk and ""}))
+register("delisting:criteria_edit",
+         Case(NOT_FOUND, kwargs=lambda w: {"kind": "village", "pk": _village_criteria_b().pk}),
+         Case(NOT_FOUND, kwargs=lambda w: {"kind": "county", "pk": _county_criteria_b().pk}),
+         Case(NOT_FOUND, method="post", kwargs=lambda w: {"kind": "village", "pk": _village_criteria_b().pk},
+              data=lambda w: {"notice_days": "9"}))

@@ -116,3 +116,21 @@ register("GET /api/v1/exits/check",
 register("GET /api/v1/exits/observation",
          Case(LIST, query=_with(observed_b)),
          Case(LIST, query=_with(observed_b, query={"area": COUNTY_B})))
+
+
+def period_b(w) -> PolicyPeriod:
+    observed_b(w)
+    return PolicyPeriod.objects.get(area_prefix="360783", from_year=2020)
+
+
+register("exits:period_create",
+         Case(OWN),
+         Case(NO_EFFECT, method="post",
+              effect=lambda w: PolicyPeriod.objects.filter(area_prefix="360783", from_year=2031).exists(),
+              data=lambda w: {"name": "龙南 period", "area_prefix": "360783", "from_year": "2031",
+                              "kind": "observation", "years": "1", "source": "x"}))
+register("exits:period_edit",
+         Case(NOT_FOUND, kwargs=lambda w: {"pk": period_b(w).pk}),
+         Case(NOT_FOUND, method="post", kwargs=lambda w: {"pk": period_b(w).pk},
+              data=lambda w: {"name": "龙南 x", "area_prefix": "360783", "from_year": "2020", "kind": "observation",
+                              "years": "5", "source": "x"}))

@@ -10,9 +10,10 @@ from fupin.core import clock
 from fupin.exits import demo as exits_demo
 from fupin.exits import queries
 from fupin.exits.models import ExitCriteria, ReturnCase
+from fupin.identification.models import Line
 from fupin.procedures.models import Objection, ProcedureBatch
 from fupin.registry import demo as registry_demo
-from fupin.registry.models import Household
+from fupin.registry.models import Household, Income
 from tests.conftest import SYSTEM
 from tests.test_registry_demo import _areas
 
@@ -30,6 +31,19 @@ def test_the_demo_exits(db, monkeypatch):
     exited = Household.objects.filter(procedure_memberships__batch=past, procedure_memberships__state="completed")
     assert exited.count() == 4 and set(exited.values_list("status", flat=True)) == {"exited_policy"}
     assert s["observed"] == 4
+    # Plausible incomes: each household's own, varied, above the year's line, with the
+    # mix of its own ledger (not one figure for the whole batch).
+    line = Line.objects.get(kind="national", area_prefix="", year=2025).annual_value
+    members = Household.objects.filter(procedure_memberships__batch=past)
+    incomes = list(Income.objects.filter(household__in=members, year=2025))
+    assert len(incomes) == 5
+    per_capita = [i.per_capita for i in incomes]
+    assert len(set(per_capita)) == 5 and all(line < v < line * 2 for v in per_capita), (line, per_capita)
+    assert any(i.crops or i.livestock or i.subsidies or i.pensions for i in incomes)
+    earlier = {i.household_id: i.per_capita for i in Income.objects.filter(household__in=members, year=2024)}
+    line_2024 = Line.objects.get(kind="national", area_prefix="", year=2024).annual_value
+    # two consecutive years above the line (the example county variant), growing
+    assert all(line_2024 < earlier[i.household_id] < i.per_capita for i in incomes)
     assert ExitCriteria.objects.get(area_prefix="360729").is_example
     case = ReturnCase.objects.get()
     assert case.status == "completed" and Household.objects.get(pk=case.household_id).status == "returned"

@@ -141,3 +141,87 @@ def test_api_lists(world, api):
     data = r.json()
     assert data["count"] == 1 and data["items"][0]["observation_until"] == "2025-12-31"
     assert Household.objects.filter(pk=h.pk, status="exited_policy").exists()
+
+
+def _period_post(c, path, **over):
+    data = {"name": "全南县脱贫户观察期", "area_prefix": "360729", "from_year": "2024", "to_year": "", "kind": "observation",
+            "years": "2", "until": "", "source": "全南县文件", "note": ""}
+    data.update(over)
+    return c.post(path, data)
+
+
+def test_policy_period_pages_create_edit_audited(world):
+    c = world["client"]
+    assert c.get("/exits/periods/new/").status_code == 200
+    r = _period_post(c, "/exits/periods/new/")
+    assert r.status_code == 302
+    period = PolicyPeriod.objects.get(area_prefix="360729", from_year=2024)
+    assert (period.years, period.until, period.kind) == (2, None, "observation")
+    assert r["Location"] == f"/exits/periods/{period.pk}/"
+    assert 'name="years"' in c.get(r["Location"]).content.decode()
+    r = _period_post(c, f"/exits/periods/{period.pk}/", years="", until="2026-12-31", kind="transition")
+    assert r.status_code == 302
+    period.refresh_from_db()
+    assert (period.years, period.until, period.kind) == (None, dt.date(2026, 12, 31), "transition")
+    events = list(AuditEvent.objects.filter(action__startswith="exits.period.").order_by("pk")
+                  .values_list("action", flat=True))
+    assert events == ["exits.period.create", "exits.period.change"]
+    # The listing links to it.
+    assert f"/exits/periods/{period.pk}/" in c.get("/exits/criteria/").content.decode()
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"years": "2", "until": "2026-12-31"}, "either lasts a number of years or ends on a date"),
+    ({"years": "", "until": ""}, "either lasts a number of years or ends on a date"),
+    ({"years": "0"}, "between 1 and 20"),
+    ({"source": ""}, "Name the source document"),
+    ({"name": ""}, "Give the period a name"),
+    ({"to_year": "2020"}, "The last year is before the first"),
+    ({"years": "", "until": "2026-02-30"}, "Not a date"),
+    ({"area_prefix": "3607"}, None),  # a city prefix: county A's office may not
+])
+def test_policy_period_refusals(world, over, message):
+    r = _period_post(world["client"], "/exits/periods/new/", **over)
+    if message is None:
+        assert r.status_code == 403
+    else:
+        assert r.status_code == 200 and message in r.content.decode()
+    assert not PolicyPeriod.objects.filter(name="全南县脱贫户观察期").exists()
+
+
+def test_policy_period_scoping_national_only_admin(world, make_user, login):
+    c = world["client"]
+    national = PolicyPeriod.objects.get(area_prefix="", from_year=2014)
+    r = c.get(f"/exits/periods/{national.pk}/")
+    assert r.status_code == 200 and 'name="years"' not in r.content.decode()  # read only
+    before = (national.until, national.area_prefix)
+    assert _period_post(c, f"/exits/periods/{national.pk}/", area_prefix="360729").status_code == 403
+    national.refresh_from_db()
+    assert (national.until, national.area_prefix) == before
+    assert _period_post(c, "/exits/periods/new/", area_prefix="360783").status_code == 403  # county B
+    own = _period_post(c, "/exits/periods/new/")
+    own_pk = int(own["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert _period_post(c, f"/exits/periods/{own_pk}/", area_prefix="").status_code == 403  # made national
+    assert PolicyPeriod.objects.get(pk=own_pk).area_prefix == "360729"
+    assert _period_post(c, "/exits/periods/new/").status_code == 200  # the same area and year again
+    assert PolicyPeriod.objects.filter(area_prefix="360729").count() == 1
+    admin = login(make_user("admin", None))
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = _period_post(admin, f"/exits/periods/{national.pk}/", name=national.name, area_prefix="", from_year="2014",
+                     to_year="2025", kind="transition", years="", until="2026-06-30", source=national.source)
+    assert r.status_code == 302
+    national.refresh_from_db()
+    assert national.until == dt.date(2026, 6, 30)
+    # A cadre (no standards.edit) cannot open the form.
+    cadre = login(make_user("village_cadre", VILLAGE_A))
+    assert cadre.get("/exits/periods/new/").status_code == 403
+
+
+def test_criteria_national_row_refused_to_a_county(world):
+    national = ExitCriteria.objects.get(area_prefix="", from_year=2014)
+    r = world["client"].post(f"/exits/criteria/{national.pk}/", {
+        "name": national.name, "area_prefix": "", "from_year": "2014", "source": national.source,
+        "items": '[{"code": "water", "params": {}, "source": "s"}]'})
+    assert r.status_code == 403
+    national.refresh_from_db()
+    assert national.item("income")

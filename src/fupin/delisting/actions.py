@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,15 +21,17 @@ from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Invalid
 from fupin.registry import actions as registry_actions
 from fupin.registry import codes as registry_codes
-from fupin.registry.models import Household, StatusChange
+from fupin.registry.models import ChecklistItem, Household, StatusChange
 
 from . import queries, rules
 from .models import (
+    CountyCriteria,
     CountyRound,
     CountyStep,
     SampleHousehold,
     SampleVillage,
     VillageAssessment,
+    VillageCriteria,
     VillageObjection,
     VillageStep,
 )
@@ -419,3 +422,134 @@ def county_step(actor: Actor, rnd: CountyRound, code: str, *, date: dt.date | No
     audit.record(actor, f"delisting.round.{code}", obj=locked,
                  after={"date": date, "approved": approved, "note": note, "state": locked.state})
     return step
+
+
+# --- the criteria (standards) -------------------------------------------------------------------------
+#
+# Who edits: the criteria are standards, so ``standards.edit`` at the row's area (a county
+# office its own prefix; rows of the whole country, a province or a city only the users
+# whose area covers them — national rows only an administrator). ``delisting.assess`` is
+# the permission to *apply* the criteria and is deliberately not enough to change them:
+# those who assess do not set the bar they are assessed against.
+
+CRITERIA_EDIT = "standards.edit"
+VILLAGE_CRITERIA_FIELDS = ["name", "to_year", "incidence_max", "incidence_max_west", "incidence_source",
+                           "collective_income_min", "collective_income_source", "checklist_items", "checklist_source",
+                           "eligible_statuses", "notice_days", "notice_days_source", "note"]
+COUNTY_CRITERIA_FIELDS = ["name", "to_year", "incidence_max", "incidence_max_west", "incidence_source",
+                          "wrong_exit_max", "wrong_exit_source", "missed_max", "missed_source", "approval_min",
+                          "approval_source", "sample_villages", "sample_registered", "sample_non_registered",
+                          "sample_source", "steps_source", "note"]
+
+
+def _decimal(value, field: str, *, optional: bool = False, high=None):
+    if value in (None, ""):
+        if optional:
+            return None
+        raise Invalid(_("Give a number."), field=field)
+    try:
+        d = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        raise Invalid(_("Not a number."), field=field) from None
+    if not d.is_finite() or d < 0 or (high is not None and d > high) or d != d.quantize(Decimal("0.01")):
+        raise Invalid(_("Give a number from 0 to %(high)s with at most two decimals.") % {"high": high or "…"},
+                      field=field)
+    return d
+
+
+def _whole(value, field: str, low: int, high: int) -> int:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise Invalid(_("Give a whole number."), field=field) from None
+    if not low <= n <= high:
+        raise Invalid(_("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}, field=field)
+    return n
+
+
+def _codes(value) -> list[str]:
+    if isinstance(value, str):
+        value = value.replace("，", ",").replace("\n", ",").split(",")
+    out = []
+    for v in value or []:
+        v = str(v).strip()
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def _source(obj, value_field: str, source_field: str) -> None:
+    """A value without its source document is refused (policy numbers are data with a source)."""
+    if getattr(obj, value_field) not in (None, "", []) and not (getattr(obj, source_field) or "").strip():
+        raise Invalid(_("Name the source document of this value."), field=source_field)
+
+
+def _save_criteria(actor: Actor, model, obj, fields: list[str], values: dict, clean) -> object:
+    with transaction.atomic():
+        obj = model.objects.select_for_update().get(pk=obj.pk)
+        area_code = obj.area_prefix.ljust(12, "0")
+        require(actor, CRITERIA_EDIT, area_code)
+        before = audit.snapshot(obj, fields)
+        for key in fields:
+            if key in values:
+                setattr(obj, key, values[key])
+        if not (obj.name or "").strip():
+            raise Invalid(_("Give the criteria a name."), field="name")
+        if obj.to_year in ("", None):
+            obj.to_year = None
+        else:
+            obj.to_year = _whole(obj.to_year, "to_year", 2000, 2100)
+            if obj.to_year < obj.from_year:
+                raise Invalid(_("The last year is before the first."), field="to_year")
+        obj.incidence_max = _decimal(obj.incidence_max, "incidence_max", high=100)
+        obj.incidence_max_west = _decimal(obj.incidence_max_west, "incidence_max_west", optional=True, high=100)
+        _source(obj, "incidence_max", "incidence_source")
+        clean(obj)
+        obj.save()
+        kind = "village" if model.__name__ == "VillageCriteria" else "county"
+        audit.record(actor, f"delisting.criteria.{kind}.change", obj=obj, area_code=area_code, before=before,
+                     after=audit.snapshot(obj, fields))
+    return obj
+
+
+def save_village_criteria(actor: Actor, criteria, **values):
+    """Change a village-exit criteria row: thresholds, required checklist items, notice
+    days, each with its source (audited ``delisting.criteria.village.change``)."""
+    before_items = list(criteria.checklist_items or [])
+
+    def clean(obj):
+        obj.collective_income_min = _decimal(obj.collective_income_min, "collective_income_min", optional=True,
+                                             high=10 ** 9)
+        _source(obj, "collective_income_min", "collective_income_source")
+        obj.checklist_items = _codes(obj.checklist_items)
+        # A code added here must be a checklist item of the registry; codes already in the
+        # row stay accepted (a county's items may be loaded after its criteria).
+        known = set(ChecklistItem.objects.values_list("code", flat=True)) | set(before_items)
+        unknown = [c for c in obj.checklist_items if c not in known]
+        if unknown:
+            raise Invalid(_("Unknown checklist items: %(codes)s.") % {"codes": ", ".join(unknown)},
+                          field="checklist_items")
+        _source(obj, "checklist_items", "checklist_source")
+        obj.eligible_statuses = _codes(obj.eligible_statuses)
+        if not obj.eligible_statuses:
+            raise Invalid(_("Name at least one village status that may exit."), field="eligible_statuses")
+        obj.notice_days = _whole(obj.notice_days, "notice_days", 1, 60)
+        _source(obj, "notice_days", "notice_days_source")
+
+    return _save_criteria(actor, VillageCriteria, criteria, VILLAGE_CRITERIA_FIELDS, values, clean)
+
+
+def save_county_criteria(actor: Actor, criteria, **values):
+    """Change a county-exit criteria row: the three rates' thresholds, the approval
+    threshold, the sample sizes, each with its source (audited
+    ``delisting.criteria.county.change``)."""
+    def clean(obj):
+        for field, source in (("wrong_exit_max", "wrong_exit_source"), ("missed_max", "missed_source"),
+                              ("approval_min", "approval_source")):
+            setattr(obj, field, _decimal(getattr(obj, field), field, high=100))
+            _source(obj, field, source)
+        for field in ("sample_villages", "sample_registered", "sample_non_registered"):
+            setattr(obj, field, _whole(getattr(obj, field), field, 1, 1000))
+        _source(obj, "sample_villages", "sample_source")
+
+    return _save_criteria(actor, CountyCriteria, criteria, COUNTY_CRITERIA_FIELDS, values, clean)

@@ -14,6 +14,7 @@ from fupin.accounts.scoping import Scope, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.core import clock
+from fupin.core.errors import NotFound
 from fupin.registry import codes as registry_codes
 from fupin.registry import stats as registry_stats
 from fupin.registry.models import ChecklistItem, VillageChecklist, VillageProfile
@@ -187,3 +188,27 @@ def county_check(rnd: CountyRound) -> dict:
             "complete": counts["total"] > 0 and counts["surveyed"] == counts["total"]}
 
 
+
+
+# --- the criteria (standards) ---------------------------------------------------------------------
+
+def _criteria_q(user):
+    """Criteria rows of the user's areas, of every area above them and below them."""
+    scope = scope_for(user, VIEW)
+    if scope.is_empty:
+        return Q(pk__in=[])
+    if scope.is_everything:
+        return Q()
+    above = {p[:n] for p in scope.prefixes for n in (0, 2, 4, 6, 9, 12) if n <= len(p)}
+    return Q(area_prefix__in=sorted(above)) | scope.q("area_prefix")
+
+
+def criteria_rows(user, model):
+    return model.objects.filter(_criteria_q(user)).order_by("area_prefix", "-from_year")
+
+
+def criteria_row(user, model, pk):
+    try:
+        return criteria_rows(user, model).get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None

@@ -26,10 +26,11 @@ from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, Invalid, NotFound
 from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import require_perm
+from fupin.registry.models import ChecklistItem
 from fupin.registry.views.common import chooser, chosen_area
 
 from . import actions, importers, queries, rules
-from .models import CountyStep, SampleHousehold
+from .models import CountyCriteria, CountyStep, SampleHousehold, VillageCriteria
 
 VIEW = "registry.view"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -355,3 +356,54 @@ def round_step(request, pk):
         messages.success(request, _("Step recorded."))
     return redirect("delisting:round", pk=rnd.pk)
 
+
+
+# --- the criteria (standards): a page per row ----------------------------------------------------------
+
+CRITERIA_MODELS = {"village": (VillageCriteria, actions.VILLAGE_CRITERIA_FIELDS, actions.save_village_criteria),
+                   "county": (CountyCriteria, actions.COUNTY_CRITERIA_FIELDS, actions.save_county_criteria)}
+LIST_FIELDS = ("checklist_items", "eligible_statuses")
+
+
+@require_perm(VIEW)
+def criteria(request):
+    return render(request, "delisting/criteria.html", {
+        "nav": "criteria", "village_rows": list(queries.criteria_rows(request.user, VillageCriteria)),
+        "county_rows": list(queries.criteria_rows(request.user, CountyCriteria))})
+
+
+def _criteria_values(obj, fields) -> dict:
+    values = {}
+    for f in fields:
+        v = getattr(obj, f)
+        values[f] = ", ".join(v) if f in LIST_FIELDS else ("" if v is None else v)
+    return values
+
+
+@require_perm(VIEW)
+def criteria_edit(request, kind, pk):
+    if kind not in CRITERIA_MODELS:
+        raise Http404
+    model, fields, save = CRITERIA_MODELS[kind]
+    obj = queries.criteria_row(request.user, model, pk)
+    can_edit = can(request.user, actions.CRITERIA_EDIT, obj.area_prefix.ljust(12, "0"))
+    values, error, status = _criteria_values(obj, fields), None, 200
+    if request.method == "POST":
+        values = {f: request.POST.get(f, "").strip() for f in fields}
+        try:
+            save(_actor(request), obj, **values)
+        except NotFound:
+            raise Http404 from None
+        except ActionError as exc:
+            error, status = str(exc.message), (403 if isinstance(exc, Forbidden) else 200)
+            if exc.field:
+                error = f"{model._meta.get_field(exc.field).verbose_name}: {error}"
+        else:
+            messages.success(request, _("Criteria saved."))
+            return redirect("delisting:criteria_edit", kind=kind, pk=obj.pk)
+    checklist = list(ChecklistItem.objects.order_by("area_prefix", "code").values_list("code", "name").distinct())
+    return render(request, "delisting/criteria_form.html", {
+        "nav": "criteria", "kind": kind, "obj": obj, "values": values, "error": error, "can_edit": can_edit,
+        "rows": [(f, model._meta.get_field(f).verbose_name, values.get(f, "")) for f in fields],
+        "long": {f for f in fields if f.endswith("source") or f == "note"}, "checklist": checklist},
+        status=status)

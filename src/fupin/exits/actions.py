@@ -196,25 +196,58 @@ def close_observation(actor: Actor, area_prefix: str = "", on: dt.date | None = 
     return total
 
 
+PERIOD_FIELDS = ["name", "area_prefix", "from_year", "to_year", "kind", "years", "until", "source", "note",
+                 "is_example"]
+
+
+def _date(value, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise Invalid(_("Not a date (YYYY-MM-DD)."), field=field) from None
+
+
+@transaction.atomic
 def save_period(actor: Actor, period: PolicyPeriod | None, **values) -> PolicyPeriod:
-    """Create or change a policy period (standards, audited)."""
+    """Create or change a policy period (standards, audited). Changing one needs
+    ``standards.edit`` at its area as it was and as it becomes: a county edits its own
+    rows only; national rows (prefix '') only an administrator."""
     creating = period is None
-    period = period or PolicyPeriod()
-    before = None if creating else audit.snapshot(period)
-    for key in ("name", "area_prefix", "from_year", "to_year", "kind", "years", "until", "source", "note",
-                "is_example"):
+    if creating:
+        period, before = PolicyPeriod(), None
+    else:
+        period = PolicyPeriod.objects.select_for_update().get(pk=period.pk)
+        require(actor, EDIT, period.area_code)
+        before = audit.snapshot(period, PERIOD_FIELDS)
+    for key in PERIOD_FIELDS:
         if key in values:
             setattr(period, key, values[key])
     period.area_prefix = _prefix(period.area_prefix)
     require(actor, EDIT, period.area_code)
-    try:
-        rules.check_period({"kind": period.kind, "years": period.years, "until": period.until,
-                            "source": period.source})
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    if not (period.name or "").strip():
+        raise Invalid(_("Give the period a name."), field="name")
     period.from_year = _year(period.from_year, "from_year")
     period.to_year = _year(period.to_year, "to_year", optional=True)
+    if period.to_year is not None and period.to_year < period.from_year:
+        raise Invalid(_("The last year is before the first."), field="to_year")
+    period.until = _date(period.until, "until")
+    period.years = period.years if period.years not in ("", None) else None
+    try:
+        checked = rules.check_period({"kind": period.kind, "years": period.years, "until": period.until,
+                                      "source": period.source})
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    period.years = checked.get("years") or None
+    if period.until is not None and period.until.year < period.from_year:
+        raise Invalid(_("The period ends before the first exit year."), field="until")
+    clash = PolicyPeriod.objects.filter(area_prefix=period.area_prefix, from_year=period.from_year)
+    if clash.exclude(pk=period.pk).exists():
+        raise Invalid(_("A period for this area from this year exists already."), field="from_year")
     period.save()
     audit.record(actor, "exits.period.create" if creating else "exits.period.change", obj=period, before=before,
-                 after=audit.snapshot(period))
+                 after=audit.snapshot(period, PERIOD_FIELDS))
     return period

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import zlib
 from decimal import Decimal
 
 from django.db import transaction
@@ -35,6 +36,7 @@ from fupin.procedures import actions as procedures
 from fupin.procedures import rules as procedure_rules
 from fupin.procedures.models import BatchMember
 from fupin.registry import actions as registry
+from fupin.registry import rules as registry_rules
 from fupin.registry.models import Household
 
 from . import actions, queries
@@ -86,11 +88,36 @@ def _candidates(year: int, n_villages: int = 2, per_village: int = 5) -> list[li
     return [list(Household.objects.filter(pk__in=ids).order_by("number")) for ids in groups]
 
 
-def _income(actor: Actor, h: Household, year: int) -> None:
+# Demo only: where a household's per-capita income lands above the line, as a share of
+# the line (varied per household, deterministic from its number), and the yearly growth.
+ABOVE_LINE = (Decimal("1.06"), Decimal("1.65"))
+GROWTH = Decimal("1.06")
+FALLBACK_MIX = {"wages": Decimal("0.62"), "crops": Decimal("0.18"), "livestock": Decimal("0.08"),
+                "subsidies": Decimal("0.07"), "eco_compensation": Decimal("0.05")}
+
+
+def _share(h: Household, year: int, last_year: int) -> Decimal:
+    low, high = ABOVE_LINE
+    step = Decimal(zlib.crc32(h.number.encode()) % 1000) / 999
+    return (low + (high - low) * step) / GROWTH ** (last_year - year)
+
+
+def _income(actor: Actor, h: Household, year: int, last_year: int) -> Decimal:
+    """The household's income of ``year``, from its own ledger: the components of its
+    latest recorded year (work, farming, transfers, production costs, as the registry's
+    demo made them) scaled so that its per-capita net income lands a household-specific
+    share above the year's line (6 %–65 %, growing 6 % a year). Returns the per capita."""
     line = Line.objects.filter(kind="national", area_prefix="", year=year).values_list("annual_value", flat=True)
-    value = (line.first() or Decimal(4000)) * Decimal("1.3")
-    size = max(h.size, 1)
-    registry.save_income(actor, h, year, wages=(value * size).quantize(Decimal("1")), note="演示")
+    target = (line.first() or Decimal(4000)) * _share(h, year, last_year)
+    size = max(h.members.filter(active=True).count(), 1)
+    base = h.incomes.filter(year__lt=year, net_income__gt=0).order_by("-year").first()
+    if base is not None:
+        scale = target * size / base.net_income
+        amounts = {k: getattr(base, k) * scale for k in (*registry_rules.INCOME_ITEMS, "production_costs")}
+    else:
+        amounts = {k: target * size * share for k, share in FALLBACK_MIX.items()}
+    amounts = {k: v.quantize(Decimal("0.01")) for k, v in amounts.items()}
+    return registry.save_income(actor, h, year, note="演示（按本户往年收入结构）", **amounts).per_capita
 
 
 def _act(actor, batch, day: dt.date, action: str, **data):
@@ -155,10 +182,10 @@ def build(actor: Actor) -> dict:
     past, current = groups
     for h in past:
         for y in (year - 2, year - 1):
-            _income(actor, h, y)
+            _income(actor, h, y, year - 1)
     for h in current:
         for y in (year - 1, year):
-            _income(actor, h, y)
+            _income(actor, h, y, year)
     # Last autumn: a completed batch with two objections in its first notice.
     day = dt.date(year - 1, 10, 9)
     with clock.frozen(day):

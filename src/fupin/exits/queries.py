@@ -74,6 +74,13 @@ def periods(user, perm: str = VIEW):
     return PolicyPeriod.objects.filter(_applies_q(scope_for(user, perm)))
 
 
+def period(user, pk) -> PolicyPeriod:
+    try:
+        return periods(user).get(pk=pk)
+    except (PolicyPeriod.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
 def parts(area_prefix: str, year: int) -> list[ExitCriteria]:
     """The criteria governing ``area_prefix`` in ``year``, most specific first."""
     rows = [c.as_row() for c in ExitCriteria.objects.all()]

@@ -14,4 +14,6 @@ urlpatterns = [
     path("criteria/", views.criteria, name="criteria"),
     path("criteria/new/", views.criteria_create, name="criteria_create"),
     path("criteria/<int:pk>/", views.criteria_edit, name="criteria_edit"),
+    path("periods/new/", views.period_create, name="period_create"),
+    path("periods/<int:pk>/", views.period_edit, name="period_edit"),
 ]

@@ -24,7 +24,7 @@ from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import ActionError, NotFound
+from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import require_perm
 from fupin.registry import codes
 from fupin.registry.views.common import chooser, chosen_area
@@ -233,7 +233,7 @@ def _criteria_form(request, obj: ExitCriteria | None):
               "from_year": obj.from_year if obj else clock.today().year, "to_year": obj.to_year if obj else "",
               "source": obj.source if obj else "", "note": obj.note if obj else "",
               "items": json.dumps(base.items if base else [], ensure_ascii=False, indent=2)}
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
         try:
@@ -247,11 +247,12 @@ def _criteria_form(request, obj: ExitCriteria | None):
             except ActionError as exc:
                 if isinstance(exc, NotFound):
                     raise Http404 from exc
-                error = str(exc.message)
+                error, status = str(exc.message), (403 if isinstance(exc, Forbidden) else 200)
             else:
                 messages.success(request, _("Exit criteria saved."))
                 return redirect("exits:criteria_edit", pk=saved.pk)
-    return render(request, "exits/criteria_form.html", {"obj": obj, "values": values, "error": error})
+    return render(request, "exits/criteria_form.html", {"obj": obj, "values": values, "error": error},
+                  status=status)
 
 
 @require_perm("standards.edit")
@@ -266,3 +267,44 @@ def criteria_edit(request, pk):
         return _criteria_form(request, obj)
     return render(request, "exits/criteria_form.html", {"obj": obj, "readonly": True, "values": {
         "items": json.dumps(obj.items, ensure_ascii=False, indent=2)}})
+
+
+# --- policy periods after exit (standards) --------------------------------------------------------------
+
+PERIOD_KEYS = ("name", "area_prefix", "from_year", "to_year", "kind", "years", "until", "source", "note")
+
+
+def _period_form(request, obj):
+    values = {k: ("" if getattr(obj, k, None) is None else getattr(obj, k)) for k in PERIOD_KEYS} if obj else \
+        {**dict.fromkeys(PERIOD_KEYS, ""), "from_year": clock.today().year, "kind": "observation"}
+    if obj and obj.until:
+        values["until"] = obj.until.isoformat()
+    error, status = None, 200
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip() for k in PERIOD_KEYS}
+        try:
+            saved = actions.save_period(_actor(request), obj, **values)
+        except NotFound:
+            raise Http404 from None
+        except ActionError as exc:
+            error, status = str(exc.message), (403 if isinstance(exc, Forbidden) else 200)
+        else:
+            messages.success(request, _("Policy period saved."))
+            return redirect("exits:period_edit", pk=saved.pk)
+    return render(request, "exits/period_form.html", {
+        "obj": obj, "values": values, "error": error, "readonly": False,
+        "kinds": list(rules.PERIOD_KINDS.items())}, status=status)
+
+
+@require_perm("standards.edit")
+def period_create(request):
+    return _period_form(request, None)
+
+
+@require_perm(VIEW)
+def period_edit(request, pk):
+    obj = queries.period(request.user, pk)
+    if request.method == "POST" or can(request.user, "standards.edit", obj.area_code):
+        return _period_form(request, obj)
+    return render(request, "exits/period_form.html", {"obj": obj, "readonly": True, "values": {},
+                                                      "kinds": list(rules.PERIOD_KINDS.items())})
