@@ -379,30 +379,6 @@ def machine(url: str) -> dict:
 
 # --- search and statistics (in-process, Django on the bench database) ----------------------
 
-def search_union(scope, q: str):
-    """The search of queries.search_households with each alternative as its own indexed
-    query (their household ids united), not one OR over a join. Bench only: it shows
-    what the shipped function would gain."""
-    from fupin.areas.models import Area
-    from fupin.registry.models import Household, Member
-
-    q = (q or "").strip()
-    members, households = scope.filter(Member.objects.all()), scope.filter(Household.objects.all())
-    cap = 1000
-    if q.isdigit() or (q[:-1].isdigit() and q[-1:].upper() == "X"):
-        found = (members.filter(id_number=q.upper()) if len(q) == 18
-                 else members.filter(id_rev__startswith=q.upper()[::-1]))
-        ids = set(found.values_list("household_id", flat=True)[:cap])
-        ids |= set(households.filter(number__startswith=q).values_list("pk", flat=True)[:cap])
-    else:
-        ids = set(members.filter(name=q).values_list("household_id", flat=True)[:cap])
-        ids |= set(households.filter(head_name=q).values_list("pk", flat=True)[:cap])
-        ids |= set(households.filter(number=q).values_list("pk", flat=True)[:cap])
-        villages = Area.objects.filter(name=q, level="village", valid_to__isnull=True).values("pk")
-        ids |= set(households.filter(village__in=villages).values_list("pk", flat=True)[:cap])
-    return households.filter(pk__in=ids)
-
-
 def latency(env: dict, samples: dict, province_prefix: str, county_prefix: str) -> dict:
     os.environ.update({k: env[k] for k in ("FUPIN_DATABASE_URL", "FUPIN_DATA_DIR")})
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
@@ -423,8 +399,7 @@ def latency(env: dict, samples: dict, province_prefix: str, county_prefix: str) 
     }
     out = {}
     for label, prefix, search in (("province", province_prefix, search_households),
-                                  ("county", county_prefix, search_households),
-                                  ("province, index-friendly variant (bench only)", province_prefix, search_union)):
+                                  ("county", county_prefix, search_households)):
         scope = Scope([prefix])
         times = {}
         for kind, qs in queries.items():
@@ -508,6 +483,18 @@ def stats_latency(env: dict, province_prefix: str) -> dict:
     return result
 
 
+def search_only(work: Path, env: dict) -> None:
+    """The search latency alone, against a database a previous run left loaded."""
+    samples = json.loads((work / "samples.json").read_text())
+    with psycopg.connect(env["FUPIN_DATABASE_URL"]) as conn:
+        county = conn.execute("SELECT county_code FROM registry_household ORDER BY county_code "
+                              "OFFSET (SELECT count(*) / 2 FROM registry_household) LIMIT 1").fetchone()[0]
+    result = {"load_avg_at_start": [round(x, 1) for x in os.getloadavg()],
+              "search": latency(env, samples, PROVINCE, county)}
+    (work / "search.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -522,6 +509,9 @@ def main() -> None:
     parser.add_argument("--copy-runs", type=int, default=3)
     parser.add_argument("--setup-only", action="store_true",
                         help="stop after the database, the files and the raw COPY (keeps the database)")
+    parser.add_argument("--search-only", action="store_true",
+                        help="only the search latency, on the database and samples a previous run kept "
+                             "(--setup-only, then `fupin import_registry` of its province.csv, or --keep-db)")
     args = parser.parse_args()
     if args.setup_only:
         args.keep_db = True
@@ -533,6 +523,9 @@ def main() -> None:
     bench_url = urlunparse(parts._replace(path="/" + args.db_name))
     admin_url = urlunparse(parts._replace(path="/postgres"))
     work = Path(args.work_dir)
+    if args.search_only:
+        search_only(work, {**os.environ, "FUPIN_DATABASE_URL": bench_url, "FUPIN_DATA_DIR": str(work / "data")})
+        return
     shutil.rmtree(work, ignore_errors=True)
     (work / "data").mkdir(parents=True)
     env = {**os.environ, "FUPIN_DATABASE_URL": bench_url, "FUPIN_DATA_DIR": str(work / "data"),
@@ -583,6 +576,7 @@ def main() -> None:
         started = time.perf_counter()
         generated = write_files(work, villages, args.members, args.error_rate, args.seed)
         samples = generated.pop("samples")
+        (work / "samples.json").write_text(json.dumps(samples, ensure_ascii=False))  # for --search-only
         results["file"] = {**generated, "generate_s": round(time.perf_counter() - started, 1),
                            "good_mb": round(generated["good_bytes"] / 1e6, 1)}
         say(f"file: {results['file']}")

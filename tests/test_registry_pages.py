@@ -78,7 +78,7 @@ def listed(client, **params) -> set[str]:
     return set(re.findall(r">(3607291002010\d{3})<", html))
 
 
-@pytest.mark.parametrize(("q", "expected"), [
+SEARCH_CASES = [
     ("张三", {"3607291002010001"}),  # head's name
     ("李四", {"3607291002010001"}),  # a member's name
     (HEAD_ID, {"3607291002010001"}),  # full ID number
@@ -86,9 +86,104 @@ def listed(client, **params) -> set[str]:
     ("3607291002010002", {"3607291002010002"}),  # household number
     ("石桥村", {"3607291002010001", "3607291002010002"}),  # village name
     ("赵六", set()),
-])
+]
+
+
+@pytest.mark.parametrize(("q", "expected"), SEARCH_CASES)
 def test_search(world, q, expected):
     assert listed(world["client"], q=q) == expected
+
+
+@pytest.mark.parametrize(("q", "expected"), SEARCH_CASES)
+def test_search_when_more_than_the_limit_match(world, q, expected, monkeypatch):
+    """Past FIND_MATCH_LIMIT the search is one OR over the scope: the same households."""
+    from fupin.registry import queries
+
+    monkeypatch.setattr(queries, "FIND_MATCH_LIMIT", 0)
+    assert listed(world["client"], q=q) == expected
+
+
+def id_ending(tail: str, birth_year: int, area: str = "360729") -> str:
+    """A valid ID number ending in ``tail`` (its order code and check digit)."""
+    day = dt.date(birth_year, 1, 1)
+    while True:
+        n = id_number(f"{day:%Y%m%d}", tail[:3], area)
+        if n[-1] == tail[-1]:
+            return n
+        day += dt.timedelta(days=1)
+
+
+@pytest.fixture
+def same_tail(world):
+    """Four households whose members' ID numbers end in the same four digits — three in
+    county A, one in county B — and one whose ID only contains them elsewhere."""
+    made = {}
+    for i, (number, area, year) in enumerate((("3607291002010011", VILLAGE_A + "001", 1960),
+                                              ("3607291002010012", VILLAGE_A + "002", 1975),
+                                              ("3607291002010013", VILLAGE_A, 1990),
+                                              ("3607831002010014", VILLAGE_B + "001", 1980))):
+        h = make_household(number, area_code=area, head=f"户主{i}", head_id=id_ending("5177", year, number[:6]))
+        made[number] = h
+    # a wife in one of them, not the head: her household is found by her ID too
+    actions.add_member(SYSTEM, made["3607291002010012"], name="刘七", id_number=id_ending("5177", 1977),
+                       relation="02", ethnicity="01", school_status="00", health="1")
+    # "5177" inside the ID but not at its end: not a match
+    make_household("3607291002010015", head="钱八", head_id=id_number("19651208", "517"))
+    return made
+
+
+def test_last_four_digits_find_every_household_in_the_scope(same_tail, world, monkeypatch):
+    from fupin.accounts.scoping import Scope
+    from fupin.registry import queries
+
+    county_a = {"3607291002010011", "3607291002010012", "3607291002010013"}
+    province = county_a | {"3607831002010014"}
+    assert listed(world["client"], q="5177") == county_a
+    assert set(queries.find_households(Scope(["36"]), "5177").values_list("number", flat=True)) == province
+    assert set(queries.find_households(Scope(["360729"]), "5177").values_list("number", flat=True)) == county_a
+    # more digits narrow it; a full ID finds its one household
+    one = Member.objects.get(household=same_tail["3607291002010013"]).id_number
+    assert set(queries.find_households(Scope(["36"]), one[-6:]).values_list("number", flat=True)) == {
+        "3607291002010013"}
+    assert set(queries.find_households(Scope(["36"]), one).values_list("number", flat=True)) == {
+        "3607291002010013"}
+    # more matches than FIND_MATCH_LIMIT: the same households, the same count and order
+    expected = list(queries.find_households(Scope(["36"]), "5177").order_by("area_code", "number"))
+    monkeypatch.setattr(queries, "FIND_MATCH_LIMIT", 1)
+    found = queries.find_households(Scope(["36"]), "5177")
+    assert found.count() == 4
+    assert list(found.order_by("area_code", "number")) == expected
+    assert listed(world["client"], q="5177") == county_a
+
+
+def test_a_lookup_cut_short_by_the_limit_is_not_taken_for_all_matches(same_tail, monkeypatch):
+    """Three members of one household share the digits with one member elsewhere: reading
+    the first FIND_MATCH_LIMIT + 1 of them may name one household only; all are still found."""
+    from fupin.accounts.scoping import Scope
+    from fupin.registry import queries
+
+    h = same_tail["3607291002010012"]
+    actions.add_member(SYSTEM, h, name="刘十", id_number=id_ending("5177", 2001), relation="03", ethnicity="01",
+                       school_status="00", health="1")
+    monkeypatch.setattr(queries, "FIND_MATCH_LIMIT", 2)
+    assert set(queries.find_households(Scope(["360729"]), "5177").values_list("number", flat=True)) == {
+        "3607291002010011", "3607291002010012", "3607291002010013"}
+
+
+def test_search_list_shows_no_id_numbers(same_tail, world):
+    """The result list of an ID search shows households, never the ID numbers it matched."""
+    html = page(world["client"], reverse("registry:households"), q="5177")
+    for m in Member.objects.filter(id_number__endswith="5177"):
+        assert m.id_number not in html
+        assert m.id_number[:-4] not in html
+
+
+def test_search_by_last_digits_with_x_check_digit(world):
+    x_id = next(n for n in (id_number(f"1980{m:02d}{d:02d}", "123") for m in range(1, 13) for d in range(1, 29))
+                if n.endswith("X"))
+    make_household("3607291002010021", head="孙九", head_id=x_id)
+    for q in (x_id[-4:], x_id[-4:].lower(), x_id.lower()):
+        assert listed(world["client"], q=q) == {"3607291002010021"}, q
 
 
 def test_list_totals_filters_and_sorting(world):

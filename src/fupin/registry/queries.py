@@ -3,6 +3,9 @@ through ``scope_for(user, perm)`` from accounts.scoping (an indexed range on are
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
 from django.db.models import Q
 
 from fupin.accounts.scoping import Scope, scope_for
@@ -144,12 +147,18 @@ FIND_MATCH_LIMIT = 5000
 
 
 def find_households(scope: Scope, q: str):
-    """Household search: every alternative is its own indexed lookup and the
-    household ids are their UNION: a name, an ID number (full, or its last four or more
-    digits through the reversed ID), a household number (exact, or its beginning when
-    digits are typed), or the name of an area (village, township, county …) inside the
-    scope. The matching ids are read first (up to FIND_MATCH_LIMIT), so the planner sees
-    a short list of primary keys and never scans the scope, however large."""
+    """Household search: a name, an ID number (full, or its last four or more digits
+    through the reversed ID), a household number (exact, or its beginning when digits are
+    typed), or the name of an area (village, township, county …) inside the scope.
+
+    Every alternative is an indexed lookup. The matching household ids are read first, in
+    one statement, each alternative stopping at FIND_MATCH_LIMIT + 1 rows: a short list of
+    primary keys is what the planner then sees. When more match (a common name, the last
+    four digits many people share, a county's name), the queryset is the alternatives
+    OR-ed in one WHERE over the scope, each member lookup a hashed subquery (the last
+    digits read from the covering index ``member_id_rev_cover`` alone): a page ordered by
+    area walks the households' area index and stops after a page, and a count is one scan
+    of the scope's households with a hash probe, without a join."""
     from fupin.areas import rules as area_rules
 
     q = (q or "").strip()
@@ -158,24 +167,47 @@ def find_households(scope: Scope, q: str):
         return base
     households = scope.filter(Household.objects.order_by())
     members = scope.filter(Member.objects.order_by())
-    parts = []
+    member_parts, household_conds = [], []  # household ids of matching members; conditions on Household
     upper = q.upper()
     if upper.isdigit() or (upper[:-1].isdigit() and upper.endswith("X")):
         if len(upper) == 18:
-            parts.append(members.filter(id_number=upper).values_list("household_id", flat=True))
+            member_parts.append(members.filter(id_number=upper))
         elif len(upper) >= 4:
-            parts.append(members.filter(id_rev__startswith=upper[::-1]).values_list("household_id", flat=True))
-        parts.append(households.filter(number__startswith=q).values_list("pk", flat=True))
+            member_parts.append(members.filter(id_rev__startswith=upper[::-1]))
+        household_conds.append(Q(number__startswith=q))
     else:
-        parts.append(members.filter(name=q).values_list("household_id", flat=True))
-        parts.append(households.filter(head_name=q).values_list("pk", flat=True))
-        parts.append(households.filter(number=q).values_list("pk", flat=True))
+        member_parts.append(members.filter(name=q))
+        household_conds += [Q(head_name=q), Q(number=q)]
         areas = scope.filter(Area.objects.filter(name=q, valid_to__isnull=True), "code")[:50]
         prefixes = [a.prefix for a in areas if a.level != area_rules.GROUP]
         if prefixes:
-            parts.append(Scope(prefixes).filter(households).values_list("pk", flat=True))
-    union = (parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]).order_by()
-    ids = list(union[:FIND_MATCH_LIMIT + 1])
-    if len(ids) <= FIND_MATCH_LIMIT:
+            household_conds.append(Scope(prefixes).q())
+    member_parts = [m.values_list("household_id", flat=True) for m in member_parts]
+    parts = [*member_parts, *(households.filter(c).values_list("pk", flat=True) for c in household_conds)]
+    ids = _first_matches(parts, FIND_MATCH_LIMIT + 1)
+    if ids is not None and len(ids) <= FIND_MATCH_LIMIT:
         return base.filter(pk__in=ids)
-    return base.filter(pk__in=union)  # a very common name, a whole county's name: still correct
+    # a very common name, a whole county's name: still correct, still indexed
+    return base.filter(reduce(or_, [*(Q(pk__in=m) for m in member_parts), *household_conds]))
+
+
+def _first_matches(parts, limit: int) -> set[int] | None:
+    """The ids of every part, each part read up to ``limit`` rows, in one statement
+    (SELECT … FROM (part LIMIT n) UNION ALL …); None when a part had more (cut short)."""
+    from django.db import connection
+
+    sqls, params = [], []
+    for i, part in enumerate(parts):
+        sql, p = part.query.sql_with_params()
+        sqls.append(f"SELECT {i} AS part, x.* FROM ({sql} LIMIT {int(limit)}) x")  # noqa: S608 - Django's SQL, bound params
+        params += p
+    counts: dict[int, int] = {}
+    ids: set[int] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(sqls), params)
+        for part, pk in cursor.fetchall():
+            counts[part] = counts.get(part, 0) + 1
+            ids.add(pk)
+    if any(n >= limit for n in counts.values()):
+        return None
+    return ids
