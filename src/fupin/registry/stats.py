@@ -626,9 +626,8 @@ def area_report(user, code: str | None = None, *, source: str = "", on_date: dt.
 
 # --- the refresh job ------------------------------------------------------------------------------
 
-@task()
-def refresh_stats_task(job_id: str) -> None:
-    """Refresh the rollup of ``params["area"]`` (a 12-digit code, "" for everything in scope)."""
+def _run_refresh(job_id: str, refresh_fn) -> None:
+    """A refresh job's body: ``refresh_fn`` over ``params["area"]`` with a county-by-county bar."""
     from fupin.jobs.actions import run
 
     def body(progress):
@@ -636,11 +635,17 @@ def refresh_stats_task(job_id: str) -> None:
             progress.set_total(total)
             progress.update(i, message=county)
 
-        result = refresh(progress.actor, progress.params.get("area", ""), on_county=on_county)
+        result = refresh_fn(progress.actor, progress.params.get("area", ""), on_county=on_county)
         progress.succeed(result, message=_("%(rows)s statistics rows for %(counties)s counties, in %(seconds)s s.")
                          % result)
 
     run(job_id, body)
+
+
+@task()
+def refresh_stats_task(job_id: str) -> None:
+    """Refresh the rollup of ``params["area"]`` (a 12-digit code, "" for everything in scope)."""
+    _run_refresh(job_id, refresh)
 
 
 # --- the rollup kept current: after an import, after edits ------------------------------------------
@@ -695,18 +700,7 @@ def refresh_changed(actor: Actor, code: str = "", *,
 @task()
 def refresh_changed_task(job_id: str) -> None:
     """Refresh the rollup of the counties of ``params["area"]`` that changed (after an import)."""
-    from fupin.jobs.actions import run
-
-    def body(progress):
-        def on_county(i, total, county):
-            progress.set_total(total)
-            progress.update(i, message=county)
-
-        result = refresh_changed(progress.actor, progress.params.get("area", ""), on_county=on_county)
-        progress.succeed(result, message=_("%(rows)s statistics rows for %(counties)s counties, in %(seconds)s s.")
-                         % result)
-
-    run(job_id, body)
+    _run_refresh(job_id, refresh_changed)
 
 
 # Imports of at least this many households create the rollup of their area if it has none
