@@ -261,21 +261,26 @@ def measure_correct(request, pk):
         "spec": catalog.measure_type(mtype), "family": catalog.family_label(catalog.measure_type(mtype)["family"])})
 
 
-@require_POST
-@require_perm(LOG)
-def measure_withdraw(request, pk):
-    m = queries.measure(request.user, pk, LOG)
+def _withdraw(request, obj, withdraw, page: str, done: str):
+    """Withdraw a measure or a visit with the reason posted; back to its page either way."""
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Give the reason for withdrawing it."))
-        return redirect("assistance:measure", pk=m.pk)
+        return redirect(page, pk=obj.pk)
     try:
-        actions.withdraw_measure(actor(request), m, form.cleaned_data["reason"])
+        withdraw(actor(request), obj, form.cleaned_data["reason"])
     except ActionError as exc:
         form_error(request, None, exc)
     else:
-        messages.success(request, _("Measure withdrawn: it is kept with the reason and counted nowhere."))
-    return redirect("assistance:measure", pk=m.pk)
+        messages.success(request, done)
+    return redirect(page, pk=obj.pk)
+
+
+@require_POST
+@require_perm(LOG)
+def measure_withdraw(request, pk):
+    return _withdraw(request, queries.measure(request.user, pk, LOG), actions.withdraw_measure, "assistance:measure",
+                     _("Measure withdrawn: it is kept with the reason and counted nowhere."))
 
 
 @require_POST
@@ -410,18 +415,8 @@ def visit_correct(request, pk):
 @require_POST
 @require_perm(LOG)
 def visit_withdraw(request, pk):
-    visit = queries.visit(request.user, pk, LOG)
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the reason for withdrawing it."))
-        return redirect("assistance:visit", pk=visit.pk)
-    try:
-        actions.withdraw_visit(actor(request), visit, form.cleaned_data["reason"])
-    except ActionError as exc:
-        form_error(request, None, exc)
-    else:
-        messages.success(request, _("Visit withdrawn: it is kept with the reason and counted nowhere."))
-    return redirect("assistance:visit", pk=visit.pk)
+    return _withdraw(request, queries.visit(request.user, pk, LOG), actions.withdraw_visit, "assistance:visit",
+                     _("Visit withdrawn: it is kept with the reason and counted nowhere."))
 
 
 @require_perm(VIEW)
