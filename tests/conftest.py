@@ -91,3 +91,12 @@ def api(db):
         return Client(headers={"Authorization": f"Bearer {token}"})
 
     return make
+
+
+@pytest.fixture
+def browser():
+    """Debian's chromium for one browser test (see tests/browser.py; imported here lazily
+    so that a machine without Playwright still runs every other test)."""
+    from .browser import launch
+
+    yield from launch()

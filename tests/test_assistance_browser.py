@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from fupin.areas.models import Area, Unit
 from fupin.assistance import actions
 from fupin.assistance.models import Helper, Measure, Visit
 
+from .browser import needs_chromium
 from .conftest import COUNTY_A, PASSWORD, SYSTEM, VILLAGE_A
 from .test_assistance import make_household
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,23 +29,10 @@ pytestmark = [
     # the data the migrations ship (procedure types, lines, code lists …) is restored even
     # when an earlier transactional test emptied the database.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"),
+    needs_chromium,
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package (dev extra)")
 
-
-@pytest.fixture
-def browser():
-    """Function-scoped, started after the database fixtures (as in
-    tests/test_identification_walk.py): a module-scoped Playwright starts its greenlet
-    first, and Django's connection seen from the test then lacks the serialized data that
-    serialized_rollback restores. Costs about a second per test."""
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

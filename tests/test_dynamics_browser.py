@@ -8,28 +8,18 @@ Launch options as in tests/test_browser.py; skips, with the reason, when
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
+from .browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sync_api
 from .conftest import COUNTY_A, PASSWORD
 from .test_dynamics import Y1, Y2, county  # noqa: F401  (the hand-built county)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"),
+    needs_chromium,
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package (dev extra)")
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ Skips, with the reason, when /usr/bin/chromium, playwright or pdftotext is missi
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 import subprocess
@@ -30,28 +29,22 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-# would otherwise trip Django's async-safety check.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from fupin.core import clock
 from fupin.core.masking import mask_id_number
 from fupin.procedures import rules as procedure_rules
 from fupin.procedures.models import Objection, ProcedureBatch
 from fupin.registry.models import Household, StatusChange
 
+from .browser import needs_chromium
 from .conftest import COUNTY_A, TOWNSHIP_A, VILLAGE_A
 from .test_exits import household, line
-from .test_identification_walk import CHROMIUM, Person
+from .test_identification_walk import Person
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"),
+    needs_chromium,
     pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)"),
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package (dev extra)")
 
 D = dt.date
 YEAR = 2024
@@ -60,15 +53,6 @@ CODES = ["exit_application", "appraisal_minutes", "vote_tally", "village_notice"
 ID_RE = re.compile(r"\d{17}[\dX]")
 
 
-@pytest.fixture
-def browser():
-    """Function-scoped, started after the database fixtures (see test_identification_walk)."""
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -20,17 +20,11 @@ The browser's console must stay clean throughout. Skips, with the reason, when
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls
-# would otherwise trip Django's async-safety check.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 from python_calamine import CalamineWorkbook
 
 from fupin.audit.models import AuditEvent
@@ -43,35 +37,20 @@ from fupin.procedures import rules as procedure_rules
 from fupin.procedures.models import Objection, ProcedureBatch
 from fupin.registry.models import Household, Income, Member
 
+from .browser import needs_chromium
 from .conftest import COUNTY_A, PASSWORD, TOWNSHIP_A, VILLAGE_A
 from .test_comparison import CUTOFF, DAY, DIBAO_HEADERS, VEHICLE_HEADERS, X, Y, Z, household, vehicle_rows
 from .test_procedures import make_households
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"browser test needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"),
+    needs_chromium,
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="browser test needs the playwright package (dev extra)")
 
 D = dt.date
 YEAR = 2016
 
 
-@pytest.fixture
-def browser():
-    """Function-scoped (this module has one test): started after the database fixtures.
-    A module-scoped Playwright starts its greenlet first, and Django's connection seen
-    from the test then lacks the serialized data that serialized_rollback restores."""
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Console:
