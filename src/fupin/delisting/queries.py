@@ -15,6 +15,7 @@ from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.core import clock
 from fupin.core.errors import NotFound
+from fupin.exits import queries as exits_queries
 from fupin.registry import codes as registry_codes
 from fupin.registry import stats as registry_stats
 from fupin.registry.models import ChecklistItem, VillageChecklist, VillageProfile
@@ -194,13 +195,7 @@ def county_check(rnd: CountyRound) -> dict:
 
 def _criteria_q(user):
     """Criteria rows of the user's areas, of every area above them and below them."""
-    scope = scope_for(user, VIEW)
-    if scope.is_empty:
-        return Q(pk__in=[])
-    if scope.is_everything:
-        return Q()
-    above = {p[:n] for p in scope.prefixes for n in (0, 2, 4, 6, 9, 12) if n <= len(p)}
-    return Q(area_prefix__in=sorted(above)) | scope.q("area_prefix")
+    return exits_queries.applies_q(scope_for(user, VIEW))
 
 
 def criteria_rows(user, model):

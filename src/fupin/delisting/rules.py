@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
+from fupin.exits import rules as exits_rules
 from fupin.procedures import rules as procedure_rules
 
 LE, LT, GE = "le", "lt", "ge"
@@ -41,21 +42,10 @@ def level_code(county_code: str, level: str) -> str:
 
 # --- choosing criteria -----------------------------------------------------------------
 
-def applies(row, code: str, year: int) -> bool:
-    return (code.startswith(row.area_prefix) and row.from_year <= year
-            and (row.to_year is None or row.to_year >= year))
-
-
 def pick(rows, code: str, year: int):
     """The criteria row for an area code and year: the longest matching prefix, then the
-    latest ``from_year``; None when no row applies."""
-    best = None
-    for row in rows:
-        if not applies(row, code, year):
-            continue
-        if best is None or (len(row.area_prefix), row.from_year) > (len(best.area_prefix), best.from_year):
-            best = row
-    return best
+    latest ``from_year``; None when no row applies (the exits app's rule, shared)."""
+    return exits_rules.most_specific(rows, code, year)
 
 
 def is_west(code: str, regions: dict[str, list[str]]) -> bool:

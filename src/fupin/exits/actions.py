@@ -16,6 +16,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Invalid
+from fupin.identification import rules as identification_rules
 from fupin.procedures import actions as procedures
 from fupin.procedures.models import ProcedureBatch, ProcedureType
 from fupin.registry import actions as registry
@@ -32,8 +33,9 @@ EXIT_TYPE, RETURN_TYPE = "exit_2016", "return_2016"
 
 def _prefix(value) -> str:
     prefix = (value or "").strip()
-    if prefix and (not prefix.isdigit() or len(prefix) not in rules.PREFIX_LENGTHS):
-        raise Invalid(_("An area prefix has 0 (whole country), 2, 4, 6, 9 or 12 digits."), field="area_prefix")
+    error = identification_rules.check_prefix(prefix)
+    if error:
+        raise Invalid(error, field="area_prefix")
     return prefix
 
 

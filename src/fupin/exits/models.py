@@ -6,11 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fupin.identification.models import padded
+
 from . import rules
-
-
-def padded(prefix: str) -> str:
-    return prefix.ljust(12, "0") if prefix else ""
 
 
 class ExitCriteria(models.Model):

@@ -49,7 +49,8 @@ MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 # --- criteria (data visible where it applies) ----------------------------------------------
 
-def _applies_q(scope: Scope) -> Q:
+def applies_q(scope: Scope) -> Q:
+    """Rows (``area_prefix``) above or inside one of the scope's areas (exits and delisting)."""
     if scope.is_empty:
         return Q(pk__in=[])
     if scope.is_everything:
@@ -60,7 +61,7 @@ def _applies_q(scope: Scope) -> Q:
 
 def criteria_sets(user, perm: str = VIEW):
     """Exit criteria of the user's areas, of every area above them and below them."""
-    return ExitCriteria.objects.filter(_applies_q(scope_for(user, perm)))
+    return ExitCriteria.objects.filter(applies_q(scope_for(user, perm)))
 
 
 def criteria_set(user, pk) -> ExitCriteria:
@@ -71,7 +72,7 @@ def criteria_set(user, pk) -> ExitCriteria:
 
 
 def periods(user, perm: str = VIEW):
-    return PolicyPeriod.objects.filter(_applies_q(scope_for(user, perm)))
+    return PolicyPeriod.objects.filter(applies_q(scope_for(user, perm)))
 
 
 def period(user, pk) -> PolicyPeriod:
@@ -83,15 +84,13 @@ def period(user, pk) -> PolicyPeriod:
 
 def parts(area_prefix: str, year: int) -> list[ExitCriteria]:
     """The criteria governing ``area_prefix`` in ``year``, most specific first."""
-    rows = [c.as_row() for c in ExitCriteria.objects.all()]
-    by_id = {c.pk: c for c in ExitCriteria.objects.filter(pk__in=[r["id"] for r in rows])}
+    by_id = {c.pk: c for c in ExitCriteria.objects.all()}
+    rows = [c.as_row() for c in by_id.values()]
     return [by_id[r["id"]] for r in rules.applicable(rows, area_prefix, year)]
 
 
 def criteria_for(area_code: str, year: int) -> ExitCriteria | None:
-    rows = [c.as_row() for c in ExitCriteria.objects.all()]
-    row = rules.most_specific(rows, area_code, year)
-    return ExitCriteria.objects.get(pk=row["id"]) if row else None
+    return rules.most_specific(list(ExitCriteria.objects.all()), area_code, year)
 
 
 # --- the check, set-based ---------------------------------------------------------------------

@@ -12,6 +12,9 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+# One area-prefix model for every "which row applies" in the project (identification owns it).
+from fupin.identification.rules import PREFIX_LENGTHS, ancestors, birth_bounds  # noqa: F401
+
 # The items of the exit criteria, in the order of the page's columns.
 ITEMS = {
     "income": gettext_lazy("Per-capita net income"),
@@ -25,7 +28,6 @@ LINE_CHOICES = ("standard", "national", "provincial", "city")
 STANDARD_KIND = {"1": "national", "2": "provincial", "3": "city"}
 PERIOD_KINDS = {"observation": gettext_lazy("Observation period"),
                 "transition": gettext_lazy("Transition period (四个不摘)")}
-PREFIX_LENGTHS = (0, 2, 4, 6, 9, 12)
 
 
 def item_label(code: str) -> str:
@@ -94,20 +96,6 @@ def check_items(items) -> list[dict]:
     return [out[c] for c in ITEMS]
 
 
-def birth_bounds(year: int, min_age: int, max_age: int, on: str = "09-01") -> tuple[dt.date, dt.date]:
-    """(born after, born on or before): children aged min_age..max_age on day ``on`` of ``year``."""
-    month, day = (int(x) for x in on.split("-"))
-    ref = dt.date(year, month, day)
-
-    def years_before(n):
-        try:
-            return ref.replace(year=ref.year - n)
-        except ValueError:  # 29 Feb
-            return ref.replace(year=ref.year - n, day=28)
-
-    return years_before(max_age + 1), years_before(min_age)
-
-
 def income_years(params: dict, year: int) -> list[int]:
     """The income years an exit in ``year`` looks at, latest first."""
     last = year + params.get("year_offset", 0)
@@ -116,12 +104,14 @@ def income_years(params: dict, year: int) -> list[int]:
 
 # --- which row applies --------------------------------------------------------------------
 
-def ancestors(prefix: str) -> list[str]:
-    return [prefix[:n] for n in PREFIX_LENGTHS if n <= len(prefix)]
+def _get(row, name: str):
+    """A field of a row given as a dict (``as_row``) or as a model instance."""
+    return row.get(name) if isinstance(row, dict) else getattr(row, name)
 
 
-def covers(row: dict, year: int) -> bool:
-    return row["from_year"] <= year and (row.get("to_year") is None or year <= row["to_year"])
+def covers(row, year: int) -> bool:
+    to_year = _get(row, "to_year")
+    return _get(row, "from_year") <= year and (to_year is None or year <= to_year)
 
 
 def applicable(rows: list[dict], area_prefix: str, year: int) -> list[dict]:
@@ -137,13 +127,17 @@ def applicable(rows: list[dict], area_prefix: str, year: int) -> list[dict]:
     return sorted((chosen[p] for p in keep), key=lambda r: -len(r["area_prefix"]))
 
 
-def most_specific(rows: list[dict], area_code: str, year: int) -> dict | None:
-    best = None
+def most_specific(rows, area_code: str, year: int):
+    """The row (dict or model instance with ``area_prefix``/``from_year``/``to_year``) that
+    governs ``area_code`` in ``year``: the longest prefix the code starts with, then the
+    latest ``from_year``; None when no row applies. Shared by exits and delisting."""
+    best, best_key = None, None
     for row in rows:
-        if covers(row, year) and area_code.startswith(row["area_prefix"]):
-            if best is None or (len(row["area_prefix"]), row["from_year"]) > (len(best["area_prefix"]),
-                                                                               best["from_year"]):
-                best = row
+        prefix = _get(row, "area_prefix")
+        if covers(row, year) and area_code.startswith(prefix):
+            key = (len(prefix), _get(row, "from_year"))
+            if best is None or key > best_key:
+                best, best_key = row, key
     return best
 
 
