@@ -324,6 +324,18 @@ def test_text_the_database_refuses_is_kept_readable(two_counties):
     assert event.after == {"name\ufffd": "x\ufffdy", "list": ["\ufffd"]}
 
 
+def test_record_many_cleans_text_like_record(two_counties):
+    """A bulk path's events (record_many) are cleaned as record() cleans one: NUL
+    characters replaced (PostgreSQL refuses them), values cut to their columns."""
+    written = audit.record_many(SYSTEM, "test.nul_many", [
+        {"object_type": "x", "object_id": "9" * 70, "object_repr": "a\x00b", "note": "q=\x00",
+         "area_code": COUNTY_A + "999", "after": {"k": "v\x00"}}])
+    assert written == 1
+    event = latest("test.nul_many")
+    assert event.object_repr == "a\ufffdb" and event.note == "q=\ufffd" and event.after == {"k": "v\ufffd"}
+    assert event.object_id == "9" * 64 and event.area_code == (COUNTY_A + "999")[:15]
+
+
 def test_sign_in_with_a_nul_in_the_name_is_not_a_crash(two_counties):
     response = Client().post("/accounts/login/", {"username": "ad\x00min", "password": "x"})
     assert response.status_code in (200, 400)

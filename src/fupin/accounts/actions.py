@@ -168,12 +168,17 @@ def set_password(actor: Actor, user: User, password: str) -> None:
                       field="password")
     _require_manage_user(actor, user)
     _check_password(password, user)
+    _store_password(user, password)
+    audit.record(actor, "accounts.user.set_password", obj=user, area_code=user_area_code(user))
+
+
+def _store_password(user: User, password: str) -> None:
+    """Save a new (already checked) password; the failure count and any lock end."""
     user.set_password(password)
     user.failed_logins = 0
     user.failed_since = None
     user.locked_until = None
     user.save(update_fields=["password", "failed_logins", "failed_since", "locked_until"])
-    audit.record(actor, "accounts.user.set_password", obj=user, area_code=user_area_code(user))
 
 
 def _locked_message(until: dt.datetime) -> str:
@@ -215,11 +220,7 @@ def change_own_password(actor: Actor, current: str, password: str) -> None:
         raise Invalid(_("The new password is the same as the current one."), field="password")
     _check_password(password, user)
     with transaction.atomic():
-        user.set_password(password)
-        user.failed_logins = 0
-        user.failed_since = None
-        user.locked_until = None
-        user.save(update_fields=["password", "failed_logins", "failed_since", "locked_until"])
+        _store_password(user, password)
         audit.record(actor, "accounts.user.change_password", obj=user, area_code=user_area_code(user))
 
 

@@ -97,11 +97,13 @@ def record_many(actor: Actor, action: str, events: Iterable[dict], *, kind: str 
     for e in events:
         buffer.append(AuditEvent(
             at=at, kind=kind, action=action, user=user, username=username, ip=actor.ip, channel=actor.channel,
-            object_type=e.get("object_type", ""), object_id=str(e.get("object_id", "")),
-            object_repr=str(e.get("object_repr", ""))[:200], area_code=e.get("area_code", "") or "",
+            # The same cleaning as record(): no NUL characters, the columns' lengths.
+            object_type=_text(e.get("object_type", "")), object_id=_text(str(e.get("object_id", "")))[:64],
+            object_repr=_text(str(e.get("object_repr", "")))[:200],
+            area_code=_text(e.get("area_code", "") or "")[:15],
             before=_jsonable(e["before"]) if e.get("before") is not None else None,
             after=_jsonable(e["after"]) if e.get("after") is not None else None,
-            count=1, note=e.get("note", "")))
+            count=1, note=_text(e.get("note", ""))))
         if len(buffer) >= batch_size:
             AuditEvent.objects.bulk_create(buffer)
             written += len(buffer)

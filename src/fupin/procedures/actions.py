@@ -46,6 +46,7 @@ from .models import (
     Objection,
     ProcedureBatch,
     ProcedureType,
+    StepDocument,
     StepRecord,
 )
 
@@ -530,3 +531,28 @@ def _continue(actor: Actor, batch: ProcedureBatch, member: BatchMember, index: i
     audit.record(actor, "procedures.batch.continue", obj=child,
                  after={"parent": batch.pk, "household": member.household.number, "from_step": child.steps[index]["code"]})
     return child
+
+
+# --- documents ---------------------------------------------------------------------------
+
+@transaction.atomic
+def regenerate_document(actor: Actor, doc: StepDocument, *, note: str) -> StepDocument:
+    """A new version of ``doc`` from the record as it is now (the stored versions stay).
+    Needs the permission of the document's step in the batch's area."""
+    from .documents import snapshot
+
+    record = StepRecord.objects.select_related("batch").get(pk=doc.record_id)
+    batch = record.batch
+    require(actor, batch.steps[record.index]["permission"], batch.area_code)
+    note = (note or "").strip()
+    if not note:
+        raise Invalid(_("Give the reason for a new version."), field="note")
+    last = (StepDocument.objects.select_for_update().filter(record=record, code=doc.code)
+            .order_by("-version").first())
+    new = StepDocument.objects.create(record=record, code=doc.code, title=doc.title, version=last.version + 1,
+                                      data=snapshot(batch, record, doc.code), created_by=actor.user,
+                                      note=note[:200])
+    audit.record(actor, "procedures.document.regenerate", obj=batch,
+                 after={"step": record.code, "document": doc.code, "version": new.version, "reason": note,
+                        "previous": last.version})
+    return new

@@ -43,12 +43,10 @@ from django.template.loader import get_template, render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from fupin.accounts.scoping import require
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Invalid
 from fupin.core.masking import mask
 from fupin.registry import codes
 from fupin.registry.models import Income, Member
@@ -373,7 +371,7 @@ def read_file(doc: StepDocument) -> bytes:
         return handle.read()
 
 
-# --- reads and actions for the pages -------------------------------------------------------
+# --- reads for the pages (regenerating is actions.regenerate_document) -------------------------------------------------------
 
 def documents_of(batch: ProcedureBatch) -> list[StepDocument]:
     """Every document of a batch (all versions), by step then code then version."""
@@ -395,27 +393,6 @@ def log_download(actor: Actor, batch: ProcedureBatch, docs: list[StepDocument]) 
     audit.record_export(actor, "procedures.document.download", area_code=batch.area_code,
                         count=sum(_household_count(d) for d in docs),
                         note=f"batch {batch.pk}: " + ", ".join(f"{d.code} v{d.version}" for d in docs)[:400])
-
-
-@transaction.atomic
-def regenerate(actor: Actor, doc: StepDocument, *, note: str) -> StepDocument:
-    """A new version of ``doc`` from the record as it is now (the stored versions stay).
-    Needs the permission of the document's step in the batch's area."""
-    record = StepRecord.objects.select_related("batch").get(pk=doc.record_id)
-    batch = record.batch
-    require(actor, batch.steps[record.index]["permission"], batch.area_code)
-    note = (note or "").strip()
-    if not note:
-        raise Invalid(_("Give the reason for a new version."), field="note")
-    last = (StepDocument.objects.select_for_update().filter(record=record, code=doc.code)
-            .order_by("-version").first())
-    new = StepDocument.objects.create(record=record, code=doc.code, title=doc.title, version=last.version + 1,
-                                      data=snapshot(batch, record, doc.code), created_by=actor.user,
-                                      note=note[:200])
-    audit.record(actor, "procedures.document.regenerate", obj=batch,
-                 after={"step": record.code, "document": doc.code, "version": new.version, "reason": note,
-                        "previous": last.version})
-    return new
 
 
 def zip_bytes(docs: list[StepDocument]) -> bytes:

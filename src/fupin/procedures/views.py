@@ -361,7 +361,7 @@ def document_regenerate(request, pk, doc_pk):
     """A new version of a document from the record as it is now (the stored ones stay)."""
     batch, doc = _document(request, pk, doc_pk)
     try:
-        new = documents.regenerate(Actor.from_request(request), doc, note=request.POST.get("note", ""))
+        new = actions.regenerate_document(Actor.from_request(request), doc, note=request.POST.get("note", ""))
     except (NotFound, Forbidden):
         raise
     except ActionError as exc:
