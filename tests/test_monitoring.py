@@ -283,3 +283,27 @@ def test_runs_and_imports_as_jobs(world, tmp_path):
     assert job.status == Job.FAILED and job.error_count == 3 and job.files.count() == 1  # ID, date, amount
     with pytest.raises(Forbidden):
         actions.start_warning_run(world["cadre"], Area.objects.get(code=VILLAGE_A), 2023)
+
+
+def test_clearance_guarantees_come_from_the_data(world, monkeypatch):
+    """两不愁三保障 in the clearance check: grade D housing, a child of 14 out of school
+    (one of 16 is past the compulsory-school age), and the grades, ages and codes read
+    from data/clearance.json (a county that edits them changes the result)."""
+    h = household(30)
+    registry.add_member(SYSTEM, h, name="子女甲", id_number=id_number(VILLAGE_A[:6], "20100302", 31), relation="03",
+                        school_status="00", medical_insurance=True)
+    registry.add_member(SYSTEM, h, name="子女乙", id_number=id_number(VILLAGE_A[:6], "20090101", 32), relation="03",
+                        school_status="00", medical_insurance=True)
+    Household.objects.filter(pk=h.pk).update(danger_grade="D")
+    h.refresh_from_db()
+    rec = M.objects.create(household=h, area_code=h.area_code, kind=M.UNSTABLE, state=M.MONITORED,
+                           since=D(2023, 5, 1))
+    with clock.frozen(D(2025, 3, 1)):
+        item = {i.code: i for i in actions.clearance_items(rec)}["guarantees"]
+        assert not item.met
+        assert "housing not safe (grade D)" in item.detail and "out of school" in item.detail
+        data = rules.clearance_data()
+        edited = {**data, "guarantees": {**data["guarantees"], "unsafe_grades": ["C"], "school_age": [6, 13]}}
+        monkeypatch.setattr(rules, "clearance_data", lambda: edited)
+        item = {i.code: i for i in actions.clearance_items(rec)}["guarantees"]
+        assert item.met, item.detail

@@ -4,15 +4,17 @@ reads nothing, anti-abuse), the lists and the record page, the logged export, th
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from fupin.audit.models import AuditEvent
 from fupin.core import clock
-from fupin.monitoring import actions
+from fupin.monitoring import actions, rules
 from fupin.monitoring.models import Application
 from fupin.monitoring.models import MonitoredHousehold as M
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A, VILLAGE_B
@@ -88,8 +90,11 @@ def test_pages_and_logged_export(two_counties, make_user, login):
     assert 'id="helped-first"' in c.get(reverse("monitoring:record", args=[rec.pk])).content.decode()
     export = c.get(reverse("monitoring:export"))
     assert export.status_code == 200
-    b"".join(export.streaming_content)
-    assert AuditEvent.objects.filter(action="monitoring.export", kind="export").exists()
+    rows = list(load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Household number", "Head of household", "Area code")  # headers translated
+    row = next(r for r in rows[1:] if r[0] == h.number)
+    assert row[5] == rules.risk_label("disaster.flood") and row[8] == "Yes" and not row[9]
+    assert AuditEvent.objects.filter(action="monitoring.export", kind="export", count=len(rows) - 1).exists()
     # Department warnings page needs monitoring.warn (a village cadre has not).
     assert c.get(reverse("monitoring:warnings")).status_code == 403
 

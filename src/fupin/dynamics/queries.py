@@ -52,7 +52,7 @@ from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.registry import codes
 from fupin.registry.models import Household, StatusChange
-from fupin.registry.stats import LENGTH, code_of, level_of
+from fupin.registry.stats import LENGTH, _range_q, _range_sql, code_of, level_of
 
 # the numbers counted for every (year, area) cell, households and people for each
 MEASURES = ("start", "exits", "returns", "new", "removals", "corrections_in", "corrections_out", "end")
@@ -61,15 +61,6 @@ MONITORING_KEYS = ("monitored_start", "newly_monitored", "risk_cleared", "monito
 # The child level of each level (the rows of the table).
 CHILD = {"country": area_rules.PROVINCE, area_rules.PROVINCE: area_rules.CITY, area_rules.CITY: area_rules.COUNTY,
          area_rules.COUNTY: area_rules.TOWNSHIP, area_rules.TOWNSHIP: area_rules.VILLAGE, area_rules.VILLAGE: None}
-
-
-def _range_sql(alias: str, prefix: str) -> tuple[str, list]:
-    if not prefix:
-        return "1 = 1", []
-    upper = area_rules.prefix_upper_bound(prefix)
-    if upper is None:
-        return f"{alias}.area_code >= %s", [prefix]
-    return f"{alias}.area_code >= %s AND {alias}.area_code < %s", [prefix, upper]
 
 
 def _in(values: Iterable[str]) -> str:
@@ -260,9 +251,7 @@ def year_report(prefix: str, year: int, *, areas: Iterable[Area] | None = None) 
     cells = {p: cell for (_y, p), cell in counts(prefix, [year], length).items()}
     if areas is None:
         qs = Area.objects.filter(level=child, valid_to__isnull=True) if child else Area.objects.none()
-        if prefix:
-            upper = area_rules.prefix_upper_bound(prefix)
-            qs = qs.filter(code__gte=prefix, **({"code__lt": upper} if upper else {}))
+        qs = qs.filter(_range_q(prefix, "code"))
         areas = qs.order_by("code")
     known = {a.code[:length]: a for a in areas} if child else {}
     extra = sorted(set(cells) - set(known))
@@ -294,11 +283,7 @@ def years_available(prefix: str, today: dt.date) -> list[int]:
     """From the year of the first recorded change in the area to this year (newest first)."""
     from django.db.models import Min
 
-    where = {}
-    if prefix:
-        upper = area_rules.prefix_upper_bound(prefix)
-        where = {"area_code__gte": prefix, **({"area_code__lt": upper} if upper else {})}
-    first = StatusChange.objects.filter(**where).aggregate(d=Min("date"))["d"]
+    first = StatusChange.objects.filter(_range_q(prefix)).aggregate(d=Min("date"))["d"]
     start = first.year if first else today.year
     return list(range(today.year, min(start, today.year) - 1, -1))
 

@@ -85,7 +85,7 @@ def measure_labels() -> list[tuple[str, str]]:
 
 def waterfall(total: dict) -> dict:
     """The waterfall chart of a year: start, then each passage as a step up or down, then
-    the end. ``base`` is the invisible part of each bar (static/dynamics/dynamics.js)."""
+    the end. ``base`` is the invisible part of each bar (static/dynamics/waterfall.js)."""
     start, end = total["start_households"], total["end_households"]
     steps = [("exits", -total["exits_households"]), ("returns", total["returns_households"]),
              ("new", total["new_households"]), ("removals", -total["removals_households"]),

@@ -26,7 +26,7 @@ from fupin.registry import actions as registry
 from fupin.registry import rules as registry_rules
 from fupin.registry.models import Household, Member
 
-from . import rules
+from . import queries, rules
 from .models import Application, Discovery, Help, MonitoredHousehold, Risk, Visit, WarningHit
 
 EDIT = "monitoring.edit"
@@ -301,9 +301,7 @@ def settle(actor: Actor, prefix: str = "") -> int:
     left = BatchMember.objects.filter(batch_id=OuterRef("identify_batch_id"), household_id=OuterRef("household_id"))
     gone = left.filter(Q(state=proc_rules.WITHDRAWN) | Q(batch__status=proc_rules.CANCELLED))
     qs = M.objects.filter(state=M.CANDIDATE, identify_batch__isnull=False).filter(Exists(gone))
-    if prefix:
-        upper = area_rules.prefix_upper_bound(prefix)
-        qs = qs.filter(area_code__gte=prefix, **({"area_code__lt": upper} if upper else {}))
+    qs = qs.filter(queries._prefix_q(prefix))
     ids = list(qs.values_list("pk", flat=True)[:10000])
     if not ids:
         return 0
@@ -335,17 +333,17 @@ def clearance_items(record: MonitoredHousehold, *, on: dt.date | None = None) ->
         lines[y] = book.value(e)[0] if e else None
     members = list(h.members.filter(active=True).values("labour", "birth_date", "school_status",
                                                         "medical_insurance", "dibao", "tekun"))
-    g = rules.clearance_data().get("guarantees", {})
+    g = rules.clearance_data()["guarantees"]
     failed = []
-    if h.danger_grade in g.get("unsafe_grades", ["C", "D"]):
+    if h.danger_grade in g["unsafe_grades"]:
         failed.append(_("housing not safe (grade %(g)s)") % {"g": h.danger_grade})
-    lo, hi = g.get("school_age", [6, 15])
+    lo, hi = g["school_age"]
     for m in members:
         age = registry_rules.age_on(m["birth_date"], on)
-        if age is not None and lo <= age <= hi and m["school_status"] in g.get("out_of_school", ["00"]):
+        if age is not None and lo <= age <= hi and m["school_status"] in g["out_of_school"]:
             failed.append(_("a child of compulsory-school age out of school"))
             break
-    if g.get("medical_insurance", True) and any(not m["medical_insurance"] for m in members):
+    if g["medical_insurance"] and any(not m["medical_insurance"] for m in members):
         failed.append(_("a member without basic medical insurance"))
     no_labour = rules.clearance_data()["no_labour_codes"]
     without_labour = bool(members) and not any(m["labour"] and m["labour"] not in no_labour for m in members)

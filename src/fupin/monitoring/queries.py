@@ -8,7 +8,6 @@ import datetime as dt
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from fupin.accounts.scoping import Scope, scope_for
-from fupin.areas import rules as area_rules
 from fupin.core.errors import NotFound
 from fupin.procedures.models import BatchMember
 from fupin.registry.models import Household
@@ -19,12 +18,8 @@ VIEW = "registry.view"
 
 
 def _prefix_q(prefix: str, field: str = "area_code") -> Q:
-    prefix = prefix or ""
-    if not prefix:
-        return Q()
-    upper = area_rules.prefix_upper_bound(prefix)
-    q = Q(**{f"{field}__gte": prefix})
-    return q & Q(**{f"{field}__lt": upper}) if upper is not None else q
+    """The rows under ``prefix`` (all rows for the country): the range of Scope.q."""
+    return Scope([prefix]).q(field) if prefix else Q()
 
 
 # --- the contract with dynamics -------------------------------------------------------------

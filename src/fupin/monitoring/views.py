@@ -102,18 +102,20 @@ def export(request):
     prefix, area, _ctx = _area_context(request)
     f = {k: request.GET.get(k, "") for k in FILTERS}
     qs = queries.record_list(request.user, prefix=prefix, **f).order_by("area_code", "id")
-    headers = ["户编号", "户主", "区划代码", "监测对象类别", "状态", "风险类型", "纳入监测日期", "风险消除日期",
-               "先救后核", "兜底保障"]
+    headers = [_("Household number"), _("Head of household"), _("Area code"), _("Kind"), _("State"), _("Risks"),
+               _("Monitored since"), _("Risk cleared on"), _("Helped first (先救后核)"),
+               _("Social protection (兜底保障)")]
+    yes = _("Yes")
 
     def rows():
-        for r in qs:
+        for r in qs.iterator(chunk_size=2000):  # prefetches the risks chunk by chunk
             yield [r.household.number, r.household.head_name, r.area_code, r.get_kind_display(), r.get_state_display(),
                    "、".join(rules.risk_label(x.code) for x in r.risks.all()),
                    r.since.isoformat() if r.since else "", r.cleared_on.isoformat() if r.cleared_on else "",
-                   "是" if r.helped_first else "", "是" if r.social_protection else ""]
+                   yes if r.helped_first else "", yes if r.social_protection else ""]
 
     tmp = tempfile.TemporaryFile()
-    write_xlsx(tmp, headers, rows(), sheet_name="监测对象")
+    write_xlsx(tmp, headers, rows(), sheet_name=_("Monitored households"))
     tmp.seek(0)
     audit.record_export(_actor(request), "monitoring.export", area_code=area.code if area else "", count=qs.count())
     response = StreamingHttpResponse(iter(lambda: tmp.read(65536), b""), content_type=XLSX)
