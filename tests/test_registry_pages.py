@@ -680,3 +680,24 @@ def test_the_card_lists_the_households_procedures_and_links_its_exit_check(world
     # another household's card does not list it
     other = page(world["client"], reverse("registry:household", args=[world["other"].pk]))
     assert "识别批次甲" not in other
+
+
+def test_the_card_links_only_batches_the_user_may_open(world):
+    """A county batch is listed on the card a village cadre sees, but not linked (the
+    batch page would be a 404 for them)."""
+    from fupin.areas.models import Area
+    from fupin.procedures import actions as procedures
+    from fupin.procedures.models import ProcedureType
+
+    h = world["h"]
+    actions.set_status(SYSTEM, h, "identified", dt.date(2020, 1, 2))
+    batch = procedures.start_batch(SYSTEM, ProcedureType.objects.get(code="identification_2014"),
+                                   Area.objects.get(code=COUNTY_A), [h.pk], title="县级识别批次")
+    url = reverse("procedures:batch", args=[batch.pk])
+    cadre = world["login"](world["make_user"]("village_cadre", h.area_code[:12]))
+    panel = page(cadre, reverse("registry:household", args=[h.pk]))
+    panel = panel[panel.index('id="documents"'):]
+    assert "县级识别批次" in panel and url not in panel
+    assert cadre.get(url).status_code == 404
+    office = page(world["client"], reverse("registry:household", args=[h.pk]))
+    assert url in office[office.index('id="documents"'):]

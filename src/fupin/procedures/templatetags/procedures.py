@@ -28,4 +28,11 @@ def procedures_panel(context, household):
         model = apps.get_model("monitoring", "MonitoredHousehold")
         for pk in model.objects.filter(household=household).order_by("-pk").values_list("pk", flat=True)[:3]:
             links.append(("monitoring", reverse("monitoring:record", args=[pk])))
+    # A batch run at a higher level (a township's or county's) is shown to a village user,
+    # but linked only where the user may open it (registry.view in the batch's area).
+    from fupin.accounts.scoping import can
+
+    user = context["request"].user
+    for m in memberships:
+        m.openable = can(user, "registry.view", m.batch.area_code)
     return {"request": context["request"], "household": household, "memberships": memberships, "links": links}
