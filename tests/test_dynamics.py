@@ -256,7 +256,7 @@ def test_page_shows_the_numbers_and_the_warning(county, make_user, login):
     assert r.status_code == 200
     text = r.content.decode()
     assert 'data-balance="ok"' in text and "城厢镇" in text and "大吉山镇" in text
-    assert 'data-waterfall="chart-waterfall-data"' in text and 'data-chart="chart-years-data"' in text
+    assert 'data-chart="chart-waterfall-data"' in text and 'data-chart="chart-years-data"' in text
     r = c.get("/dynamics/", {"area": COUNTY_A, "year": Y2})
     text = r.content.decode()
     assert 'data-balance="warning"' in text

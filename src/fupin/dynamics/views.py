@@ -85,7 +85,8 @@ def measure_labels() -> list[tuple[str, str]]:
 
 def waterfall(total: dict) -> dict:
     """The waterfall chart of a year: start, then each passage as a step up or down, then
-    the end. ``base`` is the invisible part of each bar (static/dynamics/waterfall.js)."""
+    the end. ``base`` is the invisible part of each bar (drawn by static/fupin/charts.js,
+    type "waterfall")."""
     start, end = total["start_households"], total["end_households"]
     steps = [("exits", -total["exits_households"]), ("returns", total["returns_households"]),
              ("new", total["new_households"]), ("removals", -total["removals_households"]),
@@ -108,7 +109,8 @@ def waterfall(total: dict) -> dict:
     base.append(0)
     up.append(end)
     down.append(0)
-    return {"id": "chart-waterfall", "data_id": "chart-waterfall-data", "title": _("Poor households in the year"),
+    return {"type": "waterfall", "id": "chart-waterfall", "data_id": "chart-waterfall-data",
+            "title": _("Poor households in the year"),
             "labels": [str(x) for x in labels], "base": base, "up": up, "down": down,
             "names": [_("Increase"), _("Decrease")]}
 

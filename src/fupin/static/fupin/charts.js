@@ -6,7 +6,37 @@
 
   var PALETTE = ["#0d6efd", "#fd7e14", "#20c997", "#6f42c1", "#dc3545", "#ffc107", "#0dcaf0", "#6c757d"];
 
+  // A waterfall (the dynamic-management page): the stock at the start, each passage as a
+  // step up or down, the stock at the end. A bar is a transparent base plus a visible
+  // increase or decrease, stacked.
+  function waterfall(spec) {
+    return {
+      title: { text: spec.title || "", left: "center", textStyle: { fontSize: 14, fontWeight: 500 } },
+      tooltip: {
+        trigger: "axis", axisPointer: { type: "shadow" },
+        formatter: function (items) {
+          var shown = items.filter(function (i) { return i.seriesIndex > 0 && i.value; });
+          var name = items.length ? items[0].name : "";
+          return name + (shown.length ? ": " + shown.map(function (i) { return i.value; }).join(", ") : ": 0");
+        }
+      },
+      legend: { bottom: 0, data: spec.names },
+      grid: { left: 50, right: 30, top: 50, bottom: 50, containLabel: true },
+      xAxis: { type: "category", data: spec.labels, axisLabel: { interval: 0, width: 56, overflow: "break", fontSize: 11 } },
+      yAxis: { type: "value" },
+      series: [
+        { name: "base", type: "bar", stack: "all", silent: true, data: spec.base,
+          itemStyle: { color: "transparent", borderColor: "transparent" } },
+        { name: spec.names[0], type: "bar", stack: "all", data: spec.up, itemStyle: { color: PALETTE[0] },
+          label: { show: true, position: "top", formatter: function (p) { return p.value || ""; } } },
+        { name: spec.names[1], type: "bar", stack: "all", data: spec.down, itemStyle: { color: PALETTE[4] },
+          label: { show: true, position: "bottom", formatter: function (p) { return p.value ? "−" + p.value : ""; } } }
+      ]
+    };
+  }
+
   function option(spec) {
+    if (spec.type === "waterfall") { return waterfall(spec); }
     var base = {
       color: PALETTE,
       title: { text: spec.title || "", left: "center", textStyle: { fontSize: 14, fontWeight: 500 } },
