@@ -71,15 +71,19 @@ def test_the_demo_registry(built):
     ids = list(Member.objects.exclude(id_number=None).values_list("id_number", "birth_date", "sex",
                                                                   "household__number"))
     assert len(ids) > 0.98 * Member.objects.count()
+    deliberate = set()
     for number, birth, sex, household in ids:
         # (stdnum's place list has 赣州's pre-1999 codes only; the registry checks digit and date.)
         assert ric.calc_check_digit(number) == number[-1] and number.startswith("360729"), number
         info = rules.parse_id_number(number)
         if household == problems["birth_mismatch_id"] and info.birth_date != birth:
+            deliberate.add("birth_mismatch_id")
             continue
         if household == problems["sex_mismatch_id"] and info.sex != sex:
+            deliberate.add("sex_mismatch_id")
             continue
         assert (info.birth_date, info.sex) == (birth, sex), number
+    assert deliberate == {"birth_mismatch_id", "sex_mismatch_id"}  # the problems are really there
     assert len({i[0] for i in ids}) == len(ids)
     assert not Member.objects.filter(id_number=None, no_id_reason="").exists()
 

@@ -598,6 +598,15 @@ def test_pinyin_of_is_pypinyin_exactly():
     assert [pinyin_of(n) for n in names] == [" ".join(lazy_pinyin(n)) for n in names]
 
 
+def test_actions_pinyin_is_the_one_fast_implementation(monkeypatch):
+    """actions.pinyin (forms, Python import path, duplicates, demo) goes through rules.pinyin_of."""
+    from fupin.registry import actions, rules
+
+    assert actions.pinyin("钟国华") == "zhong guo hua" and actions.pinyin(None) == ""
+    monkeypatch.setattr(rules, "pinyin_of", lambda name: f"<{name}>")
+    assert actions.pinyin("王") == "<王>"
+
+
 def test_an_import_queues_the_rollup_refresh_of_its_counties(two_counties, good_file, monkeypatch,
                                                              django_capture_on_commit_callbacks):
     from fupin.registry import stats

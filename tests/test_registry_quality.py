@@ -281,7 +281,7 @@ def test_every_rule_has_a_case_and_there_are_at_least_30():
     assert {c[0] for c in CASES} == set(quality.rules())
 
 
-def test_rule_data_is_complete():
+def test_rule_data_is_complete(db):
     for rule in quality.rules().values():
         assert rule.severity in quality.SEVERITIES
         assert rule.zh and rule.en and rule.source and rule.group in quality.GROUP_LABELS, rule.code
@@ -313,6 +313,20 @@ def test_per_capita_rule_checks_nothing_without_a_line(few_areas):
     Income.objects.filter(household=w.h).update(year=2019, per_capita=Decimal(99999))
     assert flagged("per_capita_above_line", income_year=2019, on=dt.date(2020, 1, 1)) == set()
     assert 2019 not in quality.national_lines()
+
+
+def test_per_capita_rule_uses_the_identification_line(few_areas):
+    """One book of poverty lines: the rule compares with identification's national line, so
+    an edit there (a corrected value) is what the next run uses."""
+    from fupin.identification.models import Line
+
+    w = make_household("Q-1")
+    INC(per_capita=Decimal(3000))(w)
+    assert quality.national_lines()[INCOME_YEAR] == Decimal(2952)
+    assert (w.h.pk, None) in flagged("per_capita_above_line")
+    Line.objects.filter(kind="national", area_prefix="", year=INCOME_YEAR).update(annual_value=Decimal(3100))
+    assert quality.national_lines()[INCOME_YEAR] == Decimal(3100)
+    assert flagged("per_capita_above_line") == set()
 
 
 def test_rules_see_only_the_area(few_areas):

@@ -11,7 +11,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from pypinyin import lazy_pinyin
 
 from fupin.accounts.scoping import require
 from fupin.areas import rules as area_rules
@@ -40,7 +39,9 @@ MEMBER_FIELDS = [c.field for c in MEMBER_COLUMNS]
 
 
 def pinyin(name: str) -> str:
-    return " ".join(lazy_pinyin(name or ""))
+    """The pinyin of a name (``" ".join(lazy_pinyin(name))``): one implementation,
+    rules.pinyin_of, for the forms, the importers, the duplicates finder and the demo."""
+    return rules.pinyin_of(name or "")
 
 
 def _resolve_area(code: str) -> tuple[Area, Area | None]:

@@ -5,7 +5,7 @@ A rule is a function here (its query) plus an entry in data/quality_rules.json (
 code, severity, Chinese and English message, source): the messages are data, like the
 code lists, so a report is Chinese whatever the language of the process that made it
 (the UI shows the English text when the user chose English). Ages and tolerances are
-parameters in the same file; the poverty line comes from data/poverty_lines.json.
+parameters in the same file; the poverty line is the national line of the identification standards.
 
 Each rule returns a queryset of rows (hh, mem, area, detail) built from portable ORM
 expressions; ``run_rule`` compiles it and executes one ``INSERT … SELECT`` into
@@ -91,11 +91,6 @@ def _data() -> dict:
     return json.loads((DATA / "quality_rules.json").read_text(encoding="utf-8"))
 
 
-@cache
-def _lines_data() -> dict:
-    return json.loads((DATA / "poverty_lines.json").read_text(encoding="utf-8"))
-
-
 def param(name: str):
     return _data()["parameters"][name]["value"]
 
@@ -104,13 +99,26 @@ def params() -> dict:
     return {k: v["value"] for k, v in _data()["parameters"].items()}
 
 
+# Shown under the lines on the quality page and in a run's export.
+LINES_NOTE = gettext_lazy("The national poverty line of the identification standards (whole country); "
+                          "it is edited there, with its source document.")
+
+
+def _national_line_rows():
+    """The one book of poverty lines is identification's (``Line``, kind national, empty area
+    prefix = the whole country): the registry keeps no second copy."""
+    from fupin.identification.models import Line
+
+    return Line.objects.filter(kind="national", area_prefix="", annual_value__isnull=False)
+
+
 def national_lines() -> dict[int, Decimal]:
-    """Year -> national poverty line (yuan per person per year). Replaced by issue 4's standards."""
-    return {e["year"]: Decimal(e["yuan"]) for e in _lines_data()["national"]}
+    """Year -> national poverty line (yuan per person per year)."""
+    return dict(_national_line_rows().order_by("year").values_list("year", "annual_value"))
 
 
 def line_source(year: int) -> str:
-    return next((e["source"] for e in _lines_data()["national"] if e["year"] == year), "")
+    return _national_line_rows().filter(year=year).values_list("source", flat=True).first() or ""
 
 
 @dataclass(frozen=True)

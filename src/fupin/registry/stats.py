@@ -340,8 +340,14 @@ def refresh(actor: Actor, code: str = "", *, on_county: Callable[[int, int, str]
     rows. Returns counts and the time taken."""
     prefix = prefix_of(code) if code else ""
     require(actor, "stats.view", code_of(prefix) if prefix else None)
+    return _rebuild(actor, prefix, counties_under(prefix), on_county)
+
+
+def _rebuild(actor: Actor, prefix: str, counties: list[str],
+             on_county: Callable[[int, int, str], None] | None, *, changed_only: bool = False) -> dict:
+    """Rebuild the rollup rows of ``counties`` (one transaction per county), then the sums
+    above them, and audit it. With ``changed_only`` and no county, nothing is written."""
     started = time.monotonic()
-    counties = counties_under(prefix)
     at = clock.now()
     rows = 0
     for i, county in enumerate(counties, start=1):
@@ -353,6 +359,9 @@ def refresh(actor: Actor, code: str = "", *, on_county: Callable[[int, int, str]
             rows += len(objs)
         if on_county:
             on_county(i, len(counties), county)
+    result = {"counties": len(counties), "rows": rows, "seconds": 0.0}
+    if changed_only and not counties:
+        return result
     with transaction.atomic():
         for city in sorted({c[:4] for c in counties}):
             rows += _sum_from_children(area_rules.CITY, city, at)
@@ -362,7 +371,8 @@ def refresh(actor: Actor, code: str = "", *, on_county: Callable[[int, int, str]
             rows += _sum_from_children(COUNTRY, "", at)
         result = {"counties": len(counties), "rows": rows, "seconds": round(time.monotonic() - started, 3)}
         audit.record(actor, "registry.stats.refresh", kind="bulk", object_type="registry.statsrollup",
-                     area_code=code_of(prefix), count=rows, after=result)
+                     area_code=code_of(prefix), count=rows,
+                     after={**result, "changed_only": True} if changed_only else result)
     return result
 
 
@@ -670,31 +680,7 @@ def refresh_changed(actor: Actor, code: str = "", *,
     second or two; an edit touches one county."""
     prefix = prefix_of(code) if code else ""
     require(actor, "stats.view", code_of(prefix) if prefix else None)
-    started = time.monotonic()
-    counties = counties_changed(prefix)
-    at = clock.now()
-    rows = 0
-    for i, county in enumerate(counties, start=1):
-        with transaction.atomic():
-            StatsRollup.objects.filter(county_code=county, level__in=(
-                area_rules.COUNTY, area_rules.TOWNSHIP, area_rules.VILLAGE)).delete()
-            objs = _rows(_county_facts(county), county, at)
-            StatsRollup.objects.bulk_create(objs, batch_size=2000)
-            rows += len(objs)
-        if on_county:
-            on_county(i, len(counties), county)
-    result = {"counties": len(counties), "rows": rows, "seconds": 0.0}
-    if counties:
-        with transaction.atomic():
-            for city in sorted({c[:4] for c in counties}):
-                rows += _sum_from_children(area_rules.CITY, city, at)
-            for province in sorted({c[:2] for c in counties}):
-                rows += _sum_from_children(area_rules.PROVINCE, province, at)
-            rows += _sum_from_children(COUNTRY, "", at)
-            result = {"counties": len(counties), "rows": rows, "seconds": round(time.monotonic() - started, 3)}
-            audit.record(actor, "registry.stats.refresh", kind="bulk", object_type="registry.statsrollup",
-                         area_code=code_of(prefix), count=rows, after={**result, "changed_only": True})
-    return result
+    return _rebuild(actor, prefix, counties_changed(prefix), on_county, changed_only=True)
 
 
 @task()

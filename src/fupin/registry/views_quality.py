@@ -110,7 +110,7 @@ def quality_home(request):
     return render(request, "registry/quality.html", {
         "form": form if may_run else None, "runs": runs, "page_obj": runs, "pending": pending, "rules": rules,
         "counts": {s: sum(1 for r in rules if r.severity == s) for s in quality.SEVERITIES},
-        "lines": sorted(quality.national_lines().items()), "lines_note": quality._lines_data()["_note"],
+        "lines": sorted(quality.national_lines().items()), "lines_note": quality.LINES_NOTE,
     })
 
 
@@ -204,7 +204,7 @@ def run_export(request, pk):
         [_("Reference date"), run.reference_date.isoformat() if run.reference_date else ""],
         [_("Income year"), line["year"] or ""],
         [_("National poverty line"), f"{line['line']} — {line['source']}" if line["line"] else _("none for that year")],
-        [_("Note"), quality._lines_data()["_note"]],
+        [_("Note"), str(quality.LINES_NOTE)],
     ]
 
     def issue_rows():
