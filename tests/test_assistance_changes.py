@@ -326,6 +326,7 @@ def test_holds_with_a_custom_query(world):
 
 # --- the policy readings, with the seeds' own words ------------------------------------------------
 
+SEED_001 = "/work/shared/seeds/001_704fa1a71eaa90bd.txt"
 SEED_003 = "/work/shared/seeds/003_6038825323505164.txt"
 
 
@@ -333,20 +334,29 @@ def test_the_ranger_rule_quotes_the_agreement():
     rule = catalog.pay_rule("ranger_agreement")
     for words in ("10000元/年", "一次不在岗扣减当月管护费5%", "两次不在岗扣减当月管护费10%", "三次不在岗可立即终止本协议"):
         assert words in rule["source"]
-    try:
-        text = open(SEED_003, encoding="utf-8").read()
-    except FileNotFoundError:  # the seeds live outside the repository
-        pytest.skip("seed 003 is not on this machine")
-    assert "一次不在岗扣减当月管护费5%,两次不在岗扣减当月管护费10%,三次不在岗可立即终止本协议" in text
-    assert "支付10000元/年的管护补助费" in text
+    # The steps are checked whether or not the seed is on the machine (the skip comes last).
     steps = {s["min_absences"]: (Decimal(s["deduct_percent"]), s["may_end"]) for s in rule["steps"]}
     assert steps == {0: (0, False), 1: (5, False), 2: (10, False), 3: (10, True)}
     assert rules.month_pay(rule, 4)["may_end"] is True  # four or more: as three
+    text = _seed(SEED_003)
+    assert "一次不在岗扣减当月管护费5%,两次不在岗扣减当月管护费10%,三次不在岗可立即终止本协议" in text
+    assert "支付10000元/年的管护补助费" in text
+
+
+def _seed(path: str) -> str:
+    try:
+        return open(path, encoding="utf-8").read()
+    except FileNotFoundError:  # the seeds live outside the repository
+        pytest.skip(f"{path} is not on this machine")
 
 
 def test_the_six_clear_items_are_the_seeds():
-    assert [zh for _k, _label, zh in rules.SIX_CLEAR] == ["村情户情清", "致贫原因清", "脱贫规划清", "帮扶措施清",
-                                                           "工作动态清", "扶贫效果清"]
+    """The six items, in the seed's order and words (seed 001 (二) 进一步夯实基础台账)."""
+    zh = [zh for _k, _label, zh in rules.SIX_CLEAR]
+    assert zh == ["村情户情清", "致贫原因清", "脱贫规划清", "帮扶措施清", "工作动态清", "扶贫效果清"]
+    text = _seed(SEED_001)
+    at = [text.find(words) for words in zh]
+    assert -1 not in at and at == sorted(at), dict(zip(zh, at, strict=True))
 
 
 def test_json_is_the_data(world):

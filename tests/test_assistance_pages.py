@@ -304,3 +304,69 @@ def test_helper_form_links_a_user_of_the_area_only(world, make_user):
     assert r.status_code == 200 and not Helper.objects.filter(user=far).exists()
     r = c.post(reverse("assistance:helper_create"), {**data, "username": "local_helper"})
     assert r.status_code == 302 and Helper.objects.get(user=local).name == "新帮扶"
+
+
+GARBAGE = ["abc", "²", "²²²²", "1e9", "-1", "99999999999999999999", "2024-13", "%00", ""]
+
+
+def test_list_pages_take_garbage_parameters(world):
+    """?year=², ?helper=², ?page=x … give the page (the parameter ignored), never a 500:
+    str.isdigit() is true for '²', which int() refuses."""
+    c = world["c"]
+    pages = {
+        "assistance:helpers": ["q", "page", "view"], "assistance:teams": ["show", "page"],
+        "assistance:plans": ["year", "kind", "page"], "assistance:measures": ["year", "type", "page", "withdrawn"],
+        "assistance:visits": ["helper", "page", "withdrawn"],
+        "assistance:six_clear": ["year", "by", "item", "page"], "assistance:coverage": ["year", "list", "page"],
+        "assistance:payments": ["month"], "assistance:posts": ["page"], "assistance:links": ["page"],
+    }
+    with clock.frozen(TODAY):
+        for name, params in pages.items():
+            for param in params:
+                for value in GARBAGE:
+                    r = c.get(reverse(name), {param: value})
+                    assert r.status_code == 200, (name, param, value)
+        for value in GARBAGE:
+            for extra in ({"item": "income", "helper": value}, {"item": "income", "village": value}):
+                r = c.get(reverse("assistance:six_clear"), extra)
+                assert r.status_code == 200, (extra, value)
+            r = c.get(reverse("assistance:team", args=[_team(world).pk]), {"from": value})
+            assert r.status_code == 200, ("team from", value)
+
+
+def _team(world):
+    team = WorkTeam.objects.filter(village=world["village"]).first()
+    return team or actions.create_team(SYSTEM, village=world["village"], unit=world["unit"],
+                                       start=dt.date(2024, 1, 1))
+
+
+def test_new_measure_and_visit_take_garbage_targets(world):
+    """?household=abc on the measure and visit forms is 404 (no such household), not a 500."""
+    with clock.frozen(TODAY):
+        for value in ["abc", "²", "1.5", "99999999999999999999"]:
+            r = world["c"].get(reverse("assistance:measure_create"), {"household": value})
+            assert r.status_code == 404, ("measure household", value)
+            r = world["c"].get(reverse("assistance:measure_create"), {"village": value})
+            assert r.status_code == 404, ("measure village", value)
+            r = world["hc"].get(reverse("assistance:visit_log"), {"household": value})
+            assert r.status_code in (200, 404), ("visit household", value)
+        r = world["c"].get(reverse("assistance:measure_create"), {"household": world["h"].pk})
+        assert r.status_code == 200
+
+
+def test_api_refusals_name_the_field_in_words(world, api, settings):
+    """?area=abc and a measure for nothing are 422 with a translatable message naming the field."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with clock.frozen(TODAY), translation.override("en"):
+        client = api(world["office"])
+        for path in ("/api/v1/assistance/helpers", "/api/v1/assistance/measures", "/api/v1/assistance/visits",
+                     "/api/v1/assistance/pairings"):
+            r = client.get(path, {"area": "abc"})
+            assert r.status_code == 422 and r.json()["field"] == "area", (path, r.content)
+            assert "12-digit area code" in r.json()["message"], r.json()
+        r = client.post("/api/v1/assistance/measures", {"type": "employment", "date": "2024-05-01"},
+                        content_type="application/json")
+        assert r.status_code == 422 and r.json()["field"] == "household_id", r.content
+        assert r.json()["message"] == "A measure is for a household or a village."

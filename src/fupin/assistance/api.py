@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from fupin.accounts.scoping import scope_for
@@ -191,7 +192,7 @@ def _scope(request, area: str, perm: str = VIEW):
     area = (area or "").strip()
     if area:
         if not area_rules.is_valid_code(area):
-            raise Invalid("area: a 12-digit area code", field="area")
+            raise Invalid(_("Give a 12-digit area code (or 15 digits for a village group)."), field="area")
         sc = sc.narrow(area_rules.prefix_of(area))
     if sc.is_empty and scope_for(request.user, perm).is_empty:
         raise Forbidden()
@@ -295,7 +296,7 @@ def measure_create(request, body: MeasureIn):
         village = scope_for(request.user, actions.EDIT).get(
             Area.objects.filter(valid_to__isnull=True, level="village"), "code", code=body.village_code)
     else:
-        raise Invalid("household_id or village_code", field="household_id")
+        raise Invalid(_("A measure is for a household or a village."), field="household_id")
     m = actions.record_measure(actor(request), type=body.type, date=body.date, household=household, village=village,
                                amount_to_household=body.amount_to_household, amount_spent=body.amount_spent,
                                fund_source=body.fund_source, details=body.details, note=body.note)

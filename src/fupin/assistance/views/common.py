@@ -70,8 +70,17 @@ def parse_month(value: str | None) -> dt.date:
         return clock.today().replace(day=1)
 
 
-def parse_year(value: str | None) -> int:
-    value = (value or "").strip()
-    if value.isdigit() and len(value) == 4 and 2000 <= int(value) <= clock.today().year + 5:
+def parse_int(value) -> int | None:
+    """A GET parameter as a whole number, or None: ASCII digits only (str.isdigit() is
+    true for '²', which int() refuses) and short enough for a database integer."""
+    value = str(value or "").strip()
+    if value.isascii() and value.isdecimal() and len(value) <= 18:
         return int(value)
+    return None
+
+
+def parse_year(value: str | None) -> int:
+    year = parse_int(value)
+    if year is not None and 2000 <= year <= clock.today().year + 5:
+        return year
     return clock.today().year

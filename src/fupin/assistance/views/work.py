@@ -27,7 +27,7 @@ from fupin.registry.queries import checklist_items
 from .. import actions, catalog, holds, photos, queries, rules
 from ..forms import HouseholdPlanForm, MeasureForm, VillagePlanForm, VisitEditForm, VisitForm, WithdrawForm
 from ..models import HouseholdPlan, Measure, VillagePlan, Visit
-from .common import EDIT, LOG, VIEW, actor, area_context, form_error, parse_year, scoped_area
+from .common import EDIT, LOG, VIEW, actor, area_context, form_error, parse_int, parse_year, scoped_area
 
 # --- plans -----------------------------------------------------------------------------------
 
@@ -147,8 +147,8 @@ def measures(request):
     mtype, year = request.GET.get("type", ""), request.GET.get("year", "").strip()
     if mtype in catalog.measure_type_codes():
         qs = qs.filter(type=mtype)
-    if year.isdigit():
-        qs = qs.filter(year=int(year))
+    if parse_int(year) is not None:
+        qs = qs.filter(year=parse_int(year))
     qs = sorted_qs(request, qs, MEASURE_SORTS, "-date")
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     for m in page.object_list:
@@ -191,10 +191,7 @@ def measure_create(request):
                                        amount_spent=d["amount_spent"] or 0, fund_source=d["fund_source"],
                                        details=form.details(), note=d["note"])
         except ActionError as exc:
-            if exc.field and "d_" + exc.field in form.fields:
-                form.add_error("d_" + exc.field, str(exc.message))
-            else:
-                form_error(request, form, exc)
+            _measure_error(request, form, exc)
         else:
             messages.success(request, _("Measure recorded."))
             if household is not None and not can(request.user, EDIT, household.area_code):
@@ -204,6 +201,15 @@ def measure_create(request):
         "form": form, "household": household, "village": village, "mtype": mtype,
         "spec": catalog.measure_type(mtype) if mtype else None,
         "family": catalog.family_label(catalog.measure_type(mtype)["family"]) if mtype else ""})
+
+
+def _measure_error(request, form, exc: ActionError) -> None:
+    """An action's refusal on the measure form: on the type's detail field (d_<name>)
+    when the action names one, else as form_error puts it."""
+    if exc.field and "d_" + exc.field in form.fields:
+        form.add_error("d_" + exc.field, str(exc.message))
+    else:
+        form_error(request, form, exc)
 
 
 @require_perm(VIEW)
@@ -249,10 +255,7 @@ def measure_correct(request, pk):
                                     amount_spent=d["amount_spent"] or 0, fund_source=d["fund_source"],
                                     details=form.details(), note=d["note"])
         except ActionError as exc:
-            if exc.field and "d_" + exc.field in form.fields:
-                form.add_error("d_" + exc.field, str(exc.message))
-            else:
-                form_error(request, form, exc)
+            _measure_error(request, form, exc)
         else:
             messages.success(request, _("Measure corrected."))
             return redirect("assistance:measure", pk=m.pk)
@@ -303,9 +306,9 @@ def visits(request):
     scope, _area, ctx = area_context(request)
     manager = Visit.all_objects if request.GET.get("withdrawn") == "1" else Visit.objects
     qs = scope.filter(manager.all()).select_related("helper", "household")
-    helper = request.GET.get("helper", "")
-    if helper.isdigit():
-        qs = qs.filter(helper_id=int(helper))
+    helper = parse_int(request.GET.get("helper"))
+    if helper is not None:
+        qs = qs.filter(helper_id=helper)
     qs = sorted_qs(request, qs, {"date": "date"}, "-date")
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "assistance/visits.html", {**ctx, "page_obj": page,
@@ -338,8 +341,8 @@ def visit_log(request):
     own_households = list(_households_for_visits(request))
     extra = None
     wanted = request.GET.get("household") or request.POST.get("household")
-    if wanted and str(wanted).isdigit() and not any(h.pk == int(wanted) for h in own_households):
-        extra = registry_queries.household(request.user, wanted, LOG)
+    if parse_int(wanted) is not None and not any(h.pk == parse_int(wanted) for h in own_households):
+        extra = registry_queries.household(request.user, parse_int(wanted), LOG)
         if not can(request.user, EDIT, extra.area_code):
             raise Forbidden(_("Only the household's own helper logs a visit here."))
         own_households.append(extra)
@@ -453,9 +456,9 @@ def six_clear(request):
     item = request.GET.get("item", "")
     if item in rules.SIX_CLEAR_KEYS:
         qs = queries.six_clear(queries.households_for_six_clear(scope), year).filter(**{f"c_{item}": False})
-        helper = request.GET.get("helper", "")
-        if helper.isdigit():
-            qs = qs.filter(pairings__helper_id=int(helper), pairings__end__isnull=True)
+        helper = parse_int(request.GET.get("helper"))
+        if helper is not None:
+            qs = qs.filter(pairings__helper_id=helper, pairings__end__isnull=True)
         village = request.GET.get("village", "")
         if village.isdigit() and len(village) == 12:
             qs = qs.filter(area_code__startswith=village)
