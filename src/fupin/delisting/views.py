@@ -42,7 +42,7 @@ def _actor(request) -> Actor:
 
 def _year(value, default: int) -> int:
     value = (value or "").strip()
-    if value.isdigit() and len(value) == 4 and 2010 <= int(value) <= clock.today().year + 1:
+    if value.isdecimal() and len(value) == 4 and 2010 <= int(value) <= clock.today().year + 1:
         return int(value)
     return default
 
@@ -65,7 +65,7 @@ def _int(value, field: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    if not value.isdecimal():
         raise Invalid(_("Not a whole number."), field=field)
     return int(value)
 

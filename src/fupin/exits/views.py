@@ -48,7 +48,7 @@ def _area(request, perm: str = VIEW):
 
 def _year(value) -> int:
     value = (value or "").strip()
-    if value.isdigit() and len(value) == 4 and 2000 <= int(value) <= clock.today().year + 1:
+    if value.isdecimal() and len(value) == 4 and 2000 <= int(value) <= clock.today().year + 1:
         return int(value)
     return clock.today().year
 

@@ -164,7 +164,7 @@ def record_action(request, pk):
         if act == "risk":
             actions.add_risk(a, rec, p.get("code", ""), detail=p.get("detail", ""), noted_on=p.get("date") or None)
         elif act == "resolve":
-            risk = rec.risks.filter(pk=p.get("risk") if str(p.get("risk", "")).isdigit() else 0).first()
+            risk = rec.risks.filter(pk=p.get("risk") if str(p.get("risk", "")).isdecimal() else 0).first()
             if risk is None:
                 raise Invalid(_("Choose a risk."), field="risk")
             actions.resolve_risk(a, risk, date=p.get("date") or None)

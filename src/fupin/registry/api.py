@@ -310,7 +310,7 @@ def _narrow(user, area: str, perm: str = "registry.view"):
     scope = scope_for(user, perm)
     area = (area or "").strip()
     if area:
-        if not area.isdigit() or len(area) not in (12, 15) or not area_rules.is_valid_code(area):
+        if not area.isdecimal() or len(area) not in (12, 15) or not area_rules.is_valid_code(area):
             raise Invalid(_("Give a 12-digit area code (or 15 digits for a village group)."), field="area")
         scope = scope.narrow(area_rules.prefix_of(area))
     return scope
@@ -424,7 +424,7 @@ def members(request, id_number: str = "", name: str = "", area: str = "", active
     if number:
         if len(number) == 18:
             qs = qs.filter(id_number=number)
-        elif len(number) >= 4 and (number[:-1].isdigit() and (number[-1].isdigit() or number[-1] == "X")):
+        elif len(number) >= 4 and (number[:-1].isdecimal() and (number[-1].isdecimal() or number[-1] == "X")):
             qs = qs.filter(id_rev__startswith=number[::-1])
         else:
             raise Invalid(_("Give the full ID number (18 characters) or at least its last 4."), field="id_number")

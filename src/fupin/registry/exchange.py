@@ -135,11 +135,11 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
             return False
         raise ValueError(_("write 是 or 否"))
     if kind == "int":
-        if not text.isdigit():
+        if not text.isdecimal():
             raise ValueError(_("not a whole number"))
         return int(text)
     if kind == "year":
-        if not (text.isdigit() and len(text) == 4 and 1980 <= int(text) <= (this_year or dt.date.today().year) + 10):
+        if not (text.isdecimal() and len(text) == 4 and 1980 <= int(text) <= (this_year or dt.date.today().year) + 10):
             raise ValueError(_("not a year"))
         return int(text)
     if kind == "decimal":

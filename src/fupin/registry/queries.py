@@ -169,7 +169,7 @@ def find_households(scope: Scope, q: str):
     members = scope.filter(Member.objects.order_by())
     member_parts, household_conds = [], []  # household ids of matching members; conditions on Household
     upper = q.upper()
-    if upper.isdigit() or (upper[:-1].isdigit() and upper.endswith("X")):
+    if upper.isdecimal() or (upper[:-1].isdecimal() and upper.endswith("X")):
         if len(upper) == 18:
             member_parts.append(members.filter(id_number=upper))
         elif len(upper) >= 4:

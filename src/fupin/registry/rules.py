@@ -25,7 +25,7 @@ def parse_id_number(value: str) -> IdInfo:
     number = (value or "").strip().upper().replace(" ", "")
     if len(number) != 18:
         raise ValueError(_("an ID number has 18 characters; this one has %(n)s") % {"n": len(number)})
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not number.isascii() or not number[:17].isdecimal() or not (number[17].isdecimal() or number[17] == "X"):
         raise ValueError(_("an ID number is 17 digits and a final digit or X"))
     try:
         birth = ric.get_birth_date(number)
@@ -89,7 +89,7 @@ def per_capita_net_income(items: dict[str, Decimal], production_costs: Decimal, 
 
 def is_valid_phone(value: str) -> bool:
     v = (value or "").replace("-", "").replace(" ", "")
-    return (len(v) == 11 and v.startswith("1") and v.isdigit()) or (7 <= len(v) <= 12 and v.isdigit())
+    return v.isascii() and ((len(v) == 11 and v.startswith("1") and v.isdecimal()) or (7 <= len(v) <= 12 and v.isdecimal()))
 
 
 # --- pinyin of names, fast ------------------------------------------------------------------

@@ -173,7 +173,7 @@ def run_rule(request, pk, code):
         raise Http404
     issues = _issues(request, run).filter(rule=code).select_related("household", "household__village", "member")
     village = request.GET.get("village", "").strip()
-    if not village.isdigit():
+    if not village.isdecimal():
         village = ""
     if village:
         issues = Scope([village]).filter(issues)
@@ -265,7 +265,7 @@ def duplicates(request):
 def duplicate_decide(request, pk):
     candidate = get_or_404(dup.candidates(request.user), pk=pk)
     decision = request.POST.get("decision")
-    back = reverse("registry:duplicates") + (f"?page={request.POST['page']}" if request.POST.get("page", "").isdigit()
+    back = reverse("registry:duplicates") + (f"?page={request.POST['page']}" if request.POST.get("page", "").isdecimal()
                                              else "")
     if decision not in ("same", "different"):
         messages.error(request, _("Choose “same person” or “different people”."))

@@ -43,7 +43,7 @@ FREE_SORT_LIMIT = 50_000
 def list_filters(request) -> dict:
     year = request.GET.get("year", "").strip()
     return {"status": request.GET.get("status", ""), "category": request.GET.get("category", ""),
-            "cause": request.GET.get("cause", ""), "year": int(year) if year.isdigit() and len(year) == 4 else None}
+            "cause": request.GET.get("cause", ""), "year": int(year) if year.isdecimal() and len(year) == 4 else None}
 
 
 def filter_choices() -> dict:

@@ -24,7 +24,7 @@ from .common import income_breakdown, income_table
 def household_income(request, pk):
     h = queries.household(request.user, pk)
     year_text = request.GET.get("year", "")
-    year = int(year_text) if year_text.isdigit() and len(year_text) == 4 else clock.today().year - 1
+    year = int(year_text) if year_text.isdecimal() and len(year_text) == 4 else clock.today().year - 1
     income = Income.objects.filter(household=h, year=year).first()
     initial = {"year": year}
     if income is not None:

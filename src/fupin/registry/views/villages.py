@@ -29,7 +29,7 @@ def village_profile(request, code):
     village = village_or_404(request.user, code)
     profiles = list(VillageProfile.objects.filter(village=village).order_by("-year"))
     year_text = request.GET.get("year") or request.POST.get("year") or ""
-    if year_text.isdigit() and len(year_text) == 4:
+    if year_text.isdecimal() and len(year_text) == 4:
         year = int(year_text)
     else:
         year = profiles[0].year if profiles else clock.today().year

@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, username, role, area, unit, password, full_name, phone, **options):
         unit_obj = None
         if unit:
-            qs = Unit.objects.filter(pk=int(unit)) if unit.isdigit() else Unit.objects.filter(name=unit)
+            qs = Unit.objects.filter(pk=int(unit)) if unit.isdecimal() else Unit.objects.filter(name=unit)
             if area:
                 qs = qs.filter(area_code__startswith=area[:6])
             unit_obj = qs.first()

@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, area, changed=False, **options):
         area = area.strip()
-        if area and not (len(area) == 12 and area.isdigit()):
+        if area and not (len(area) == 12 and area.isdecimal()):
             raise CommandError("--area: a 12-digit area code")
 
         def on_county(i, total, county):
