@@ -49,6 +49,19 @@ def silent_failure_task(job_id: str) -> None:
     jobs.run(job_id, body)
 
 
+@task()
+def refused_import_task(job_id: str) -> None:
+    from fupin.core.tabular import ErrorReport
+
+    def body(progress):
+        report = ErrorReport()
+        report.add(2, "证件号码", "36072919800101001X", "校验码错误")
+        report.add(5, "与户主关系", "表哥", "不在代码表中")
+        progress.fail_with_report(report, "2 行有误，未导入。", done=7, personal=True, result={"rows": 7})
+
+    jobs.run(job_id, body)
+
+
 def start(user, task_fn=counting_task, area_code=COUNTY_A, tmp_path=None, personal=False, rows=("甲", "乙", "丙")):
     actor = Actor(user=user, ip="127.0.0.1") if user is not None else SYSTEM
     return jobs.start(actor, task_fn, kind="test.count", title="测试任务", area_code=area_code,
@@ -78,6 +91,19 @@ def test_failing_job_ends_failed_with_its_message(two_counties, make_user):
     assert (job.done, job.total, job.percent) == (3, 10, 30)
     assert "ValueError" in job.log and job.finished_at is not None
     assert not job.is_active
+
+
+def test_a_refused_import_fails_with_its_error_report(two_counties, make_user):
+    from python_calamine import CalamineWorkbook
+
+    job = start(make_user("county_office", COUNTY_A), refused_import_task)
+    assert (job.status, job.message, job.done, job.error_count, job.result) == (Job.FAILED, "2 行有误，未导入。", 7, 2,
+                                                                                 {"rows": 7})
+    report = job.files.get()
+    assert report.contains_personal_data
+    rows = CalamineWorkbook.from_path(report.file.path).get_sheet_by_index(0).to_python()
+    assert any("校验码错误" in [str(c) for c in row] for row in rows)
+    assert any("不在代码表中" in [str(c) for c in row] for row in rows)
 
 
 def test_failure_without_a_message_names_the_error(two_counties, make_user):

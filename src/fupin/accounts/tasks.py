@@ -15,12 +15,8 @@ def import_users_task(job_id: str) -> None:
     def body(progress):
         created, report = import_users(progress.actor, progress.params["path"])
         if report:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "errors.xlsx"
-                report.write_xlsx(out)
-                progress.attach(out, _("Error report"))
-            progress.update(0, errors=len(report))
-            progress.fail(_("%(n)s rows are wrong; no user was created. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(
+                report, _("%(n)s rows are wrong; no user was created. See the error report.") % {"n": len(report)})
             return
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "passwords.xlsx"

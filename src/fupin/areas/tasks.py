@@ -1,5 +1,3 @@
-import tempfile
-from pathlib import Path
 
 from django.tasks import task
 from django.utils.translation import gettext as _
@@ -14,12 +12,8 @@ def import_areas_task(job_id: str) -> None:
     def body(progress):
         created, renamed, report = import_areas(progress.actor, progress.params["path"])
         if report:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "errors.xlsx"
-                report.write_xlsx(out)
-                progress.attach(out, _("Error report"))
-            progress.update(0, errors=len(report))
-            progress.fail(_("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(
+                report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
             return
         progress.set_total(created + renamed)
         progress.update(created + renamed,

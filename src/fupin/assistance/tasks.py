@@ -1,7 +1,5 @@
 """Background jobs of assistance: importing a file (all or nothing, with its report)."""
 
-import tempfile
-from pathlib import Path
 
 from django.tasks import task
 from django.utils.translation import gettext as _
@@ -16,12 +14,8 @@ def import_task(job_id: str) -> None:
     def body(progress):
         counts, report = import_file(progress.actor, progress.params["kind"], progress.params["path"])
         if report:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "errors.xlsx"
-                report.write_xlsx(out)
-                progress.attach(out, _("Error report"))
-            progress.update(0, errors=len(report))
-            progress.fail(_("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(
+                report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
             return
         total = sum(counts.values())
         progress.set_total(total)

@@ -42,13 +42,10 @@ def import_dataset_task(job_id: str) -> None:
             # 谁核查谁保密: the uploaded file is not kept once its rows are in (or refused)
             Path(p["path"]).unlink(missing_ok=True)
         if result.report:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "errors.xlsx"
-                result.report.write_xlsx(out)
-                progress.attach(out, _("Error report"), personal=True)
-            progress.update(result.rows, errors=len(result.report))
-            progress.fail(_("%(n)s errors in the file; nothing was imported. See the error report.")
-                          % {"n": len(result.report)}, result=result.as_dict())
+            progress.fail_with_report(
+                result.report,
+                _("%(n)s errors in the file; nothing was imported. See the error report.") % {"n": len(result.report)},
+                done=result.rows, personal=True, result=result.as_dict())
             return
         if result.dataset is None:  # a dry run
             progress.update(result.rows)

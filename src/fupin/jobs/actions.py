@@ -84,6 +84,19 @@ class Progress:
         Job.objects.filter(pk=self.job.pk).update(status=Job.FAILED, finished_at=clock.now(), message=message[:500],
                                                   result=result)
 
+    def fail_with_report(self, report, message: str, *, done: int = 0, personal: bool = False,
+                         result: dict | None = None) -> None:
+        """An import refused: attach its error report (an ErrorReport) as a spreadsheet,
+        count the errors, fail the job with ``message``."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "errors.xlsx"
+            report.write_xlsx(out)
+            self.attach(out, _("Error report"), personal=personal)
+        self.update(done, errors=len(report))
+        self.fail(message, result=result)
+
 
 def run(job_id: str, body) -> None:
     """Run ``body(progress)`` as the job: marks it running, then succeeded or failed.

@@ -1,8 +1,6 @@
 """Background jobs of monitoring: a department's warning file (all or nothing, with its
 report) and a run of the early-warning rules over an area."""
 
-import tempfile
-from pathlib import Path
 
 from django.tasks import task
 from django.utils.translation import gettext as _
@@ -19,12 +17,8 @@ def import_warnings_task(job_id: str) -> None:
         p = progress.params
         count, report = import_file(progress.actor, p["path"], department=p["department"], area_code=p["area_code"])
         if report:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "errors.xlsx"
-                report.write_xlsx(out)
-                progress.attach(out, _("Error report"))
-            progress.update(0, errors=len(report))
-            progress.fail(_("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(
+                report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
             return
         progress.set_total(count)
         progress.update(count, message=_("%(n)s warnings imported.") % {"n": count})

@@ -27,13 +27,10 @@ def import_registry_task(job_id: str) -> None:
         result = importers.import_registry(progress.actor, params["path"], dry_run=bool(params.get("dry_run")),
                                            progress=report)
         if result.report:
-            with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "errors.xlsx"
-                result.report.write_xlsx(out)
-                progress.attach(out, _("Error report"))
-            progress.update(result.rows, errors=len(result.report))
-            progress.fail(_("%(n)s errors in the file; nothing was imported. See the error report.")
-                          % {"n": len(result.report)}, result=result.as_dict())
+            progress.fail_with_report(
+                result.report,
+                _("%(n)s errors in the file; nothing was imported. See the error report.") % {"n": len(result.report)},
+                done=result.rows, result=result.as_dict())
             return
         progress.update(result.rows)
         progress.succeed(result.as_dict(), message=result.summary())
