@@ -384,6 +384,15 @@ def test_a_stale_decision_is_refused(vehicles):
         actions.decide(SYSTEM, hit, decision=rules.ERROR, reason="x", version=hit.version)
 
 
+def test_a_version_that_is_not_a_number_is_refused_as_stale(vehicles):
+    from fupin.core.errors import Conflict
+
+    hit = hit_of(vehicles, X)
+    with pytest.raises(Conflict):
+        actions.decide(SYSTEM, hit, decision=rules.VETO, version="abc")
+    assert hit_of(vehicles, X).status == rules.OPEN
+
+
 def test_the_county_archives_an_area_at_once(vehicles, make_user):
     from fupin.core.actor import Actor
 

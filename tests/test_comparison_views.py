@@ -267,3 +267,38 @@ def test_the_template_and_the_command(world, tmp_path, capsys):
         call_command("import_dataset", "vehicle", str(bad), source="交警", as_of="2016-06-30",
                      errors=str(tmp_path / "e.xlsx"), quiet_progress=True)
     assert (tmp_path / "e.xlsx").exists() and ExternalDataset.objects.count() == 1
+
+
+def test_archiving_with_a_tampered_version_is_a_message_not_a_server_error(vehicles, make_user, login):
+    from fupin.comparison import actions
+    from tests.conftest import SYSTEM
+
+    hit = actions.approve(SYSTEM, actions.decide(SYSTEM, hit_of(vehicles, X), decision=rules.VETO))
+    officer = login(make_user("county_office", COUNTY_A))
+    response = officer.post(reverse("comparison:archive", args=[hit.pk]), {"version": "abc"}, follow=True)
+    assert response.status_code == 200
+    assert Hit.objects.get(pk=hit.pk).status == rules.APPROVED
+    assert [str(m) for m in response.context["messages"]]
+
+
+def test_garbage_posts_are_answered_not_crashed(vehicles, make_user, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    hit = hit_of(vehicles, X)
+    officer = login(make_user("county_office", COUNTY_A))
+    junk = {"decision": "x", "reason": "x", "version": "abc", "action": "x", "note": "x", "area": "abc",
+            "dataset": "99999999999999999999", "kind": "x", "source": "x", "as_of": "2016-13-45", "name": "x",
+            "area_prefix": "abc", "date": "abc", "next": "http://elsewhere/"}
+    for url in [reverse("comparison:decide", args=[hit.pk]), reverse("comparison:review", args=[hit.pk]),
+                reverse("comparison:archive", args=[hit.pk]), reverse("comparison:archive_area"),
+                reverse("comparison:cutoffs"), reverse("comparison:match", args=[vehicles.pk])]:
+        response = officer.post(url, junk)
+        assert response.status_code in (200, 302, 400, 404), (url, response.status_code)
+        assert response.get("Location", "").find("elsewhere") < 0
+    for content in (b"", b"\x00\xff garbage", b"PK\x03\x04 not really a zip"):
+        response = officer.post(reverse("comparison:import"), {
+            "file": Upload("data.xlsx", content), "kind": "vehicle", "source": "x", "as_of": "2016-06-30",
+            "area": COUNTY_A, "name": "junk"})
+        assert response.status_code in (200, 302, 400), response.status_code
+    assert not ExternalDataset.objects.filter(name="junk", record_count__gt=0).exists()
+    assert Hit.objects.get(pk=hit.pk).status == rules.OPEN

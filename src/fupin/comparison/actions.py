@@ -33,7 +33,15 @@ HIT_FIELDS = ["status", "decision", "reason", "review_note", "fact_id"]
 
 
 def _check_version(obj, version) -> None:
-    if version not in (None, "") and int(version) != obj.version:
+    """The version the form was loaded with must still be the hit's; a version that is
+    not a number (a tampered form) is refused the same way."""
+    if version in (None, ""):
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        raise Conflict() from None
+    if version != obj.version:
         raise Conflict()
 
 

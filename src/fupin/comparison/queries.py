@@ -91,7 +91,7 @@ def filtered_hits(user, params) -> QuerySet:
         if value:
             qs = qs.filter(**{key: value})
     dataset = (params.get("dataset") or "").strip()
-    if dataset.isdigit():
+    if dataset.isascii() and dataset.isdigit() and len(dataset) <= 18:  # an id; anything else is ignored
         qs = qs.filter(dataset_id=int(dataset))
     queue = (params.get("queue") or "").strip()
     if queue == "decide":

@@ -81,7 +81,7 @@ def household_url(household_id) -> str | None:
 def standards(request):
     year, kind, area = request.GET.get("year", ""), request.GET.get("kind", ""), request.GET.get("area", "").strip()
     qs = queries.lines(request.user)
-    if year.isdigit():
+    if year.isascii() and year.isdigit() and len(year) <= 4:  # a year; anything else is ignored
         qs = qs.filter(year=int(year))
     if kind in rules.LINE_KINDS:
         qs = qs.filter(kind=kind)

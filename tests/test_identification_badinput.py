@@ -1,0 +1,104 @@
+"""Garbage in the query strings of the identification and comparison pages gives a page,
+never a server error."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from fupin.identification import engine
+from tests.conftest import COUNTY_A
+from tests.test_identification import make_household
+
+GARBAGE = {"year": "abc", "page": "x", "kind": "zz", "area": "abc", "village": "'\"<x>", "show": "??",
+           "reason": "nope", "sort": "-nope", "status": "bad", "dataset": "abc", "list": "nope", "queue": "x",
+           "phase": "x", "decision": "x", "q": "x" * 300}
+
+
+@pytest.mark.django_db
+def test_garbage_query_parameters_do_not_break_the_pages(two_counties, make_user, login):
+    make_household("GB1", 1000)
+    run = engine.run_rules(COUNTY_A[:6], 2016)
+    client = login(make_user("county_office", COUNTY_A))
+    urls = [reverse("identification:standards"), reverse("identification:rules"),
+            reverse("identification:run_start"), reverse("identification:simulate"),
+            reverse("identification:run", args=[run.pk]), reverse("identification:outcomes", args=[run.pk]),
+            reverse("identification:facts"),
+            reverse("comparison:home"), reverse("comparison:import"), reverse("comparison:hits"),
+            reverse("comparison:forms"), reverse("comparison:linkage"), reverse("comparison:cutoffs")]
+    for url in urls:
+        response = client.get(url, GARBAGE)
+        assert response.status_code in (200, 400, 404), (url, response.status_code)
+
+
+@pytest.mark.django_db
+def test_each_garbage_parameter_alone(two_counties, make_user, login):
+    make_household("GB2", 1000)
+    run = engine.run_rules(COUNTY_A[:6], 2016)
+    client = login(make_user("county_office", COUNTY_A))
+    urls = [reverse("identification:standards"), reverse("identification:simulate"),
+            reverse("identification:outcomes", args=[run.pk]), reverse("identification:facts"),
+            reverse("comparison:hits"), reverse("comparison:forms"), reverse("comparison:linkage"),
+            reverse("comparison:form_export", args=["check"])]
+    values = ["abc", "-1", "0", "99999999999999999999", "１２", "2016\x00"]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+        for key in GARBAGE:
+            for value in values:
+                response = client.get(url, {key: value})
+                assert response.status_code in (200, 302, 400, 404), (url, key, value, response.status_code)
+
+
+@pytest.mark.django_db
+def test_garbage_api_parameters_get_a_client_error(two_counties, make_user, api):
+    make_household("GB3", 1000)
+    run = engine.run_rules(COUNTY_A[:6], 2016)
+    client = api(make_user("county_office", COUNTY_A))
+    urls = ["/api/v1/identification/lines", "/api/v1/identification/runs",
+            f"/api/v1/identification/runs/{run.pk}/outcomes", "/api/v1/comparison/datasets",
+            "/api/v1/comparison/hits"]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+        for key in ("year", "page", "page_size", "dataset", "flagged", "kind", "village", "area"):
+            for value in ("abc", "-1", "0", "99999999999999999999"):
+                response = client.get(url, {key: value})
+                assert response.status_code in (200, 400, 404, 422), (url, key, value, response.status_code)
+
+
+
+@pytest.mark.django_db
+def test_garbage_form_posts_are_answered_with_the_form(two_counties, make_user, login):
+    from fupin.identification.models import Line, MemberFact, RuleSet
+
+    h = make_household("GB4", 1000)
+    client = login(make_user("county_office", COUNTY_A))
+    rs = RuleSet.objects.get(area_prefix="")
+    line = Line.objects.filter(kind="national").first()
+    junk = {"year": "99999999999999999999", "area": "abc", "kind": "x", "method": "x", "value": "1e999",
+            "per": "x", "params": "{not json", "enabled": "x", "version": "abc", "status": "x", "member": "abc",
+            "as_of": "2016-13-45", "changes": "[", "line_value": "nan", "line_kind": "x", "from_year": "-1",
+            "to_year": "abc", "combine": "x", "statuses": "x", "name": "x" * 1000, "source": "x", "code": "nope",
+            "term1_kind": "x", "term1_factor": "abc", "term1_offset": "abc", "back": "x"}
+    urls = [reverse("identification:line_create"), reverse("identification:line_edit", args=[line.pk]),
+            reverse("identification:line_delete", args=[line.pk]), reverse("identification:ruleset_create"),
+            reverse("identification:criterion_create", args=[rs.pk]), reverse("identification:run_start"),
+            reverse("identification:simulate"), reverse("identification:fact_create", args=[h.pk])]
+    for url in urls:
+        response = client.post(url, junk)
+        assert response.status_code in (200, 302, 400, 403, 404), (url, response.status_code)
+    assert not MemberFact.objects.filter(household=h).exists()
+    assert Line.objects.filter(pk=line.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_id_too_large_for_the_database_is_not_found(two_counties, make_user, login, api):
+    user = make_user("county_office", COUNTY_A)
+    client, token_client = login(user), api(user)
+    huge = 99999999999999999999
+    for url in [reverse("identification:line", args=[huge]), reverse("identification:ruleset", args=[huge]),
+                reverse("identification:run", args=[huge]), reverse("identification:outcomes", args=[huge]),
+                reverse("comparison:dataset", args=[huge]), reverse("comparison:hit", args=[huge]),
+                reverse("comparison:cutoff_edit", args=[huge])]:
+        assert client.get(url).status_code == 404, url
+    for url in [f"/api/v1/identification/runs/{huge}", f"/api/v1/comparison/hits/{huge}"]:
+        assert token_client.get(url).status_code in (404, 422), url
