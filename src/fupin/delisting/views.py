@@ -65,7 +65,7 @@ def _int(value, field: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdecimal() or len(value) > 9:  # beyond any seed, count or id here: not an overflow
+    if not value.isdecimal() or len(value) > 19:  # the actions check ranges; this only keeps int() sane
         raise Invalid(_("Not a whole number."), field=field)
     return int(value)
 
