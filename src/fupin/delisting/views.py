@@ -65,7 +65,7 @@ def _int(value, field: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdecimal() or len(value) > 19:  # the actions check ranges; this only keeps int() sane
+    if not value.isdecimal() or len(value) > 18:  # the actions check ranges; 18 digits fit every integer column
         raise Invalid(_("Not a whole number."), field=field)
     return int(value)
 
