@@ -557,6 +557,67 @@ def test_fast_path_writes_what_the_python_path_writes(two_counties, tmp_path, mo
     assert Member.objects.count() == 0
 
 
+def test_fast_path_writes_what_the_python_path_writes_without_the_optional_columns(two_counties, tmp_path,
+                                                                                    monkeypatch):
+    """A file with only the required columns: the columns it lacks are staged as empty on
+    both paths (the fast path builds its staging table from the file's columns)."""
+    from fupin.registry import importers
+
+    headers = [c.header for c in exchange.COLUMNS if c.required]
+    assert len(headers) < len(exchange.HEADERS)
+    rows = [{**r, "健康状况": "健康"} if r.get("健康状况") == "残疾" else r for r in good_rows()]  # (no grade column)
+    path = write_csv(tmp_path / "narrow.csv", rows, headers=headers)
+    results = {}
+    for fast in (True, False):
+        monkeypatch.setattr(importers, "FAST_PATH", fast)
+        result = import_registry(SYSTEM, path)
+        assert result.ok, result.report.summary(20)
+        results[fast] = ([h[:-4] + h[-2:] for h in state()["households"]],
+                         [m[:-2] + m[-1:] for m in state()["members"]], result.as_dict())
+        Member.objects.all().delete()
+        StatusChange.objects.all().delete()
+        Household.objects.all().delete()
+    assert results[True] == results[False]
+    assert results[True][0] and results[True][1]
+
+
+def _staging_tables() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        return {t for t in connection.introspection.table_names(cur) if t.startswith("fp_")}
+
+
+def test_an_import_leaves_no_staging_tables(two_counties, good_file, tmp_path):
+    before = _staging_tables()
+    assert import_registry(SYSTEM, good_file).ok
+    bad = write_csv(tmp_path / "bad.csv", [row("QX1", 姓名="甲", 证件号码="360729199902300013")])
+    assert not import_registry(SYSTEM, bad).ok
+    assert _staging_tables() == before
+
+
+def test_staging_tables_of_a_gone_backend_are_dropped(two_counties, good_file):
+    """PostgreSQL stages in UNLOGGED tables (parallel workers can read them; temporary ones
+    they cannot), which outlive a killed import: the next import drops those whose backend
+    is gone and leaves a running import's alone."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite stages in temporary tables")
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid(), (SELECT MAX(pid) FROM pg_stat_activity)")
+        mine, highest = cur.fetchone()
+        gone = highest + 1_000_000  # no backend has this pid
+        cur.execute(f"CREATE UNLOGGED TABLE fp_stage_{gone}_1 (x integer)")
+        cur.execute(f"CREATE UNLOGGED TABLE fp_raw_{gone}_1 (x integer)")
+        cur.execute(f"CREATE UNLOGGED TABLE fp_stage_{mine}_1 (x integer)")  # a running import (this session)
+        cur.execute("CREATE UNLOGGED TABLE fp_stage_other (x integer)")  # not a staging table's name
+    assert import_registry(SYSTEM, good_file).ok
+    tables = _staging_tables()
+    assert f"fp_stage_{gone}_1" not in tables and f"fp_raw_{gone}_1" not in tables
+    assert {f"fp_stage_{mine}_1", "fp_stage_other"} <= tables
+
+
 def test_first_bulk_load_rebuilds_indexes_and_keys(two_counties, good_file, monkeypatch):
     """A load that at least doubles the member table drops the secondary indexes and foreign
     keys and builds them again after the rows are in (PostgreSQL); the result is the same."""

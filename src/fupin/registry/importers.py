@@ -7,8 +7,11 @@ names every bad row (row number, column, value, reason).
 The same shape on PostgreSQL and SQLite, and memory stays flat whatever the size:
 
 1. The file is streamed (core.tabular.read_table). Every cell is parsed with
-   exchange.parse_cell in Python — no queries — and each row goes into a TEMP
-   staging table: COPY on PostgreSQL, executemany batches on SQLite.
+   exchange.parse_cell in Python — no queries — and each row goes into a staging
+   table (TEMP on SQLite; on PostgreSQL an UNLOGGED table named with the backend's
+   pid, which parallel workers can read): COPY on PostgreSQL, executemany batches on
+   SQLite. On PostgreSQL a CSV file is COPYed as text and parsed in SQL instead (the
+   fast path below), with the rows SQL is not sure of parsed by the same Python.
 2. In one transaction, SQL builds a staging row per household, matches households
    on 户编号 and members on their ID number (members without one on name + birth
    date within the household), and checks across rows and against the registry:
@@ -66,7 +69,7 @@ STREAM_CHUNK = 2_000  # rows fetched at a time from the staging tables
 CACHE_LIMIT = 50_000  # distinct values remembered per column
 STAGE_INDEX_LIMIT = 100_000  # PostgreSQL: staging rows up to which the staging table gets lookup indexes
 ANALYZE_AFTER = 50_000  # members written by one import, above which the registry tables are analysed
-WORK_MEM = "64MB"  # PostgreSQL: memory for the import's hash joins and sorts (the server default is 4MB)
+WORK_MEM = "128MB"  # PostgreSQL: memory for the import's hash joins, aggregates and sorts (server default 4MB)
 MAINTENANCE_WORK_MEM = "256MB"  # PostgreSQL: memory for building an index after a bulk load
 CACHED_KINDS = ("bool", "int", "year", "decimal", "date", "area")
 
@@ -291,6 +294,13 @@ class _Db:
     def __init__(self, cursor, suffix: str):
         self.cursor = cursor
         self.pg = connection.vendor == "postgresql"
+        # PostgreSQL: UNLOGGED tables rather than TEMP ones, so that parallel workers can read
+        # them (the parsing statement and the checks over a province's file run on every core);
+        # their names carry the backend's pid, so that a crashed import's are found (_drop_stale)
+        self.kind = "UNLOGGED" if self.pg else "TEMP"
+        if self.pg:
+            cursor.execute("SELECT pg_backend_pid()")
+            suffix = f"{cursor.fetchone()[0]}_{suffix}"
         qn = connection.ops.quote_name
         self.names = {
             "stage": f"fp_stage_{suffix}", "stage_h": f"fp_stage_h_{suffix}", "match": f"fp_match_{suffix}",
@@ -328,11 +338,11 @@ class _Db:
                     return
                 yield from chunk
 
-    def create(self) -> None:
-        temp = "TEMP"
-        stage_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in STAGE)
-        self.run("CREATE " + temp + " TABLE {stage} (row_no integer NOT NULL, bad smallint NOT NULL, sig bigint, "
-                 + stage_cols + ", id_rev text, name_pinyin text, py bool DEFAULT FALSE)")
+    def create(self, *, stage: bool = True) -> None:
+        """The staging tables (``stage``: the wide one too; the fast path makes it itself)."""
+        temp = self.kind
+        if stage:
+            self.create_stage()
         h_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in H_STAGE)
         self.run("CREATE " + temp + " TABLE {stage_h} (row_no integer NOT NULL, n_rows integer, n_heads integer, "
                  "n_unknown integer, n_bad integer, sigs integer, first_sig bigint, head_name text, " + h_cols + ", "
@@ -345,17 +355,33 @@ class _Db:
         # the pinyin of the names of the file (fast path: computed once per distinct name)
         self.run("CREATE " + temp + " TABLE {names} (name text, pinyin text)")
 
+    def create_stage(self) -> None:
+        stage_cols = ", ".join(f"{n} {_sql_type(c)}" for c, n, _f in STAGE)
+        self.run("CREATE " + self.kind + " TABLE {stage} (row_no integer NOT NULL, bad smallint NOT NULL, sig bigint, "
+                 + stage_cols + ", id_rev text, name_pinyin text, py bool DEFAULT FALSE)")
+
+    def drop_stale(self) -> None:
+        """PostgreSQL: drop the staging tables of imports whose backend is gone (a killed
+        process, a crash: unlogged tables outlive their session, temporary ones did not)."""
+        if not self.pg:
+            return
+        for (name,) in self.rows(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relpersistence = 'u' "
+                "AND c.relname ~ '^fp_(stage|stage_h|match|raw|dates|names)_[0-9]+_[0-9]+$' "
+                "AND CAST(substring(c.relname FROM '_([0-9]+)_[0-9]+$') AS integer) NOT IN "
+                "(SELECT pid FROM pg_stat_activity)"):
+            self.run("DROP TABLE IF EXISTS " + connection.ops.quote_name(name))
+
     def analyze(self, table: str, columns: str) -> None:
-        """Statistics for a staging table's join columns (PostgreSQL does not gather them for
-        temporary tables by itself, and the planner needs them to choose hash joins)."""
+        """Statistics for a staging table's join columns (autovacuum would gather them only
+        after the import's transaction, and the planner needs them to choose hash joins)."""
         if self.pg:
             self.run("ANALYZE {" + table + "} (" + columns + ")")
 
     def drop(self) -> None:
         for table in ("stage", "stage_h", "match", "raw", "dates", "names"):
             self.run("DROP TABLE IF EXISTS {" + table + "}")
-        if self.pg:
-            self.run("DROP SEQUENCE IF EXISTS {raw}_seq")
 
     def load(self, names: list[str], rows: Iterator[tuple], on_batch: Callable[[int], None]) -> int:
         """Write the staging rows, a batch at a time, reporting after each batch."""
@@ -491,8 +517,7 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
         raise _Fallback
     col_of = {h: i for i, h in enumerate(headers)}  # a repeated header: the last one, as dict(zip()) keeps
     raw_cols = ", ".join(f"c{i}" for i in range(width))
-    db.run("CREATE TEMP SEQUENCE {raw}_seq START 2")
-    db.run("CREATE TEMP TABLE {raw} (row_no integer NOT NULL DEFAULT nextval('{raw}_seq'), "
+    db.run("CREATE " + db.kind + " TABLE {raw} (row_no integer GENERATED BY DEFAULT AS IDENTITY (START WITH 2), "
            + ", ".join(f"c{i} text" for i in range(width)) + ")")
     copied = 0
     if is_csv:
@@ -530,7 +555,7 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
 
     # a table of dates: a date cell is good when its first ten characters are one of them
     today = dt.date.today()
-    db.run("CREATE TEMP TABLE {dates} AS SELECT CAST(d AS date) AS d, to_char(d, 'YYYY-MM-DD') AS iso, "
+    db.run("CREATE " + db.kind + " TABLE {dates} AS SELECT CAST(d AS date) AS d, to_char(d, 'YYYY-MM-DD') AS iso, "
            "to_char(d, 'YYYYMMDD') AS compact, CAST(d AS date) <= %s AS past "
            "FROM generate_series(CAST(%s AS date), CAST(%s AS date), interval '1 day') d",
            [today, _DATES_FROM, _DATES_TO])
@@ -562,18 +587,25 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
     if "m_health" in present:
         grade = "v_m_disability_grade = ''" if "m_disability_grade" in present else "TRUE"
         oks.append(f"NOT (v_m_health = {_lit(DISABLED)} AND {grade})")
-    for n in names:
-        if n == "m_birth_date" and "m_id_number" in present:
-            outer.append(f"CASE WHEN v_m_birth_date IS NULL AND v_m_id_number IS NOT NULL THEN {id_extra} "
-                         "ELSE v_m_birth_date END")
+    for col, n, _f in STAGE:  # (every staging column: one the file lacks is NULL, as on the Python path)
+        if n not in present:
+            value = "NULL"
+        elif n == "m_birth_date" and "m_id_number" in present:
+            value = (f"CASE WHEN v_m_birth_date IS NULL AND v_m_id_number IS NOT NULL THEN {id_extra} "
+                     "ELSE v_m_birth_date END")
         else:
-            outer.append(f"v_{n}")
+            value = f"v_{n}"
+        outer.append(f"CAST({value} AS {_sql_type(col)})")
     h_names = [n for n in names if n.startswith("h_")]
     sig = "hashtextextended(CAST(ROW(" + ", ".join(f"v_{n}" for n in h_names) + ") AS text), 0)"
     id_rev = "COALESCE(reverse(v_m_id_number), '')" if "m_id_number" in present else "''"
     raw_t = db.names["raw"]
-    sql = (f"INSERT INTO {db.names['stage']} (row_no, bad, sig, {', '.join(names)}, id_rev, py) "  # noqa: S608
-           f"SELECT row_no, 0, {sig}, {', '.join(outer)}, {id_rev}, NOT ({' AND '.join(oks)}) FROM "
+    # CREATE TABLE … AS SELECT rather than INSERT … SELECT: PostgreSQL runs the SELECT with
+    # parallel workers (the cells of a province's file are parsed on every core)
+    all_names = ", ".join(n for _c, n, _f in STAGE)
+    sql = (f"CREATE {db.kind} TABLE {db.names['stage']} (row_no, bad, sig, {all_names}, id_rev, py, "  # noqa: S608
+           f"name_pinyin) AS SELECT row_no, CAST(0 AS smallint), {sig}, {', '.join(outer)}, {id_rev}, "
+           f"NOT ({' AND '.join(oks)}), CAST(NULL AS text) FROM "
            f"(SELECT r.row_no, {', '.join(inner)} FROM {raw_t} r {' '.join(joins)} OFFSET 0) x")
     db.cursor.execute(sql)  # (no parameters: the % of the expressions stay as they are)
     notify(copied, copied, _("Checking the rows"))
@@ -603,7 +635,6 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
            + sig.replace("v_", "") + " END WHERE py IS NULL")
     (staged,) = db.one("SELECT COUNT(*) FROM {stage}")
     db.run("DROP TABLE {raw}")
-    db.run("DROP SEQUENCE {raw}_seq")
     return staged
 
 
@@ -666,9 +697,11 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
         mark = now
 
     try:
-        db.create()
+        db.drop_stale()
+        fast = db.pg and FAST_PATH
+        db.create(stage=not fast)
         staged = None
-        if db.pg and FAST_PATH:
+        if fast:
             try:
                 with transaction.atomic():
                     # memory for the hash joins with the table of dates (4 MB would spill them to disk)
@@ -676,6 +709,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
                     staged = _fast_load(db, path, table, parser, notify, total)
                     _fill_names(db)
             except _Fallback:  # read it again, the Python way
+                db.create_stage()
                 report.errors.clear()
                 table = read_table(path)
                 parser = _RowParser(table.headers, report, clock.today().year)
@@ -756,7 +790,10 @@ class _Checks:
                "SELECT h_number, MIN(row_no) AS first_row, COUNT(*) AS n, "
                "SUM(CASE WHEN m_relation = %s THEN 1 ELSE 0 END) AS heads, "
                "SUM(CASE WHEN m_relation IS NULL THEN 1 ELSE 0 END) AS unknown, SUM(bad) AS bad, "
-               "COUNT(DISTINCT sig) AS sigs, MIN(CASE WHEN m_relation = %s THEN m_name END) AS head_name "
+               # sigs: 2 when the household's rows disagree (MIN/MAX, unlike COUNT(DISTINCT),
+               # lets PostgreSQL aggregate by hashing instead of sorting the whole file)
+               "CASE WHEN MIN(sig) < MAX(sig) THEN 2 ELSE 1 END AS sigs, "
+               "MIN(CASE WHEN m_relation = %s THEN m_name END) AS head_name "
                "FROM {stage} WHERE h_number IS NOT NULL GROUP BY h_number) a ON a.first_row = s.row_no "
                "LEFT JOIN {hh} h ON h.number = s.h_number "
                "LEFT JOIN {area} v ON v.code = SUBSTR(s.h_area_code, 1, 12) AND v.valid_to IS NULL AND v.level = %s "
@@ -869,10 +906,19 @@ class _Checks:
 
     def duplicate_ids(self) -> set[int]:
         seen: dict[str, list[int]] = {}
+        repeated = "SELECT m_id_number FROM {stage} WHERE m_id_number IS NOT NULL GROUP BY m_id_number HAVING COUNT(*) > 1"
+        if self.db.pg:
+            # the repeated numbers first, in one aggregate (as a subquery, every parallel worker
+            # would build the whole aggregate again), then their rows
+            numbers = [r[0] for r in self.db.rows(repeated + " ORDER BY m_id_number LIMIT %s", [self.room])]
+            if not numbers:
+                return set()
+            where, params = "s.m_id_number = ANY(%s)", [numbers, self.room]
+        else:
+            where, params = "s.m_id_number IN (" + repeated + ")", [self.room]
         for id_number, row in self.db.rows(
-                "SELECT s.m_id_number, s.row_no FROM {stage} s WHERE s.m_id_number IN (SELECT m_id_number "
-                "FROM {stage} WHERE m_id_number IS NOT NULL GROUP BY m_id_number HAVING COUNT(*) > 1) "
-                "ORDER BY s.m_id_number, s.row_no LIMIT %s", [self.room]):
+                "SELECT s.m_id_number, s.row_no FROM {stage} s WHERE {where} ORDER BY s.m_id_number, s.row_no "
+                "LIMIT %s", params, where=where):
             seen.setdefault(id_number, []).append(row)
         rows = set()
         for id_number, numbers in seen.items():
