@@ -1,10 +1,12 @@
 """Benchmark of the dynamic-management numbers (fupin.dynamics.queries) at province
 scale, on PostgreSQL.
 
-    FUPIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin_dyn_bench \\
+    FUPIN_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fupin \\
         .venv/bin/python bench/dynamics.py [--households 300000] [--repeat 3] [--keep-db] [--reuse]
+        [--db-name fupin_bench_dyn]
 
-It (re)creates the database named in FUPIN_DATABASE_URL (dropped at the end unless
+On the server of FUPIN_DATABASE_URL it (re)creates its own database, ``--db-name``
+(``fupin_bench_dyn``; never the database the URL names; dropped at the end unless
 --keep-db; --reuse keeps an existing one and its data), migrates it, loads the real
 divisions of 江西省 (36) with ten synthetic villages per township, and fills it
 set-based (INSERT … SELECT generate_series, no Python loop) with ``--households``
@@ -212,13 +214,19 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="use the database as it is (built before)")
+    parser.add_argument("--db-name", default="fupin_bench_dyn",
+                        help="the benchmark's own database (dropped and created; not the one the URL names)")
     args = parser.parse_args()
-    url = os.environ.get("FUPIN_DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        sys.exit("set FUPIN_DATABASE_URL to a PostgreSQL URL (its database is dropped and created)")
-    name = urlparse(url).path.lstrip("/")
-    admin = urlunparse(urlparse(url)._replace(path="/postgres"))
+    base = os.environ.get("FUPIN_DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        sys.exit("set FUPIN_DATABASE_URL to a PostgreSQL URL (its server is used)")
+    name = args.db_name
+    if name == urlparse(base).path.lstrip("/"):
+        sys.exit(f"--db-name {name}: that is the database of FUPIN_DATABASE_URL; the benchmark drops its own")
+    url = urlunparse(urlparse(base)._replace(path="/" + name))
+    admin = urlunparse(urlparse(base)._replace(path="/postgres"))
     env = {**os.environ, "FUPIN_DATABASE_URL": url}
+    os.environ["FUPIN_DATABASE_URL"] = url  # (measure() sets Django up in this process)
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                  "load_avg_at_start": [round(x, 1) for x in os.getloadavg()]}}
     if not args.reuse:

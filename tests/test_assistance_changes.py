@@ -173,6 +173,36 @@ def test_a_withdrawn_record_is_kept_and_counted_nowhere(world):
     assert AuditEvent.objects.filter(action="assistance.visit.void", note="走错户").exists()
 
 
+def test_a_correction_that_changes_nothing_is_not_marked_as_one(world):
+    """Saving the correction form unchanged neither marks the record "last corrected"
+    nor writes an event: the page's "Last corrected on … by …" always has its history."""
+    office = Actor(user=world["office"])
+    with clock.frozen(TODAY):
+        m = _measure(world)
+        v = actions.log_visit(SYSTEM, household=world["h"], helper=world["helper"], date=TODAY, findings="看望")
+        actions.correct_measure(office, m, type="employment", date=TODAY, amount_to_household="1000",
+                                details={"job": "保洁"})
+        actions.correct_visit(office, v, date=TODAY, findings="看望")
+        assert Measure.objects.get(pk=m.pk).updated_at is None and Visit.objects.get(pk=v.pk).updated_at is None
+        assert not AuditEvent.objects.filter(action__in=["assistance.measure.update",
+                                                         "assistance.visit.update"]).exists()
+        # a real change is marked and audited
+        actions.correct_visit(office, v, date=TODAY, findings="看望，已改")
+    v = Visit.objects.get(pk=v.pk)
+    assert v.updated_by == world["office"] and v.updated_at is not None
+    assert AuditEvent.objects.filter(action="assistance.visit.update", object_id=str(v.pk)).count() == 1
+
+
+def test_the_correction_period_and_the_photo_count_live_in_settings():
+    """Policy numbers are not literals in the code: settings.py holds them."""
+    from fupin import settings as project
+    from fupin.assistance import photos
+
+    assert (project.ASSISTANCE_OWN_CORRECTION_DAYS, project.ASSISTANCE_PHOTO_MAX_COUNT) == (30, 10)
+    with override_settings(ASSISTANCE_OWN_CORRECTION_DAYS=7, ASSISTANCE_PHOTO_MAX_COUNT=3):
+        assert (actions.correction_days(), photos.max_count()) == (7, 3)
+
+
 def test_a_carried_measure_keeps_its_money_and_leaves_the_ledger_when_withdrawn(world, make_user):
     h = world["h"]
     with clock.frozen(TODAY):

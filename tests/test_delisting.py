@@ -26,7 +26,14 @@ from fupin.delisting.models import (
     VillageCriteria,
 )
 from fupin.registry import actions as registry_actions
-from fupin.registry.models import ChecklistItem, Household, Member, VillageChecklist, VillageProfile
+from fupin.registry.models import (
+    ChecklistItem,
+    Household,
+    Member,
+    StatusChange,
+    VillageChecklist,
+    VillageProfile,
+)
 from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
 
 
@@ -380,3 +387,74 @@ def test_survey_import_is_all_or_nothing(county, tmp_path):
     count, report = importers.import_survey(SYSTEM, rnd, path)
     assert not report and count == 12
     assert rnd.households.filter(surveyed_on=TODAY).count() == 12
+
+
+# --- review fixes -----------------------------------------------------------------------------
+
+def test_a_stale_objection_is_not_decided_twice(assessed):
+    """Two decisions on the same objection (two officers, the second page loaded before the
+    first decision): the second is refused, not written over the first."""
+    actions.publish_notice(SYSTEM, assessed, dt.date(2018, 11, 18))
+    o = actions.record_objection(SYSTEM, assessed, received_on=dt.date(2018, 11, 19), content="集体收入虚报")
+    stale = type(o).objects.get(pk=o.pk)
+    actions.decide_objection(SYSTEM, o, upheld=False, answer="经核实，收入属实。")
+    with pytest.raises(Conflict):
+        actions.decide_objection(SYSTEM, stale, upheld=False, answer="第二次答复")
+    o.refresh_from_db()
+    assert o.answer == "经核实，收入属实。"
+    assert AuditEvent.objects.filter(action="delisting.village.objection_decide").count() == 1
+
+
+def test_the_status_item_shows_labels(two_counties, frozen):
+    village_with_incidence(VILLAGE_A, 10, 1000)
+    by = {i["code"]: i for i in queries.village_check(Area.objects.get(code=VILLAGE_A), YEAR, TODAY)["items"]}
+    assert by["status"]["value"] == "Poor village" and by["status"]["ok"] is True
+    assert by["status"]["required"] == "Poor village / Key-assistance village"
+
+
+def test_level_code():
+    assert rules.level_code("360729000000", "county") == "360729000000"
+    assert rules.level_code("360729000000", "city") == "360700000000"
+    assert rules.level_code("360729000000", "province") == "360000000000"
+
+
+def test_the_sample_reads_statuses_on_the_date_in_sql(county):
+    """Each household's status on the round's date comes with the household rows (a
+    subquery), not as every status change of the sampled villages brought into Python;
+    a household registered after the date is left out, one that exited after it is
+    sampled with its status on the date."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    late = household(f"{VILLAGE_A}7001", VILLAGE_A, status="registered", people=2, date=dt.date(2018, 11, 15))
+    exited = household(f"{VILLAGE_A}7002", VILLAGE_A, status="registered", people=2, date=dt.date(2016, 1, 1))
+    registry_actions.set_status(SYSTEM, exited, "exited_policy", dt.date(2018, 11, 1))
+    with CaptureQueriesContext(connection) as ctx:
+        rnd = actions.start_round(SYSTEM, Area.objects.get(code=COUNTY_A), YEAR, on=dt.date(2018, 10, 31), seed=5,
+                                  sample_villages=3, sample_registered=100, sample_non_registered=100)
+    table = StatusChange._meta.db_table
+    assert not [q["sql"] for q in ctx.captured_queries if f'"{table}"."' in q["sql"]]
+    sampled = dict(rnd.households.values_list("household_id", "status"))
+    assert late.pk not in sampled
+    assert sampled[exited.pk] == "registered"
+    assert len(sampled) == Household.objects.filter(area_code__startswith=COUNTY_A[:6]).count() - 1
+
+
+def test_survey_import_refuses_people_that_are_not_whole_numbers(county, tmp_path):
+    rnd = start()
+    rows = []
+    for s in rnd.households.select_related("household").order_by("order"):
+        rows.append([s.household.number, "", "", str(TODAY), "户主", s.people,
+                     "是" if s.stratum == SampleHousehold.EXITED else "",
+                     "否" if s.stratum == SampleHousehold.NON_REGISTERED else "", "是", ""])
+    for i, bad in enumerate(("inf", "1e400", "2.5", "nan")):
+        rows[i][5] = bad
+    rows[4][5] = "3.0"  # a whole number typed with a decimal point is one
+    path = tmp_path / "people.csv"
+    from fupin.core.tabular import write_csv
+
+    write_csv(path, importers.HEADERS, rows)
+    count, report = importers.import_survey(SYSTEM, rnd, path)
+    assert count == 0
+    assert [(e.column, e.value) for e in report.errors] == [
+        (importers.PEOPLE, "inf"), (importers.PEOPLE, "1e400"), (importers.PEOPLE, "2.5"), (importers.PEOPLE, "nan")]

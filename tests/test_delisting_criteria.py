@@ -117,3 +117,14 @@ def test_a_village_cadre_cannot_edit(two_counties, own, make_user, login):
     assert cadre.get(f"/delisting/criteria/village/{own.pk}/").status_code == 200
     assert cadre.post(f"/delisting/criteria/village/{own.pk}/",
                       _form(own, actions.VILLAGE_CRITERIA_FIELDS, notice_days="9")).status_code == 403
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"name": "名" * 101}, "At most 100 characters"),  # PostgreSQL would refuse the row
+    ({"eligible_statuses": "poor, pooor"}, "Unknown village status"),  # a typo would stop every exit
+])
+def test_village_criteria_refusals_review(office, own, over, message):
+    before = VillageCriteria.objects.filter(pk=own.pk).values().get()
+    r = office.post(f"/delisting/criteria/village/{own.pk}/", _form(own, actions.VILLAGE_CRITERIA_FIELDS, **over))
+    assert r.status_code == 200 and message in r.content.decode()
+    assert VillageCriteria.objects.filter(pk=own.pk).values().get() == before

@@ -147,3 +147,28 @@ def test_dates_are_not_in_the_future(rnd):
     with pytest.raises(Invalid):
         actions.save_survey(SYSTEM, s, surveyed_on=TODAY + dt.timedelta(days=1), approves=True,
                             exit_correct=True, should_register=False)
+
+
+
+@pytest.mark.parametrize("year", ["10000", "-3", "0", "99999999999"])
+def test_api_refuses_a_year_it_cannot_read(village, make_user, api, year):
+    """A year outside 1900–9999 is a clear 422, not a 500 from building its 31 December."""
+    client = api(make_user("county_office", COUNTY_A))
+    for url, query in (("/api/v1/delisting/villages", {"area": COUNTY_A, "year": year}),
+                       (f"/api/v1/delisting/villages/{VILLAGE_A}", {"year": year})):
+        r = client.get(url, query)
+        assert r.status_code == 422, (url, r.content[:300])
+        assert r.json()["field"] == "year"
+
+
+def test_village_statuses_are_shown_by_their_labels(rnd, make_user, login):
+    """The village status and a sampled household's registry status read as words, not codes."""
+    office = login(make_user("county_office", COUNTY_A))
+    body = office.get("/delisting/", {"area": COUNTY_A, "year": YEAR}).content.decode()
+    assert "Poor village" in body and ">poor (" not in body
+    r = office.get("/delisting/villages.xlsx", {"area": COUNTY_A, "year": YEAR})
+    ws = load_workbook(io.BytesIO(r.content)).active
+    assert list(ws.iter_rows(values_only=True))[1][10] == "Poor village"
+    s = rnd.households.get(status="removed")
+    body = office.get(f"/delisting/rounds/{rnd.pk}/survey/{s.pk}/").content.decode()
+    assert "Removed" in body.split("registry status on the round")[1][:200]

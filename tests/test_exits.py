@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from fupin.areas.models import Area
@@ -20,6 +22,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import Forbidden, Invalid
 from fupin.exits import actions, queries, rules
 from fupin.exits.models import ExitCriteria, PolicyPeriod, ReturnCase
+from fupin.identification import rules as identification_rules
 from fupin.identification.models import Line
 from fupin.procedures import actions as procedures
 from fupin.procedures.models import ProcedureType, StepDocument
@@ -353,3 +356,50 @@ def test_return_case_end_to_end(two_counties, county):
     other = household(n=2)
     with clock.frozen(D(2021, 5, 3)), pytest.raises(Invalid):
         actions.start_return(county, other, reason="x", occurred_on=D(2021, 5, 1))
+
+
+# --- how the reads are written ------------------------------------------------------------------------------
+
+def test_area_conditions_are_ranges_never_like(lines, county):
+    """docs/decisions.md: scoping as a range ('360729' <= area_code < '360730'), not LIKE — in
+    the check's choice of criteria, the policy period's choice of area and the return cases."""
+    actions.save_criteria(SYSTEM, None, name="全南县", area_prefix="360729", from_year=2017, source="test",
+                          items=[{"code": "water", "params": {}, "source": "s"}])
+    h = household(n=1, per_capita=3748)
+    sql = [str(queries.check(Household.objects.all(), "360729", YEAR).query),
+           str(queries.with_period(Household.objects.all(), D(2024, 1, 1)).query)]  # shipped: '' and '33'
+    assert all("LIKE" not in s.upper() for s in sql), sql
+    # … and they still choose the same rows: the county's variant (water only) governs h.
+    assert checked(h).x_criteria == ExitCriteria.objects.get(area_prefix="360729").pk
+
+
+def test_return_cases_of_an_area(two_counties, county, login):
+    h = _exited(VILLAGE_A, 1, D(2019, 12, 1))
+    with clock.frozen(D(2021, 5, 3)):
+        case = actions.start_return(county, h, reason="因病", occurred_on=D(2021, 5, 1))
+    assert list(queries.return_cases(county.user, area_prefix=VILLAGE_A[:9])) == [case]
+    assert list(queries.return_cases(county.user, area_prefix="360729101")) == []  # another township
+    assert list(queries.return_cases(county.user, area_prefix="360783")) == []  # outside the scope
+    assert "LIKE" not in str(queries.return_cases(county.user, area_prefix=VILLAGE_A[:9]).query).upper()
+    r = login(county.user).get("/exits/returns/", {"area": VILLAGE_A[:9] + "000"})
+    assert r.status_code == 200 and h.number in r.content.decode()
+    r = login(county.user).get("/exits/returns/", {"area": "360729101000"})
+    assert r.status_code == 200 and h.number not in r.content.decode()
+
+
+def test_closing_reads_the_distinct_end_dates_in_sql(two_counties, county):
+    """The end dates are found by one SELECT DISTINCT, not by fetching every due household
+    (after the transition period, a province's exited households are all due at once)."""
+    for n in range(1, 4):
+        _exited(VILLAGE_A, n, D(2017, 12, 10 + n))
+    with clock.frozen(D(2026, 1, 5)), CaptureQueriesContext(connection) as ctx:
+        assert actions.close_observation(county, "360729") == 3
+    # the read of the end dates selects the period's CASE expression (policy periods are data)
+    dates = [q["sql"].upper() for q in ctx.captured_queries
+             if q["sql"].upper().startswith(("SELECT CASE", "SELECT DISTINCT CASE"))]
+    assert len(dates) == 1 and dates[0].startswith("SELECT DISTINCT"), dates
+
+
+def test_one_table_of_standard_to_line_kind():
+    """The household's standard picks the kind of line as identification says (one table)."""
+    assert rules.STANDARD_KIND is identification_rules.STANDARD_KIND

@@ -61,3 +61,33 @@ def test_most_specific_prefix_then_latest_year_for_dicts_and_models():
     assert delisting_rules.pick(models, code, 2018) is models[3]
     assert delisting_rules.pick(models, code, 2021) is models[2]
     assert delisting_rules.pick(models, code, 2013) is None
+
+
+# --- bad input that used to reach a traceback --------------------------------------------------------
+
+@pytest.mark.parametrize("year", ["10000", "99999", "-3"])
+def test_api_check_refuses_a_year_no_date_can_hold(year, two_counties, make_user, api):
+    """A year beyond dt.date's range (birth dates and lines are computed from it) is a 422, not a 500."""
+    r = api(make_user("county_office", COUNTY_A)).get("/api/v1/exits/check", {"year": year})
+    assert r.status_code == 422, (r.status_code, r.content[:300])
+    assert r.json()["field"] == "year"
+
+
+def test_criteria_form_with_a_tampered_version_is_refused_not_a_500(two_counties, make_user, login):
+    client = login(make_user("county_office", COUNTY_A))
+    items = '[{"code": "water", "params": {}, "source": "s"}]'
+    form = {"name": "全南县退出标准", "area_prefix": "360729", "from_year": "2024", "source": "s", "items": items}
+    assert client.post("/exits/criteria/new/", form).status_code == 302
+    obj = ExitCriteria.objects.get(area_prefix="360729")
+    r = client.post(f"/exits/criteria/{obj.pk}/", {**form, "name": "changed", "version": "abc"})
+    assert r.status_code in (200, 409), r.status_code
+    obj.refresh_from_db()
+    assert obj.name == "全南县退出标准" and obj.version == 1
+
+
+def test_school_item_refuses_29_february():
+    """Ages counted on 02-29 would make the check fail with a traceback in three years of four."""
+    school = {"code": "school", "source": "s", "params": {"min_age": 6, "max_age": 15, "statuses": ["00"]}}
+    with pytest.raises(ValueError, match="MM-DD"):
+        rules.check_items([{**school, "params": {**school["params"], "on": "02-29"}}])
+    assert rules.check_items([{**school, "params": {**school["params"], "on": "2-28"}}])[2]["params"]["on"] == "02-28"

@@ -358,6 +358,25 @@ def test_the_most_specific_cut_off_applies_to_the_vetoes(two_counties):
 
 
 @pytest.mark.django_db
+def test_cut_offs_are_read_for_the_area_only_in_one_filtered_query(two_counties):
+    """The cut-offs that apply are selected by SQL on the area's prefixes (the whole
+    table is never read into Python): above, own and inside; never a sibling's."""
+    for prefix, day in (("36", 1), (COUNTY_A[:6], 2), (VILLAGE_A, 3), ("360783", 4), ("3607", 5)):
+        actions.save_cutoff(SYSTEM, None, area_prefix=prefix, date=dt.date(2015, 10, day), source="test")
+    with CaptureQueriesContext(connection) as ctx:
+        rows = queries.cutoff_rows(COUNTY_A[:6])
+        best = queries.applicable_cutoff(TOWNSHIP_A)
+    assert rows == [(VILLAGE_A, dt.date(2015, 10, 3)), (COUNTY_A[:6], dt.date(2015, 10, 2)),
+                    ("3607", dt.date(2015, 10, 5)), ("36", dt.date(2015, 10, 1))]
+    assert best.area_prefix == COUNTY_A[:6]
+    assert queries.applicable_cutoff(VILLAGE_A).date == dt.date(2015, 10, 3)
+    assert queries.applicable_cutoff("450100000000").area_prefix == "45"  # shipped (seed 003)
+    assert queries.applicable_cutoff("110000000000") is None and queries.applicable_cutoff("") is None
+    assert len(ctx.captured_queries) == 2
+    assert all(" WHERE " in q["sql"] for q in ctx.captured_queries), [q["sql"] for q in ctx.captured_queries]
+
+
+@pytest.mark.django_db
 def test_keeping_a_fact_needs_a_reason(two_counties):
     f = fact(make_household("K1", 1000), "car")
     with pytest.raises(Invalid):

@@ -307,3 +307,61 @@ def test_clearance_guarantees_come_from_the_data(world, monkeypatch):
         monkeypatch.setattr(rules, "clearance_data", lambda: edited)
         item = {i.code: i for i in actions.clearance_items(rec)}["guarantees"]
         assert item.met, item.detail
+
+
+def test_help_amount_not_a_number_or_too_large_is_refused(world):
+    """"NaN" quantizes to NaN (comparing it raised InvalidOperation: a 500 from the record
+    page) and an amount past the column's 12 digits overflowed on PostgreSQL."""
+    rec = actions.open_episode(world["cadre"], household(40), kind=M.SUDDEN, channel=Discovery.VISIT,
+                               date=D(2024, 1, 5), who="李明", what="火灾")
+    for bad, message in (("NaN", "Not a number"), ("1e12", "too large"), ("-1", "negative")):
+        with pytest.raises(Invalid, match=message):
+            actions.record_help(world["cadre"], rec, date=D(2024, 1, 6), what="救助金", amount=bad, given_by="民政所")
+    assert not rec.help.exists()
+
+
+def test_department_file_with_a_too_large_amount_is_a_row_error(world, tmp_path):
+    """An amount the column cannot hold is named in the error report (it overflowed the
+    column on PostgreSQL and failed the job with a database error)."""
+    from fupin.core.tabular import write_xlsx
+
+    h = household(41)
+    path = tmp_path / "big.xlsx"
+    write_xlsx(path, [c.header for c in importers.COLUMNS],
+               [(h.members.get().id_number, "户主41", "医疗费用", "2023-06-01", "1e12", "")])
+    n, report = importers.import_file(world["county"], path, department="县医保局", area_code="360729000000")
+    assert n == 0 and [(e.column, e.reason) for e in report.errors] == [("金额", "too large")]
+
+
+def test_rigid_spending_counts_only_the_bills_of_the_run_year(world, tmp_path):
+    """The rule compares the bills of the year with the net income of that year: a bill
+    of the next year does not make a hit in the run over the year before."""
+    from fupin.core.tabular import write_xlsx
+
+    sick = household(42)
+    income(sick, 2023, 12000)  # 50 % of the net income: 6,000
+    path = tmp_path / "bills.xlsx"
+    write_xlsx(path, [c.header for c in importers.COLUMNS],
+               [(sick.members.get().id_number, "户主42", "医疗费用", "2024-02-01", "9000", "县人民医院")])
+    n, report = importers.import_file(world["county"], path, department="县医保局", area_code="360729000000")
+    assert n == 1 and not report
+    run = engine.run_rules(world["county"], "360729000000", 2023)
+    assert not WarningHit.objects.filter(run=run, household=sick, rule="rigid_spending").exists()
+    income(sick, 2024, 12000)
+    run = engine.run_rules(world["county"], "360729000000", 2024)
+    assert WarningHit.objects.filter(run=run, household=sick, rule="rigid_spending").exists()
+
+
+def test_social_protection_categories_come_from_the_data(world, monkeypatch):
+    """A 低保 household (registry category 2) without working capacity stays monitored; the
+    categories are read from data/clearance.json (a county that edits them changes it)."""
+    h = household(43, labour="5")
+    Household.objects.filter(pk=h.pk).update(category="2")
+    h.refresh_from_db()
+    rec = M.objects.create(household=h, area_code=h.area_code, kind=M.UNSTABLE, state=M.MONITORED,
+                           since=D(2023, 5, 1))
+    with clock.frozen(D(2025, 3, 1)):
+        assert not {i.code: i for i in actions.clearance_items(rec)}["not_social_protection"].met
+        data = rules.clearance_data()
+        monkeypatch.setattr(rules, "clearance_data", lambda: {**data, "protection_categories": ["3"]})
+        assert {i.code: i for i in actions.clearance_items(rec)}["not_social_protection"].met

@@ -113,3 +113,39 @@ def test_api(two_counties, make_user, api):
                content_type="application/json")
     assert r.status_code == 201 and "*" in r.json()["phone"]
     assert Application.objects.get(name="来电人").recorded_by == user
+
+
+def test_pages_show_risk_and_procedure_labels_not_codes(two_counties, make_user, login):
+    c = login(make_user("village_cadre", VILLAGE_A))
+    rec = actions.open_episode(SYSTEM, household(4), kind=M.SUDDEN, channel="visit", date=dt.date(2024, 1, 1),
+                               who="李明", what="洪灾", risks=["disaster.flood"])
+    label = rules.risk_label("disaster.flood")
+    assert label != "disaster.flood"
+    for url in (reverse("monitoring:index"), reverse("monitoring:record", args=[rec.pk])):
+        text = c.get(url).content.decode()
+        assert f">{label}<" in text and ">disaster.flood<" not in text, url
+
+
+def test_help_with_a_bad_amount_is_a_message_not_a_server_error(two_counties, make_user, login):
+    c = login(make_user("village_cadre", VILLAGE_A))
+    rec = actions.open_episode(SYSTEM, household(5), kind=M.SUDDEN, channel="visit", date=dt.date(2024, 1, 1),
+                               who="李明", what="洪灾")
+    for amount in ("NaN", "1e12"):
+        r = c.post(reverse("monitoring:record_action", args=[rec.pk]),
+                   {"action": "help", "date": "2024-01-02", "what": "救助金", "amount": amount, "given_by": "民政所"},
+                   follow=True)
+        assert r.status_code == 200 and 'id="helped-first"' not in r.content.decode(), amount
+    assert not rec.help.exists()
+
+
+def test_export_has_nothing_of_another_county(two_counties, make_user, login):
+    """The scoping case of the export cannot look inside the workbook: read it here."""
+    mine = household(6)
+    theirs = household(7, village=VILLAGE_B)
+    for h in (mine, theirs):
+        actions.open_episode(SYSTEM, h, kind=M.EDGE, channel="visit", date=dt.date(2024, 1, 1), who="x", what="y")
+    c = login(make_user("county_office", COUNTY_A))
+    export = c.get(reverse("monitoring:export"))
+    numbers = [r[0] for r in load_workbook(io.BytesIO(b"".join(export.streaming_content))).active.iter_rows(
+        min_row=2, values_only=True)]
+    assert numbers == [mine.number]

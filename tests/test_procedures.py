@@ -487,6 +487,15 @@ def test_a_stale_version_is_refused_and_nothing_is_done_twice(county, five):
     assert AuditEvent.objects.filter(action="procedures.step.close").count() == 1
 
 
+@pytest.mark.parametrize("version", ["abc", "1.5", "9" * 40])
+def test_a_version_that_is_not_a_number_is_refused_as_stale(county, five, version):
+    """A tampered form's version is a conflict with a message (it was a ValueError, a 500)."""
+    batch = start(county, five)
+    with clock.frozen(D(2024, 2, 1)), pytest.raises(Conflict):
+        actions.act(county, batch, step="application", action="complete", version=version)
+    assert step_code(batch) == "application"
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="real concurrent transactions need PostgreSQL")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_officers_closing_the_same_notice_at_once(two_counties, make_user):

@@ -413,3 +413,24 @@ def test_income_is_the_latest_year_up_to_the_document(two_counties):
     row = StepDocument.objects.get(record__batch=batch).data["members"][0]
     assert row["per_capita"] == str(Decimal("4000.00")) and row["income_year"] == 2023
     assert row["exit_year"] == 2024
+
+
+def test_garbage_document_requests_are_answered_not_crashed(two_counties, make_user, login):
+    hh = make_households(VILLAGE_A, 1)
+    batch = start(SYSTEM, hh)
+    advance(SYSTEM, batch, on=D(2024, 2, 1))
+    doc = _docs(batch)["application"]
+    client = login(make_user("county_office", COUNTY_A))
+    huge = 99999999999999999999
+    for url in (reverse("procedures:document", args=[batch.pk, huge]),
+                reverse("procedures:document", args=[huge, doc.pk]),
+                reverse("procedures:documents_zip", args=[huge])):
+        assert client.get(url).status_code == 404, url
+    regenerate = reverse("procedures:document_regenerate", args=[batch.pk, doc.pk])
+    assert client.get(regenerate).status_code == 405
+    assert client.post(reverse("procedures:document_regenerate", args=[batch.pk, huge]), {"note": "x"}).status_code == 404
+    for note in ("", "   ", "长" * 5000):
+        assert client.post(regenerate, {"note": note}).status_code == 302, note
+    versions = sorted(StepDocument.objects.filter(record=doc.record, code=doc.code).values_list("version", "note"))
+    assert [v for v, _n in versions] == [1, 2] and versions[-1][1] == "长" * 200  # "" and spaces refused
+    assert client.post(regenerate, {"note": "\x00"}).status_code in (302, 400)  # PostgreSQL refuses NUL: a 400 page

@@ -225,3 +225,9 @@ PAGE_SIZE = 50
 # without a visit a helper is listed on the coverage page.
 ASSISTANCE_PHOTO_MAX_BYTES = int(float(os.environ.get("FUPIN_PHOTO_MAX_MB", "8")) * 1024 * 1024)
 ASSISTANCE_VISIT_GAP_DAYS = int(os.environ.get("FUPIN_VISIT_GAP_DAYS", "60"))
+# How many photos one visit holds, and for how many days after recording a measure or a
+# visit the user who recorded it may correct or withdraw it themselves (afterwards an
+# office keeping assistance records does). The project's choices: no policy document
+# in the seeds sets either number.
+ASSISTANCE_PHOTO_MAX_COUNT = 10
+ASSISTANCE_OWN_CORRECTION_DAYS = 30

@@ -1,4 +1,3 @@
-
 from django.tasks import task
 from django.utils.translation import gettext as _
 

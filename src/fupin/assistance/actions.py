@@ -499,6 +499,18 @@ MEASURE_FIELDS = ["household_id", "area_code", "type", "date", "amount_to_househ
                   "details", "note", "helper_id", "income_item"]
 
 
+def _measure_terms(type: str, date, details: dict | None, fund_source: str) -> tuple[dt.date, dict]:
+    """The checks a measure's terms pass when recorded and when corrected: a date not in
+    the future, the type's details, a known source of funds. Returns the day and the
+    cleaned details."""
+    day = _date(date, "date")
+    _not_future(day, "date")
+    clean = rules.clean_details(type, details)
+    if fund_source and fund_source not in [f["code"] for f in catalog.fund_sources()]:
+        raise Invalid(_("Unknown source of funds."), field="fund_source")
+    return day, clean
+
+
 @transaction.atomic
 def record_measure(actor: Actor, *, type: str, date, household: Household | None = None,
                    village: Area | None = None, amount_to_household=0, amount_spent=0, fund_source: str = "",
@@ -516,11 +528,7 @@ def record_measure(actor: Actor, *, type: str, date, household: Household | None
         area_code = village.code
     else:
         raise Invalid(_("A measure is for a household or a village."), field="household")
-    day = _date(date, "date")
-    _not_future(day, "date")
-    clean = rules.clean_details(type, details)
-    if fund_source and fund_source not in [f["code"] for f in catalog.fund_sources()]:
-        raise Invalid(_("Unknown source of funds."), field="fund_source")
+    day, clean = _measure_terms(type, date, details, fund_source)
     if helper is None and household is not None:
         helper = own_helper(actor, household)
     measure = Measure.objects.create(
@@ -579,6 +587,25 @@ def carry_to_income(actor: Actor, measures: list[Measure]) -> Income:
 
 # --- visits -------------------------------------------------------------------------------
 
+def _visit_notes(date, findings: str, agreements: str) -> tuple[dt.date, str, str]:
+    """A visit's date (not in the future) and notes (one of the two at least), as logged
+    and as corrected."""
+    day = _date(date, "date")
+    _not_future(day, "date")
+    findings, agreements = (findings or "").strip()[:4000], (agreements or "").strip()[:4000]
+    if not findings and not agreements:
+        raise Invalid(_("Write what was found or what was agreed."), field="findings")
+    return day, findings, agreements
+
+
+def _checked_photos(existing: int, files) -> list:
+    """Uploaded files for a visit holding ``existing`` photos: the count limit, then each
+    file decoded and cleaned (photos.check) — all before anything is written."""
+    files = list(files or ())
+    photos.check_count(existing, len(files))
+    return [photos.check(f) for f in files]
+
+
 @transaction.atomic
 def log_visit(actor: Actor, *, household: Household, helper: Helper | None, date, findings: str = "",
               agreements: str = "", files=()) -> Visit:
@@ -596,16 +623,10 @@ def log_visit(actor: Actor, *, household: Household, helper: Helper | None, date
     helper = helper or own
     if helper is None:
         raise Invalid(_("Choose the helper who visited."), field="helper")
-    day = _date(date, "date")
-    _not_future(day, "date")
-    findings, agreements = (findings or "").strip(), (agreements or "").strip()
-    if not findings and not agreements:
-        raise Invalid(_("Write what was found or what was agreed."), field="findings")
-    files = list(files or ())
-    photos.check_count(0, len(files))
-    checked = [photos.check(f) for f in files]  # every file is checked before anything is written
+    day, findings, agreements = _visit_notes(date, findings, agreements)
+    checked = _checked_photos(0, files)  # every file is checked before anything is written
     visit = Visit.objects.create(helper=helper, household=household, area_code=household.area_code, date=day,
-                                 findings=findings[:4000], agreements=agreements[:4000], recorded_by=actor.user)
+                                 findings=findings, agreements=agreements, recorded_by=actor.user)
     for info in checked:
         photos.store(visit, info)
     audit.record(actor, "assistance.visit.create", obj=household, area_code=household.area_code,
@@ -626,9 +647,10 @@ VISIT_FIELDS = ["helper_id", "household_id", "date", "findings", "agreements"]
 
 
 def correction_days() -> int:
+    """settings.ASSISTANCE_OWN_CORRECTION_DAYS (the number lives in settings.py)."""
     from django.conf import settings
 
-    return int(getattr(settings, "ASSISTANCE_OWN_CORRECTION_DAYS", 30))
+    return int(settings.ASSISTANCE_OWN_CORRECTION_DAYS)
 
 
 def may_correct(actor: Actor, record: Measure | Visit) -> bool:
@@ -661,11 +683,7 @@ def correct_measure(actor: Actor, measure: Measure, *, type: str, date, amount_t
     the household and income item — withdraw it instead."""
     measure = Measure.all_objects.select_for_update().get(pk=measure.pk)
     _require_correct(actor, measure)
-    day = _date(date, "date")
-    _not_future(day, "date")
-    clean = rules.clean_details(type, details)
-    if fund_source and fund_source not in [f["code"] for f in catalog.fund_sources()]:
-        raise Invalid(_("Unknown source of funds."), field="fund_source")
+    day, clean = _measure_terms(type, date, details, fund_source)
     to_household = _amount(amount_to_household, "amount_to_household")
     item = rules.income_item(type, clean) if measure.household_id is not None else ""
     if measure.carried_at is not None and (type != measure.type or day.year != measure.year
@@ -679,11 +697,11 @@ def correct_measure(actor: Actor, measure: Measure, *, type: str, date, amount_t
     measure.amount_to_household = to_household
     measure.amount_spent = _amount(amount_spent, "amount_spent")
     measure.fund_source, measure.note, measure.income_item = fund_source, _text(note), item
+    after = audit.snapshot(measure, MEASURE_FIELDS)
+    if after == before:  # nothing changed: not marked as corrected, nothing to audit
+        return measure
     measure.updated_at, measure.updated_by = clock.now(), actor.user
     measure.save()
-    after = audit.snapshot(measure, MEASURE_FIELDS)
-    if after == before:
-        return measure
     audit.record(actor, "assistance.measure.update", obj=measure, before=before, after=after)
     return measure
 
@@ -728,24 +746,19 @@ def correct_visit(actor: Actor, visit: Visit, *, date, findings: str = "", agree
     """Correct a visit's date and notes, and add photos (checked like any upload)."""
     visit = Visit.all_objects.select_for_update().get(pk=visit.pk)
     _require_correct(actor, visit)
-    day = _date(date, "date")
-    _not_future(day, "date")
-    findings, agreements = (findings or "").strip()[:4000], (agreements or "").strip()[:4000]
-    if not findings and not agreements:
-        raise Invalid(_("Write what was found or what was agreed."), field="findings")
+    day, findings, agreements = _visit_notes(date, findings, agreements)
     files = list(files or ())
-    if files:
-        photos.check_count(visit.photos.count(), len(files))
-    checked = [photos.check(f) for f in files]
+    checked = _checked_photos(visit.photos.count(), files) if files else []
     before = audit.snapshot(visit, VISIT_FIELDS)
     visit.date, visit.findings, visit.agreements = day, findings, agreements
+    after = audit.snapshot(visit, VISIT_FIELDS)
+    if after == before and not checked:  # nothing changed: not marked as corrected, nothing to audit
+        return visit
     visit.updated_at, visit.updated_by = clock.now(), actor.user
     visit.save()
     stored = [photos.store(visit, info) for info in checked]
-    after = audit.snapshot(visit, VISIT_FIELDS)
-    if after != before or stored:
-        audit.record(actor, "assistance.visit.update", obj=visit, before=before,
-                     after={**after, "photos_added": [p.pk for p in stored]})
+    audit.record(actor, "assistance.visit.update", obj=visit, before=before,
+                 after={**after, "photos_added": [p.pk for p in stored]})
     return visit
 
 
@@ -758,8 +771,7 @@ def add_visit_photos(actor: Actor, visit: Visit, files) -> list:
     files = list(files or ())
     if not files:
         raise Invalid(_("Choose at least one photo."), field="photos")
-    photos.check_count(visit.photos.count(), len(files))
-    checked = [photos.check(f) for f in files]
+    checked = _checked_photos(visit.photos.count(), files)
     stored = [photos.store(visit, info) for info in checked]
     audit.record(actor, "assistance.visit.photos", obj=visit, after={"photos_added": [p.pk for p in stored]},
                  count=len(stored))

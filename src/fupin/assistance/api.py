@@ -262,11 +262,12 @@ def pairing_create(request, body: PairingIn):
 
 
 def _measure_out(m) -> dict:
-    return {"updated_at": m.updated_at, "voided_at": m.voided_at, "void_reason": m.void_reason,"id": m.pk, "household_id": m.household_id, "village_code": m.village.code, "area_code": m.area_code,
+    return {"id": m.pk, "household_id": m.household_id, "village_code": m.village.code, "area_code": m.area_code,
             "type": m.type, "type_label": catalog.measure_label(m.type), "date": m.date, "year": m.year,
             "amount_to_household": m.amount_to_household, "amount_spent": m.amount_spent,
             "fund_source": m.fund_source, "details": m.details, "note": m.note, "income_item": m.income_item,
-            "carried_at": m.carried_at}
+            "carried_at": m.carried_at, "updated_at": m.updated_at, "voided_at": m.voided_at,
+            "void_reason": m.void_reason}
 
 
 @router.get("/assistance/measures", response=MeasurePage, summary="Measures in your area")
@@ -304,10 +305,10 @@ def measure_create(request, body: MeasureIn):
 
 
 def _visit_out(v, photos: int = 0, photo_ids=()) -> dict:
-    return {"photo_ids": list(photo_ids), "updated_at": v.updated_at, "voided_at": v.voided_at,
-            "void_reason": v.void_reason,"id": v.pk, "helper_id": v.helper_id, "helper_name": v.helper.name, "household_id": v.household_id,
+    return {"id": v.pk, "helper_id": v.helper_id, "helper_name": v.helper.name, "household_id": v.household_id,
             "household_number": v.household.number, "area_code": v.area_code, "date": v.date,
-            "findings": v.findings, "agreements": v.agreements, "photos": photos}
+            "findings": v.findings, "agreements": v.agreements, "photos": photos, "photo_ids": list(photo_ids),
+            "updated_at": v.updated_at, "voided_at": v.voided_at, "void_reason": v.void_reason}
 
 
 @router.get("/assistance/visits", response=VisitPage, summary="Visits in your area")

@@ -32,8 +32,8 @@ def max_bytes() -> int:
 
 
 def max_count() -> int:
-    """Photos one visit may hold (a setting; 10 unless set)."""
-    return int(getattr(settings, "ASSISTANCE_PHOTO_MAX_COUNT", 10))
+    """Photos one visit may hold: settings.ASSISTANCE_PHOTO_MAX_COUNT."""
+    return int(settings.ASSISTANCE_PHOTO_MAX_COUNT)
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """Background jobs of assistance: importing a file (all or nothing, with its report)."""
 
-
 from django.tasks import task
 from django.utils.translation import gettext as _
 

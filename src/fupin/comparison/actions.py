@@ -23,26 +23,13 @@ from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Conflict, Forbidden, Invalid
+from fupin.core.errors import Forbidden, Invalid, check_version
 
 from . import rules
 from .models import ExternalDataset, Hit
 
 IMPORT_JOB, MATCH_JOB, LINKAGE_JOB = "comparison.import", "comparison.match", "comparison.linkage"
 HIT_FIELDS = ["status", "decision", "reason", "review_note", "fact_id"]
-
-
-def _check_version(obj, version) -> None:
-    """The version the form was loaded with must still be the hit's; a version that is
-    not a number (a tampered form) is refused the same way."""
-    if version in (None, ""):
-        return
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise Conflict() from None
-    if version != obj.version:
-        raise Conflict()
 
 
 # --- import and matching jobs ----------------------------------------------------------
@@ -146,7 +133,7 @@ def decide(actor: Actor, hit: Hit, *, decision: str, reason: str = "", version=N
     township has reviewed it."""
     hit = _locked(hit)
     require(actor, rules.DECIDE, hit.area_code)
-    _check_version(hit, version)
+    check_version(hit, version)
     if hit.phase not in rules.NEEDS_DECISION:
         raise Invalid(_("This hit is dated after the identification cut-off (or is information only): it never "
                         "vetoes and needs no decision."), field="decision")
@@ -169,7 +156,7 @@ def approve(actor: Actor, hit: Hit, *, note: str = "", version=None) -> Hit:
     """The township approves the village's decision; it becomes a veto fact."""
     hit = _locked(hit)
     require(actor, rules.REVIEW, hit.area_code)
-    _check_version(hit, version)
+    check_version(hit, version)
     if hit.status != rules.DECIDED:
         raise Invalid(_("Only a hit the village has decided can be approved."), field="status")
     if not actor.is_system and not rules.may_review(hit.decided_by_id, actor.user.pk):
@@ -187,7 +174,7 @@ def send_back(actor: Actor, hit: Hit, *, note: str, version=None) -> Hit:
     """The township sends a decision back to the village, saying why."""
     hit = _locked(hit)
     require(actor, rules.REVIEW, hit.area_code)
-    _check_version(hit, version)
+    check_version(hit, version)
     if hit.status != rules.DECIDED:
         raise Invalid(_("Only a hit the village has decided can be sent back."), field="status")
     note = (note or "").strip()
@@ -204,7 +191,7 @@ def send_back(actor: Actor, hit: Hit, *, note: str, version=None) -> Hit:
 def archive(actor: Actor, hit: Hit, *, version=None) -> Hit:
     hit = _locked(hit)
     require(actor, rules.ARCHIVE, hit.area_code)
-    _check_version(hit, version)
+    check_version(hit, version)
     if hit.status != rules.APPROVED:
         raise Invalid(_("Only a hit the township has approved can be archived."), field="status")
     before = audit.snapshot(hit, HIT_FIELDS)

@@ -30,6 +30,7 @@ from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.identification import engine
 from fupin.identification import queries as identification_queries
+from fupin.jobs.actions import NoProgress
 from fupin.registry.models import Household, Member
 
 from . import rules
@@ -38,14 +39,6 @@ from .models import ExternalDataset, ExternalRecord, Hit
 REMOVED = "removed"  # the registry's status of a household taken off the registry
 ANALYZE_ROWS = 10_000  # more new hits than this refresh the planner's statistics
 WORK_MEM = "64MB"  # PostgreSQL: memory for the hash join of the registry with the records (default 4MB)
-
-
-class _NoProgress:
-    def set_total(self, total):
-        pass
-
-    def update(self, done, **kw):
-        pass
 
 
 def _ne() -> str:
@@ -114,7 +107,7 @@ NEW_HITS = "SELECT id AS object_id, 'created' AS change FROM {hit} WHERE dataset
 def match_dataset(dataset: ExternalDataset, actor: Actor | None = None, progress=None) -> dict:
     """Match one data set with the registry; returns the counts (see the module doc)."""
     actor = actor or Actor.system("job")
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     kind = rules.kind(dataset.kind)
     names = _names()
     prefix = rules.area_prefix(dataset.area_code)

@@ -48,3 +48,18 @@ class Conflict(ActionError):
     code = "conflict"
     status = 409
     default_message = _("Someone else changed this at the same time; nothing was done. Reload and try again.")
+
+
+def check_version(obj, version) -> None:
+    """Optimistic concurrency: the version a form or request was loaded with must still be
+    ``obj.version`` (two people saving the same record at once: the second is refused); a
+    version that is not a number (a tampered form) is refused the same way, never a 500.
+    No version given: nothing to check."""
+    if version in (None, ""):
+        return
+    try:
+        version = int(version)
+    except (TypeError, ValueError, OverflowError):
+        raise Conflict() from None
+    if version != obj.version:
+        raise Conflict()

@@ -10,6 +10,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import Scope, require
@@ -145,6 +146,8 @@ def decide_objection(actor: Actor, objection: VillageObjection, *, upheld: bool,
     the written answer is required and the notice goes on."""
     require(actor, NOTICE_PERM, objection.area_code)
     a = _lock_assessment(objection.assessment, VillageAssessment.NOTICE)
+    # Read again under the assessment's lock: a concurrent decision may have come first.
+    objection = a.objections.get(pk=objection.pk)
     if objection.status != VillageObjection.OPEN:
         raise Conflict(_("This objection has been decided already."))
     if not (answer or "").strip():
@@ -273,17 +276,14 @@ def start_round(actor: Actor, county: Area, year: int, *, on: dt.date | None = N
 
     def households_of(ids):
         # The status of each household of the sampled villages on the round's date (its last
-        # dated change up to then); households not yet in the registry on that date are left out.
-        status_on: dict[int, str] = {}
-        for hid, status in StatusChange.objects.filter(household__village_id__in=ids, date__lte=on).order_by(
-                "household_id", "date", "id").values_list("household_id", "status"):
-            status_on[hid] = status
+        # dated change up to then, read in the same statement: no status-change rows come
+        # into Python); households not yet in the registry on that date are left out.
+        last = (StatusChange.objects.filter(household=OuterRef("pk"), date__lte=on).order_by("-date", "-id")
+                .values("status")[:1])
         out: dict[int, dict[str, list[int]]] = {}
-        for pk, vid, size, code in Household.objects.filter(village_id__in=ids).values_list(
-                "pk", "village_id", "size", "area_code"):
-            status = status_on.get(pk)
-            if status is None:
-                continue
+        for pk, vid, size, code, status in (
+                Household.objects.filter(village_id__in=ids).annotate(status_on=Subquery(last))
+                .filter(status_on__isnull=False).values_list("pk", "village_id", "size", "area_code", "status_on")):
             info[pk] = (status, size, code)
             key = "non_registered" if _stratum(status) == SampleHousehold.NON_REGISTERED else "registry"
             out.setdefault(vid, {}).setdefault(key, []).append(pk)
@@ -495,6 +495,9 @@ def _save_criteria(actor: Actor, model, obj, fields: list[str], values: dict, cl
                 setattr(obj, key, values[key])
         if not (obj.name or "").strip():
             raise Invalid(_("Give the criteria a name."), field="name")
+        max_name = model._meta.get_field("name").max_length
+        if len(obj.name) > max_name:  # PostgreSQL would refuse the row (a bare 400 page, no message on the form)
+            raise Invalid(_("At most %(n)s characters.") % {"n": max_name}, field="name")
         if obj.to_year in ("", None):
             obj.to_year = None
         else:
@@ -533,6 +536,11 @@ def save_village_criteria(actor: Actor, criteria, **values):
         obj.eligible_statuses = _codes(obj.eligible_statuses)
         if not obj.eligible_statuses:
             raise Invalid(_("Name at least one village status that may exit."), field="eligible_statuses")
+        # The registry's own check of a village status (registry.actions.save_village_profile):
+        # a mistyped code would silently keep every village from exiting.
+        unknown = [c for c in obj.eligible_statuses if c not in registry_codes.codes("village_status")]
+        if unknown:
+            raise Invalid(f"{_('Unknown village status.')} {', '.join(unknown)}", field="eligible_statuses")
         obj.notice_days = _whole(obj.notice_days, "notice_days", 1, 60)
         _source(obj, "notice_days", "notice_days_source")
 

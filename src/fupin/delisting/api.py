@@ -91,6 +91,8 @@ def _items(items) -> list[dict]:
 def _year(year: int | None, prefix: str) -> int:
     from fupin.core import clock
 
+    if year is not None and not 1900 <= year <= 9999:  # a date is built from it (dt.date: years 1 to 9999)
+        raise Invalid(_("Not a year."), field="year")
     return year or queries.latest_profile_year(prefix) or clock.today().year
 
 

@@ -6,6 +6,7 @@ row, column, value and reason)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -48,6 +49,18 @@ def export_rows(rnd: CountyRound):
         yield [s.household.number, s.household.head_name, s.household.village.name,
                s.surveyed_on.isoformat() if s.surveyed_on else "", s.respondent, s.people,
                _text_yes_no(s.exit_correct), _text_yes_no(s.should_register), _text_yes_no(s.approves), s.note]
+
+
+def _whole(text: str) -> int:
+    """A whole number ("3", or "3.0" typed in a CSV); "2.5", "inf", "nan" and absurd
+    magnitudes are refused (the range itself is the survey rule's: actions.clean_survey)."""
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not d.is_finite() or d.adjusted() >= 6 or d != d.to_integral_value():
+        raise ValueError(text)
+    return int(d)
 
 
 def _date(text: str) -> dt.date | None:
@@ -93,7 +106,7 @@ def import_survey(actor: Actor, rnd: CountyRound, path: str | Path) -> tuple[int
         people = normalise(row.get(PEOPLE))
         if people:
             try:
-                values["people"] = int(float(people))
+                values["people"] = _whole(people)
             except ValueError:
                 report.add(number, PEOPLE, people, _("not a whole number"))
                 ok = False

@@ -14,8 +14,10 @@ from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
+from fupin.areas import rules as area_rules
 from fupin.exits import rules as exits_rules
 from fupin.procedures import rules as procedure_rules
+from fupin.registry import codes as registry_codes
 
 LE, LT, GE = "le", "lt", "ge"
 OPS = {LE: "≤", LT: "<", GE: "≥"}
@@ -36,8 +38,7 @@ COUNTY_STEP_PERMISSION = {"submission": "delisting.assess", "city_review": "deli
 
 def level_code(county_code: str, level: str) -> str:
     """The 12-digit code of the county's own area at ``level`` (county, city, province)."""
-    n = {"county": 6, "city": 4, "province": 2}[level]
-    return county_code[:n].ljust(12, "0")
+    return area_rules.prefix_of(county_code, level).ljust(12, "0")
 
 
 # --- choosing criteria -----------------------------------------------------------------
@@ -131,8 +132,10 @@ def village_check(*, criteria, code: str, regions: dict[str, list[str]], poor_pe
                           _("met"), bool(met), criteria.checklist_source if n == 0 else _("(as above)")))
     eligible = list(criteria.eligible_statuses or [])
     if eligible:
-        items.append(item("status", _("Village status in the year"), status or _("no village profile"),
-                          " / ".join(eligible), (status in eligible) if status else False,
+        items.append(item("status", _("Village status in the year"),
+                          registry_codes.label("village_status", status) or _("no village profile"),
+                          " / ".join(registry_codes.label("village_status", c) for c in eligible),
+                          (status in eligible) if status else False,
                           _("Only a poor (or key-assistance) village exits.")))
     return items
 

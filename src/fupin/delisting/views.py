@@ -26,6 +26,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, Invalid, NotFound
 from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import require_perm
+from fupin.registry import codes as registry_codes
 from fupin.registry.models import ChecklistItem
 from fupin.registry.views.common import chooser, chosen_area
 
@@ -124,7 +125,7 @@ def villages_export(request):
         out.append([r["village"].code, r["village"].name, ctx["year"], ctx["on"].isoformat(), r["poor_people"],
                     p.rural_population if p else "", r["incidence"]["rate"] if r["incidence"] else "",
                     str(p.collective_income) if p else "", _("yes") if r["passed"] else _("no"), failed,
-                    p.status if p else "", r["assessment"].get_state_display() if r["assessment"] else ""])
+                    registry_codes.label("village_status", p.status) if p else "", r["assessment"].get_state_display() if r["assessment"] else ""])
     buffer = io.BytesIO()
     write_xlsx(buffer, headers, out, sheet_name=_("Village exit check"))
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)
@@ -245,9 +246,8 @@ def round_create(request):
     return redirect("delisting:round", pk=rnd.pk)
 
 
-@require_perm(VIEW)
-def round_detail(request, pk):
-    rnd = queries.round_(request.user, pk)
+def _round_page(request, rnd, *, errors=None, status: int = 200):
+    """A round's page: its rates, steps and sample (and an import's errors, if any)."""
     check = queries.county_check(rnd)
     samples = list(rnd.households.select_related("household", "household__village").order_by("order"))
     return render(request, "delisting/round.html", {
@@ -257,7 +257,12 @@ def round_detail(request, pk):
         "next_step": next((c for c in rules.COUNTY_STEPS if rules.COUNTY_STATE_BEFORE[c] == rnd.state), None),
         "step_labels": dict(CountyStep.CODES),
         "can_survey": can(request.user, actions.SURVEY, rnd.area_code) and rnd.state == rnd.SURVEY,
-        "errors": None})
+        "errors": errors}, status=status)
+
+
+@require_perm(VIEW)
+def round_detail(request, pk):
+    return _round_page(request, queries.round_(request.user, pk))
 
 
 @require_perm(VIEW)
@@ -313,13 +318,7 @@ def survey_import(request, pk):
             response["Content-Disposition"] = 'attachment; filename="survey-errors.xlsx"'
             return response
         messages.error(request, _("Nothing was imported: %(n)s errors.") % {"n": len(report)})
-        check = queries.county_check(rnd)
-        samples = list(rnd.households.select_related("household", "household__village").order_by("order"))
-        return render(request, "delisting/round.html", {
-            "round": rnd, "check": check, "samples": samples,
-            "villages": rnd.villages.select_related("village").order_by("order"), "steps": rnd.steps.all(),
-            "next_step": next((c for c in rules.COUNTY_STEPS if rules.COUNTY_STATE_BEFORE[c] == rnd.state), None),
-            "step_labels": dict(CountyStep.CODES), "can_survey": True, "errors": report.errors}, status=422)
+        return _round_page(request, rnd, errors=report.errors, status=422)
     messages.success(request, _("%(n)s survey records imported.") % {"n": count})
     return redirect("delisting:round", pk=rnd.pk)
 

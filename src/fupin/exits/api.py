@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from fupin.accounts.scoping import scope_for
@@ -72,7 +73,7 @@ def _prefix(request, area: str) -> str:
         scope = scope_for(request.user, VIEW)
         return scope.prefixes[0] if len(scope.prefixes) == 1 else ""
     if not area_rules.is_valid_code(area):
-        raise Invalid("area: a 12-digit area code", field="area")
+        raise Invalid(_("area: a 12-digit area code"), field="area")
     return area_rules.prefix_of(area)
 
 
@@ -80,8 +81,10 @@ def _prefix(request, area: str) -> str:
             summary="Registered and returned households with the exit check item by item (passing or failing)")
 def check(request, area: str = "", year: int | None = None, result: str = "", page: int = 1, page_size: int = 50):
     if result not in ("", "pass", "fail"):
-        raise Invalid("result: pass, fail or empty", field="result")
+        raise Invalid(_("result: pass, fail or empty"), field="result")
     year = year or clock.today().year
+    if not 1900 <= year <= 9999:  # dates are built from it (dt.date: years 1 to 9999)
+        raise Invalid(_("not a year"), field="year")
     qs = queries.checked_households(request.user, _prefix(request, area), year, result=result)
     data = paginate(qs, page, page_size)
     queries.explain(data["items"], year)

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.core.errors import NotFound
+from fupin.identification import queries as identification_queries
 from fupin.identification.models import Line
 from fupin.identification.rules import LINE_KINDS
 from fupin.registry import codes
@@ -49,14 +50,9 @@ MONEY = DecimalField(max_digits=12, decimal_places=2)
 
 # --- criteria (data visible where it applies) ----------------------------------------------
 
-def applies_q(scope: Scope) -> Q:
-    """Rows (``area_prefix``) above or inside one of the scope's areas (exits and delisting)."""
-    if scope.is_empty:
-        return Q(pk__in=[])
-    if scope.is_everything:
-        return Q()
-    above = {a for p in scope.prefixes for a in rules.ancestors(p)}
-    return Q(area_prefix__in=sorted(above)) | scope.q("area_prefix")
+# Rows (``area_prefix``) above or inside one of the scope's areas (exits and delisting):
+# identification's rule for its lines and rule sets.
+applies_q = identification_queries.applies_q
 
 
 def criteria_sets(user, perm: str = VIEW):
@@ -89,10 +85,6 @@ def parts(area_prefix: str, year: int) -> list[ExitCriteria]:
     return [by_id[r["id"]] for r in rules.applicable(rows, area_prefix, year)]
 
 
-def criteria_for(area_code: str, year: int) -> ExitCriteria | None:
-    return rules.most_specific(list(ExitCriteria.objects.all()), area_code, year)
-
-
 # --- the check, set-based ---------------------------------------------------------------------
 
 def _by_part(sets: list[ExitCriteria], make, default, output_field):
@@ -103,7 +95,7 @@ def _by_part(sets: list[ExitCriteria], make, default, output_field):
         if c.area_prefix == "":
             fallback = expr
         else:
-            whens.append(When(Q(area_code__startswith=c.area_prefix), then=expr))
+            whens.append(When(Scope([c.area_prefix]).q(), then=expr))
     if not whens:
         return fallback
     return Case(*whens, default=fallback, output_field=output_field)
@@ -351,7 +343,7 @@ def with_period(qs, on: dt.date):
         if p.to_year is not None:
             cond &= Q(exit_year_on__lte=p.to_year)
         if p.area_prefix:
-            cond &= Q(area_code__startswith=p.area_prefix)
+            cond &= Scope([p.area_prefix]).q()
         until = Value(p.until, output_field=DateField()) if p.until else PeriodEnd(F("exit_date"), p.years)
         whens_until.append((len(p.area_prefix), When(cond, then=until)))
         whens_kind.append((len(p.area_prefix), When(cond, then=Value(p.kind))))
@@ -393,8 +385,10 @@ def period_ended(scope: Scope, on: dt.date):
 
 # --- return cases ---------------------------------------------------------------------------------
 
-def return_cases(user, perm: str = VIEW):
-    return scope_for(user, perm).filter(ReturnCase.objects.select_related("household", "batch", "created_by"))
+def return_cases(user, perm: str = VIEW, area_prefix: str = ""):
+    """Return cases of the user's scope (``perm``), under ``area_prefix`` when given."""
+    scope = scope_for(user, perm).narrow(area_prefix or None)
+    return scope.filter(ReturnCase.objects.select_related("household", "batch", "created_by"))
 
 
 def return_case(user, pk) -> ReturnCase:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 # One area-prefix model for every "which row applies" in the project (identification owns it).
-from fupin.identification.rules import PREFIX_LENGTHS, ancestors, birth_bounds  # noqa: F401
+# The registry's identification standard picks the kind of line (STANDARD_KIND), as there.
+from fupin.identification.rules import PREFIX_LENGTHS, STANDARD_KIND, ancestors, birth_bounds  # noqa: F401
 
 # The items of the exit criteria, in the order of the page's columns.
 ITEMS = {
@@ -24,8 +25,6 @@ ITEMS = {
     "water": gettext_lazy("Safe drinking water"),
 }
 LINE_CHOICES = ("standard", "national", "provincial", "city")
-# The registry's identification standard picks the kind of line (as identification does).
-STANDARD_KIND = {"1": "national", "2": "provincial", "3": "city"}
 PERIOD_KINDS = {"observation": gettext_lazy("Observation period"),
                 "transition": gettext_lazy("Transition period (四个不摘)")}
 
@@ -84,7 +83,7 @@ def check_items(items) -> list[dict]:
             params["max_age"] = _int(params.get("max_age"), "max_age", params["min_age"], 25)
             try:
                 month, day = (int(x) for x in str(params.get("on", "09-01")).split("-"))
-                dt.date(2000, month, day)
+                dt.date(2001, month, day)  # a common year: 02-29 would break the check three years in four
             except (TypeError, ValueError):
                 raise ValueError(_("'on' is the day ages are counted, as MM-DD.")) from None
             params["on"] = f"{month:02d}-{day:02d}"

@@ -188,9 +188,7 @@ def close(request):
 @require_perm(VIEW)
 def returns(request):
     area, ctx = _area(request)
-    qs = queries.return_cases(request.user)
-    if area is not None:
-        qs = qs.filter(area_code__startswith=area.prefix)
+    qs = queries.return_cases(request.user, area_prefix=area.prefix if area is not None else "")
     page = Paginator(qs.order_by("-created_at", "-id"), settings.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "exits/returns.html", {**ctx, "page_obj": page})
 

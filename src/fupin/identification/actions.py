@@ -15,7 +15,7 @@ from fupin.accounts.scoping import require
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Conflict, Invalid, NotFound
+from fupin.core.errors import Invalid, NotFound, check_version
 from fupin.registry import codes as registry_codes
 
 from . import queries, rules
@@ -36,18 +36,6 @@ FACT_FIELDS = ["household_id", "member_id", "kind", "value", "as_of", "relation"
 
 MIN_YEAR, MAX_YEAR = 1978, 2100
 
-
-def _check_version(obj, version):
-    """The version the form was loaded with must still be the record's (two people
-    saving the same record at once: the second is refused)."""
-    if version in (None, ""):
-        return
-    try:
-        version = int(version)
-    except (TypeError, ValueError):
-        raise Conflict() from None
-    if version != obj.version:
-        raise Conflict()
 
 
 def _check_prefix(prefix: str, field: str = "area_prefix") -> str:
@@ -97,7 +85,7 @@ def save_line(actor: Actor, line: Line | None, *, version=None, **values) -> Lin
         line = Line()
     else:
         line = Line.objects.select_for_update().get(pk=line.pk)
-        _check_version(line, version)
+        check_version(line, version)
         require(actor, EDIT, line.area_code)
     before = None if creating else audit.snapshot(line, LINE_FIELDS)
     for key in ("kind", "area_prefix", "year", "name", "method", "value", "per", "formula", "source", "note",
@@ -150,7 +138,7 @@ def save_line(actor: Actor, line: Line | None, *, version=None, **values) -> Lin
 def delete_line(actor: Actor, line: Line, *, version=None) -> None:
     line = Line.objects.select_for_update().get(pk=line.pk)
     require(actor, EDIT, line.area_code)
-    _check_version(line, version)
+    check_version(line, version)
     before = audit.snapshot(line, LINE_FIELDS)
     audit.record(actor, "identification.line.delete", obj=line, before=before)
     line.delete()
@@ -241,7 +229,7 @@ def save_cutoff(actor: Actor, cutoff: CutoffDate | None, *, area_prefix: str, da
     else:
         cutoff = CutoffDate.objects.select_for_update().get(pk=cutoff.pk)
         require(actor, EDIT, cutoff.area_code)
-        _check_version(cutoff, version)
+        check_version(cutoff, version)
         before = audit.snapshot(cutoff, CUTOFF_FIELDS)
         if area_prefix != cutoff.area_prefix:
             raise Invalid(_("The area of a cut-off date cannot change; add one for the other area."),
@@ -278,7 +266,7 @@ def save_ruleset(actor: Actor, rs: RuleSet | None, *, version=None, copy_from: R
                 setattr(rs, key, getattr(copy_from, key))
     else:
         rs = RuleSet.objects.select_for_update().get(pk=rs.pk)
-        _check_version(rs, version)
+        check_version(rs, version)
         require(actor, EDIT, rs.area_code)
     before = None if creating else audit.snapshot(rs, RULESET_FIELDS)
     for key in RULESET_FIELDS:

@@ -35,23 +35,13 @@ from fupin.areas import rules as area_rules
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
+from fupin.jobs.actions import NoProgress
 
 from . import queries, rules
 from .models import Criterion, MemberFact, RuleOutcome, RuleRun, RunLine
 
 STANDARD_KIND = rules.STANDARD_KIND
 VETOING = MemberFact.VETOING
-
-
-class _NoProgress:
-    def set_total(self, total):
-        pass
-
-    def update(self, done, **kw):
-        pass
-
-    def log(self, line):
-        pass
 
 
 # --- what the run uses ------------------------------------------------------------
@@ -374,7 +364,7 @@ def execute(run: RuleRun, progress=None, *, split: bool = True) -> RuleRun:
     are removed and the run is marked failed (nothing half-written stays).
     ``split=False`` runs the whole area in one statement per rule set (no progress
     steps; for benchmarks)."""
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     started = time.monotonic()
     statements: list[int] = []
     RuleRun.objects.filter(pk=run.pk).update(status=RuleRun.RUNNING)

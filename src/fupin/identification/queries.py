@@ -17,7 +17,7 @@ from .models import CutoffDate, Line, MemberFact, RuleOutcome, RuleRun, RuleSet
 READ = "registry.view"
 
 
-def _applies_q(scope: Scope, field: str = "area_prefix") -> Q:
+def applies_q(scope: Scope, field: str = "area_prefix") -> Q:
     """Rows whose area prefix is above or inside one of the scope's areas."""
     if scope.is_empty:
         return Q(pk__in=[])
@@ -28,7 +28,7 @@ def _applies_q(scope: Scope, field: str = "area_prefix") -> Q:
 
 
 def lines(user, perm: str = READ):
-    return Line.objects.filter(_applies_q(scope_for(user, perm)))
+    return Line.objects.filter(applies_q(scope_for(user, perm)))
 
 
 def line(user, pk) -> Line:
@@ -36,7 +36,7 @@ def line(user, pk) -> Line:
 
 
 def rulesets(user, perm: str = READ):
-    return RuleSet.objects.filter(_applies_q(scope_for(user, perm)))
+    return RuleSet.objects.filter(applies_q(scope_for(user, perm)))
 
 
 def ruleset(user, pk) -> RuleSet:
@@ -46,7 +46,7 @@ def ruleset(user, pk) -> RuleSet:
 def runs(user, perm: str = READ):
     """Runs over the user's areas, and runs over a wider area that covers them (whose
     outcomes the user then sees for their own areas only: see ``outcomes``)."""
-    return RuleRun.objects.filter(_applies_q(scope_for(user, perm)))
+    return RuleRun.objects.filter(applies_q(scope_for(user, perm)))
 
 
 def covers_all(user, run_obj: RuleRun, perm: str = READ) -> bool:
@@ -56,7 +56,7 @@ def covers_all(user, run_obj: RuleRun, perm: str = READ) -> bool:
 
 def visible_prefix_q(user, field: str = "area_prefix", perm: str = READ) -> Q:
     """For rows named by an area prefix (a run's lines and rule sets): above or inside the user's areas."""
-    return _applies_q(scope_for(user, perm), field)
+    return applies_q(scope_for(user, perm), field)
 
 
 def run(user, pk) -> RuleRun:
@@ -123,25 +123,29 @@ def ruleset_for(area_code: str, year: int) -> RuleSet | None:
 
 def cutoffs_in(scope: Scope):
     """The cut-off dates of a scope's areas: those above them and those inside them."""
-    return CutoffDate.objects.filter(_applies_q(scope))
+    return CutoffDate.objects.filter(applies_q(scope))
 
 
 def cutoffs(user, perm: str = READ):
     return cutoffs_in(scope_for(user, perm))
 
 
+def _prefixes_of(code: str) -> list[str]:
+    """Every prefix of ``code`` ('' included): the area prefixes a row can have to apply there."""
+    return [code[:n] for n in range(min(len(code), 12) + 1)]
+
+
 def cutoff_rows(prefix: str) -> list[tuple[str, object]]:
     """(area prefix, date) of the cut-offs that can apply inside the area ``prefix`` (its
-    own, those above and those below it), most specific first — for SQL (engine.cutoff_case)."""
-    rows = [(c.area_prefix, c.date) for c in CutoffDate.objects.all()
-            if c.area_prefix.startswith(prefix) or prefix.startswith(c.area_prefix)]
-    return sorted(rows, key=lambda r: -len(r[0]))
+    own, those above and those below it), most specific first — for SQL (engine.cutoff_case).
+    One query on the rows that can apply (not the whole table)."""
+    rows = CutoffDate.objects.filter(Q(area_prefix__in=_prefixes_of(prefix)) | Q(area_prefix__startswith=prefix))
+    return sorted(rows.values_list("area_prefix", "date"), key=lambda r: -len(r[0]))
 
 
 def applicable_cutoff(area_code: str) -> CutoffDate | None:
-    """The cut-off that applies to an area (the most specific prefix), or None."""
-    best = None
-    for c in CutoffDate.objects.all():
-        if area_code.startswith(c.area_prefix) and (best is None or len(c.area_prefix) > len(best.area_prefix)):
-            best = c
-    return best
+    """The cut-off that applies to an area (the most specific prefix), or None: one query
+    on the area's own and enclosing prefixes."""
+    code = area_code or ""
+    rows = CutoffDate.objects.filter(area_prefix__in=_prefixes_of(code))
+    return rules.most_specific({c.area_prefix: c for c in rows}, code)

@@ -33,6 +33,20 @@ def start(actor: Actor, task, *, kind: str, title: str, area_code: str = "", par
     return job
 
 
+class NoProgress:
+    """Stands in for Progress when a job's body runs outside a job (a command, a test):
+    the same methods, reporting nowhere."""
+
+    def set_total(self, total: int) -> None:
+        pass
+
+    def update(self, done: int, **kwargs) -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        pass
+
+
 class Progress:
     """Used inside a job function to report progress, log lines and files."""
 

@@ -59,13 +59,20 @@ def _date(value, field: str = "date", *, not_future: bool = True) -> dt.date:
     return value
 
 
+MAX_AMOUNT = Decimal("1e10")  # Help.amount: 12 digits, 2 of them decimals
+
+
 def _amount(value, field: str = "amount") -> Decimal:
     try:
         amount = Decimal(str(value if value not in (None, "") else 0)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         raise Invalid(_("Not a number."), field=field) from None
+    if not amount.is_finite():  # "NaN" quantizes to NaN, which cannot be compared
+        raise Invalid(_("Not a number."), field=field)
     if amount < 0:
         raise Invalid(_("Amounts cannot be negative."), field=field)
+    if amount >= MAX_AMOUNT:
+        raise Invalid(_("The amount is too large."), field=field)
     return amount
 
 
@@ -347,8 +354,8 @@ def clearance_items(record: MonitoredHousehold, *, on: dt.date | None = None) ->
         failed.append(_("a member without basic medical insurance"))
     no_labour = rules.clearance_data()["no_labour_codes"]
     without_labour = bool(members) and not any(m["labour"] and m["labour"] not in no_labour for m in members)
-    protection = record.social_protection or h.category in ("2", "3") or any(m["dibao"] or m["tekun"]
-                                                                           for m in members)
+    protection = (record.social_protection or h.category in rules.clearance_data()["protection_categories"]
+                  or any(m["dibao"] or m["tekun"] for m in members))
     open_risks = list(record.risks.filter(resolved_on__isnull=True).values_list("code", flat=True))
     return rules.evaluate_clearance(incomes=incomes, lines=lines, last_year=last, guarantees_ok=not failed,
                                     guarantees_detail="; ".join(failed), water_safe=h.water_safe and not

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from fupin.core.actor import Actor
 from fupin.identification import queries as id_queries
 from fupin.identification import rules as id_rules
+from fupin.jobs.actions import NoProgress
 from fupin.registry.models import Household, Income
 
 from . import rules
@@ -24,17 +25,6 @@ from .models import DepartmentWarning, MonitoredHousehold, RunLine, WarningHit, 
 from .queries import _prefix_q
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
-
-
-class _Quiet:
-    def set_total(self, total):
-        pass
-
-    def update(self, done, **kw):
-        pass
-
-    def log(self, line):
-        pass
 
 
 def _money(value) -> Value:
@@ -99,7 +89,7 @@ def _since(run) -> dt.date:
 def _rigid_spending(run, rule, statuses):
     p = rule["params"]
     bills = (DepartmentWarning.objects.filter(household_id=OuterRef("pk"), kind__in=p["warning_kinds"],
-                                              date__gte=_since(run))
+                                              date__gte=_since(run), date__lte=dt.date(run.year, 12, 31))
              .order_by().values("household_id").annotate(s=Sum("amount")).values("s")[:1])
     net = Income.objects.filter(household_id=OuterRef("pk"), year=run.year).values("net_income")[:1]
     ratio, floor = _money(p["ratio"]), _money(p["min_amount"])
@@ -146,7 +136,7 @@ def _insert(run: WarningRun, code: str, qs) -> int:
 def execute(run: WarningRun, progress=None) -> WarningRun:
     """Run every rule of the data file over the run's area: earlier open hits of the area
     are superseded, then one INSERT … SELECT per rule."""
-    progress = progress or _Quiet()
+    progress = progress or NoProgress()
     data = rules.warning_data()
     statuses = data.get("statuses") or ["exited_policy", "exited", "returned", "rural"]
     run.rules = data["rules"]

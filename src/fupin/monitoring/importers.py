@@ -27,6 +27,7 @@ from .models import DepartmentWarning, WarningImport
 
 WARN = "monitoring.warn"
 CHUNK = 2000
+MAX_AMOUNT = Decimal("1e10")
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,10 @@ def _parse(row: dict, n: int, report: ErrorReport) -> dict | None:
     except (InvalidOperation, ValueError):
         report.add(n, "金额", row.get("金额") or "", _("not an amount ≥ 0"))
         ok = False
+    else:
+        if amount >= MAX_AMOUNT:  # DepartmentWarning.amount: 12 digits, 2 of them decimals
+            report.add(n, "金额", row.get("金额") or "", _("too large"))
+            ok = False
     out["detail"] = (row.get("说明") or "").strip()[:300]
     out["row"] = n
     return out if ok else None

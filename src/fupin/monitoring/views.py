@@ -25,6 +25,7 @@ from fupin.core.errors import ActionError, Invalid, NotFound
 from fupin.core.tabular import write_xlsx
 from fupin.core.uploads import save_upload
 from fupin.core.views_util import require_perm
+from fupin.procedures.models import BatchMember
 from fupin.registry.models import Household
 from fupin.registry.views.common import chooser, chosen_area, top_area
 
@@ -79,6 +80,14 @@ def _household_in(request, number: str, perm: str = EDIT) -> Household:
     return scope_for(request.user, perm).get(Household.objects.all(), number=number)
 
 
+def _label(rec) -> None:
+    """The risks' and the procedure states' labels for a page (the rows carry codes)."""
+    states = dict(BatchMember.STATE_CHOICES)
+    rec.risk_list = [(x, rules.risk_label(x.code)) for x in rec.risks.all()]
+    rec.ident_label = states.get(rec.ident_state, rec.ident_state or "")
+    rec.clear_label = states.get(rec.clear_state, rec.clear_state or "")
+
+
 # --- monitored households ----------------------------------------------------------------
 
 FILTERS = ("state", "kind", "risk", "helped_first")
@@ -91,6 +100,8 @@ def index(request):
     f = {k: request.GET.get(k, "") for k in FILTERS}
     qs = queries.record_list(request.user, prefix=prefix, **f).order_by("area_code", "-id")
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    for r in page:
+        _label(r)
     return render(request, "monitoring/index.html", {
         **ctx, "page_obj": page, "filters": f, "kinds": M.KIND_CHOICES, "states": M.STATE_CHOICES,
         "risks": rules.risk_choices(), "counts": queries.state_counts(request.user, prefix),
@@ -144,9 +155,10 @@ def new(request):
 def record(request, pk):
     _settle(request)
     rec = queries.record(request.user, pk)
+    _label(rec)
     items = actions.clearance_items(rec) if rec.state == M.MONITORED else []
     return render(request, "monitoring/record.html", {
-        "rec": rec, "risks": rec.risks.all(), "discoveries": rec.discoveries.select_related("recorded_by"),
+        "rec": rec, "risks": rec.risk_list, "discoveries": rec.discoveries.select_related("recorded_by"),
         "visits": rec.visits.all(), "help": rec.help.all(), "items": items,
         "refusal": rules.clearance_refusal(items) if items else "",
         "can_edit": can(request.user, EDIT, rec.area_code), "risk_choices": rules.risk_choices(),

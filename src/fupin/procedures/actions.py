@@ -33,7 +33,7 @@ from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Conflict, Forbidden, Invalid
+from fupin.core.errors import Conflict, Forbidden, Invalid, check_version
 from fupin.registry import codes
 from fupin.registry.models import Household
 
@@ -189,8 +189,7 @@ def _lock(batch: ProcedureBatch, step: str | None, version, *, open_only: bool =
         if current is None or current["code"] != step:
             raise Conflict(_("The batch is no longer at the step “%(asked)s” (someone else acted on it at the same "
                              "time); nothing was done. Reload the page.") % {"asked": step})
-    if version not in (None, "") and int(version) != locked.version:
-        raise Conflict()
+    check_version(locked, version)
     return locked
 
 

@@ -40,8 +40,9 @@ MEMBER_FIELDS = [c.field for c in MEMBER_COLUMNS]
 
 def pinyin(name: str) -> str:
     """The pinyin of a name (``" ".join(lazy_pinyin(name))``): one implementation,
-    rules.pinyin_of, for the forms, the importers, the duplicates finder and the demo."""
-    return rules.pinyin_of(name or "")
+    rules.pinyin_of, for the forms, the importers, the duplicates finder and the demo; cut to
+    the length of Member.name_pinyin (a long name's pinyin is longer than the column)."""
+    return rules.pinyin_of(name or "")[:Member._meta.get_field("name_pinyin").max_length]
 
 
 def _resolve_area(code: str) -> tuple[Area, Area | None]:

@@ -99,6 +99,10 @@ HOUSEHOLD_COLUMNS = [c for c in COLUMNS if c.level == HOUSEHOLD]
 MEMBER_COLUMNS = [c for c in COLUMNS if c.level == MEMBER]
 HEADERS = [c.header for c in COLUMNS]
 
+# Land areas (亩): an empty cell means none (0), not unknown.
+ZERO_WHEN_EMPTY = frozenset({"arable_mu", "irrigated_mu", "forest_mu", "returned_forest_mu"})
+# A year column accepts FIRST_YEAR to this year + YEARS_AHEAD (a planned exit year is ahead).
+FIRST_YEAR, YEARS_AHEAD = 1980, 10
 TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√"}
 FALSE_WORDS = {"否", "无", "n", "no", "false", "0", ""}
 
@@ -111,7 +115,7 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
             raise ValueError(_("required, but empty"))
         if col.kind == "bool":
             return None  # the model default applies
-        if col.kind in ("decimal",) and col.field in {"arable_mu", "irrigated_mu", "forest_mu", "returned_forest_mu"}:
+        if col.kind in ("decimal",) and col.field in ZERO_WHEN_EMPTY:
             return Decimal(0)
         return None if col.kind in ("int", "decimal", "date", "year", "id") else ""
     kind = col.kind
@@ -139,7 +143,8 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
             raise ValueError(_("not a whole number"))
         return int(text)
     if kind == "year":
-        if not (text.isdecimal() and len(text) == 4 and 1980 <= int(text) <= (this_year or dt.date.today().year) + 10):
+        if not (text.isdecimal() and len(text) == 4
+                and FIRST_YEAR <= int(text) <= (this_year or dt.date.today().year) + YEARS_AHEAD):
             raise ValueError(_("not a year"))
         return int(text)
     if kind == "decimal":

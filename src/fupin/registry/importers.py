@@ -277,7 +277,7 @@ class _RowParser:
             sig = hash(tuple(values[:self.h_count]))
             self.last_texts, self.last_values, self.last_sig = texts, values[:self.h_count], sig
         name = values[self.i_name] or ""
-        return (number, 1 if bad else 0, sig, *values, (id_number or "")[::-1], _pinyin(name)[:120] if name else "")
+        return (number, 1 if bad else 0, sig, *values, (id_number or "")[::-1], _pinyin(name) if name else "")
 
 
 # --- the staging tables ---------------------------------------------------------------
@@ -421,7 +421,7 @@ class _Db:
 FAST_PATH = True  # PostgreSQL only; tests switch it off to compare with the Python path
 _WHITESPACE = "".join(chr(i) for i in range(0x3100) if chr(i).isspace())  # what str.strip() strips
 _SQL_WS = "E'" + "".join(f"\\u{ord(c):04x}" for c in _WHITESPACE) + "'"
-_DATES_FROM, _DATES_TO = dt.date(1880, 1, 1), dt.date(2200, 12, 31)
+_DATES_TO = dt.date(2200, 12, 31)  # (the table of dates starts at rules.ID_FIRST_BIRTH_YEAR)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -465,11 +465,12 @@ def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int
         return v, "({e} OR COALESCE({v} <= 32767, FALSE))", None
     if kind == "year":
         v = f"CASE WHEN length({c}) = 4 AND btrim({c}, {digits}) = '' THEN CAST({c} AS integer) END"
-        return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} BETWEEN 1980 AND {this_year + 10}, FALSE)", None
+        last = this_year + exchange.YEARS_AHEAD
+        return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} BETWEEN {exchange.FIRST_YEAR} AND {last}, FALSE)", None
     if kind == "decimal":
         places = mfield.decimal_places
         ceiling = 10 ** (mfield.max_digits - places)
-        zero = "0" if col.field in {"arable_mu", "irrigated_mu", "forest_mu", "returned_forest_mu"} else "NULL"
+        zero = "0" if col.field in exchange.ZERO_WHEN_EMPTY else "NULL"
         # digits, or digits "." one or two digits; at most eight before the point
         shape = (f"(btrim({c}, {digits}) = '' AND length({c}) BETWEEN 1 AND 8) OR (btrim({c}, {digits}) = '.' "
                  f"AND strpos({c}, '.') BETWEEN 2 AND 9 AND length({c}) - strpos({c}, '.') BETWEEN 1 AND 2)")
@@ -534,7 +535,9 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
                     newlines += block.count(b"\n")
                     last = block[-1:]
                     cp.write(block)
-        except DatabaseError:
+        except (DatabaseError, connection.Database.Error):
+            # (a COPY on the driver's own cursor raises the driver's errors, not Django's:
+            # a row with a cell more or less than the header, a blank line, a bad byte …)
             raise _Fallback from None
         (copied,) = db.one("SELECT COUNT(*) FROM {raw}")
         lines = newlines + (1 if last not in (b"", b"\n") else 0)
@@ -558,7 +561,7 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
     db.run("CREATE " + db.kind + " TABLE {dates} AS SELECT CAST(d AS date) AS d, to_char(d, 'YYYY-MM-DD') AS iso, "
            "to_char(d, 'YYYYMMDD') AS compact, CAST(d AS date) <= %s AS past "
            "FROM generate_series(CAST(%s AS date), CAST(%s AS date), interval '1 day') d",
-           [today, _DATES_FROM, _DATES_TO])
+           [today, dt.date(rules.ID_FIRST_BIRTH_YEAR, 1, 1), _DATES_TO])
     db.run("ANALYZE {dates}")
 
     joins: list[str] = []
@@ -576,14 +579,14 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
         oks.append("(" + ok.format(v=f"v_{n}", e=f"e_{n}") + ")")
     present = parser.present
     if "m_id_number" in present:
-        rules = []
+        id_rules = []
         if "m_birth_date" in present:
-            rules.append(f"(v_m_birth_date IS NULL OR v_m_birth_date = {id_extra})")
+            id_rules.append(f"(v_m_birth_date IS NULL OR v_m_birth_date = {id_extra})")
         if "m_sex" in present:
-            rules.append("(v_m_sex = '' OR v_m_sex = CASE WHEN substr(v_m_id_number, 17, 1) IN "
-                         "('1', '3', '5', '7', '9') THEN '1' ELSE '2' END)")
+            id_rules.append("(v_m_sex = '' OR v_m_sex = CASE WHEN substr(v_m_id_number, 17, 1) IN "
+                            "('1', '3', '5', '7', '9') THEN '1' ELSE '2' END)")
         reason = "v_m_no_id_reason <> ''" if "m_no_id_reason" in present else "FALSE"
-        oks.append(f"(CASE WHEN v_m_id_number IS NOT NULL THEN {' AND '.join(rules) or 'TRUE'} ELSE {reason} END)")
+        oks.append(f"(CASE WHEN v_m_id_number IS NOT NULL THEN {' AND '.join(id_rules) or 'TRUE'} ELSE {reason} END)")
     if "m_health" in present:
         grade = "v_m_disability_grade = ''" if "m_disability_grade" in present else "TRUE"
         oks.append(f"NOT (v_m_health = {_lit(DISABLED)} AND {grade})")
@@ -639,7 +642,7 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
 
 
 def _fill_names(db: _Db) -> None:
-    """The pinyin of every distinct name the Python path has not converted (rules.pinyin_of:
+    """The pinyin of every distinct name the Python path has not converted (actions.pinyin:
     names repeat, and most are read character by character)."""
     names = [r[0] for r in db.rows("SELECT DISTINCT m_name FROM {stage} WHERE name_pinyin IS NULL "
                                    "AND m_name IS NOT NULL")]
@@ -647,7 +650,7 @@ def _fill_names(db: _Db) -> None:
         return
     with db.cursor.cursor.copy(db.sql("COPY {names} (name, pinyin) FROM STDIN")) as cp:
         for name in names:
-            cp.write_row((name, rules.pinyin_of(name)[:120]))
+            cp.write_row((name, pinyin(name)))
     db.run("ANALYZE {names}")
 
 

@@ -19,6 +19,9 @@ class IdInfo:
     sex: str  # "1" male, "2" female (GB 11643: 17th digit odd = male)
 
 
+ID_FIRST_BIRTH_YEAR = 1880  # an ID number's birth date before this year is impossible
+
+
 def parse_id_number(value: str) -> IdInfo:
     """Validate an 18-digit resident ID number (GB 11643-1999): format, birth date,
     check digit. Raises ValueError with a message naming what is wrong."""
@@ -31,7 +34,7 @@ def parse_id_number(value: str) -> IdInfo:
         birth = ric.get_birth_date(number)
     except (StdnumError, ValueError):
         raise ValueError(_("the birth date %(date)s in the ID number is not a real date") % {"date": number[6:14]}) from None
-    if birth > dt.date.today() or birth.year < 1880:
+    if birth > dt.date.today() or birth.year < ID_FIRST_BIRTH_YEAR:
         raise ValueError(_("the birth date %(date)s in the ID number is impossible") % {"date": birth.isoformat()})
     if ric.calc_check_digit(number) != number[17]:
         raise ValueError(_("the check digit is wrong (expected %(digit)s)") % {"digit": ric.calc_check_digit(number)})
