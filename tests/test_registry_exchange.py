@@ -36,7 +36,7 @@ from fupin.registry.models import (
     StatusChange,
     VillageProfile,
 )
-from tests.conftest import SYSTEM, VILLAGE_A, VILLAGE_B
+from tests.conftest import COUNTY_B, SYSTEM, VILLAGE_A, VILLAGE_B
 
 GROUP_A = VILLAGE_A + "001"
 
@@ -237,6 +237,21 @@ def test_a_file_with_bad_rows_is_refused_whole(two_counties, make_user, tmp_path
     result.report.write_xlsx(out)
     sheet = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
     assert len(sheet) == len(expected) + 1
+
+
+def test_an_id_number_active_outside_the_importers_area_is_refused_naming_nothing(two_counties, make_user,
+                                                                                   good_file, tmp_path):
+    """An officer of county B importing a person registered in county A is told the person is
+    registered, not where."""
+    assert import_registry(SYSTEM, good_file).ok
+    officer_b = make_user("county_office", COUNTY_B)
+    path = write_csv(tmp_path / "b.csv", [row("QB90", {"区划代码": VILLAGE_B}, 姓名="钟国华", 证件号码=HEAD_ID)])
+    result = import_registry(Actor(user=officer_b), path)
+    assert [(e.row, e.column) for e in result.report.errors] == [(2, "证件号码")]
+    assert "QN001" not in result.report.errors[0].reason
+    officer_both = make_user("county_office", "360700000000")  # (an office over both counties)
+    result = import_registry(Actor(user=officer_both), path)
+    assert "QN001" in result.report.errors[0].reason
 
 
 def test_a_person_moved_to_another_household_in_the_file_is_refused(two_counties, good_file, tmp_path):
@@ -515,6 +530,34 @@ def _report(result) -> list[tuple]:
     return [(e.row, e.column, e.value, e.reason) for e in result.report.errors]
 
 
+def _both_ways(path, monkeypatch) -> dict:
+    """``path`` imported on the fast path and on the Python path, each into the empty
+    registry: {fast: (report, households, members, counts, timings)}, the rows without their
+    timestamps (they differ between the two runs)."""
+    from fupin.registry import importers
+
+    results = {}
+    for fast in (True, False):
+        monkeypatch.setattr(importers, "FAST_PATH", fast)
+        result = import_registry(SYSTEM, path)
+        written = state()
+        results[fast] = (_report(result), [h[:-4] + h[-2:] for h in written["households"]],
+                         [m[:-2] + m[-1:] for m in written["members"]], result.as_dict(), result.timings)
+        Member.objects.all().delete()
+        StatusChange.objects.all().delete()
+        Household.objects.all().delete()
+    return results
+
+
+def _same_both_ways(path, monkeypatch) -> tuple:
+    """The fast path writes what the Python path writes, both without errors: (report,
+    households, members, counts) of the fast path."""
+    results = _both_ways(path, monkeypatch)
+    assert results[True][0] == [], results[True][0][:20]
+    assert results[True][:4] == results[False][:4]
+    return results[True][:4]
+
+
 def test_fast_path_gives_the_python_paths_report_word_for_word(two_counties, tmp_path, monkeypatch):
     """On PostgreSQL the cells are parsed and checked in SQL; the report must be exactly the
     Python path's (on SQLite both runs are the Python path)."""
@@ -534,51 +577,72 @@ def test_fast_path_gives_the_python_paths_report_word_for_word(two_counties, tmp
 
 
 def test_fast_path_writes_what_the_python_path_writes(two_counties, tmp_path, monkeypatch, settings):
-    from fupin.registry import importers
-
     rows = [*good_rows(), *[r for r in _bad_rows_for_both_paths() if r["户编号"] == "QP18"]]
-    path = write_csv(tmp_path / "good.csv", rows)
-    results = {}
-    for fast in (True, False):
-        monkeypatch.setattr(importers, "FAST_PATH", fast)
-        result = import_registry(SYSTEM, path)
-        assert result.ok, result.report.summary(20)
-        results[fast] = (state(), result.as_dict())
-        Member.objects.all().delete()
-        StatusChange.objects.all().delete()
-        Household.objects.all().delete()
-    (fast_state, fast_counts), (slow_state, slow_counts) = results[True], results[False]
-    assert fast_counts == slow_counts
-
-    def strip(s):  # timestamps differ between the two runs
-        return ([h[:-4] + h[-2:] for h in s["households"]], [m[:-2] + m[-1:] for m in s["members"]])
-
-    assert strip(fast_state) == strip(slow_state)
-    assert Member.objects.count() == 0
+    _errors, households, members, _counts = _same_both_ways(write_csv(tmp_path / "good.csv", rows), monkeypatch)
+    assert len(households) == 3 and len(members) == 6
 
 
 def test_fast_path_writes_what_the_python_path_writes_without_the_optional_columns(two_counties, tmp_path,
                                                                                     monkeypatch):
     """A file with only the required columns: the columns it lacks are staged as empty on
     both paths (the fast path builds its staging table from the file's columns)."""
-    from fupin.registry import importers
-
     headers = [c.header for c in exchange.COLUMNS if c.required]
     assert len(headers) < len(exchange.HEADERS)
     rows = [{**r, "健康状况": "健康"} if r.get("健康状况") == "残疾" else r for r in good_rows()]  # (no grade column)
-    path = write_csv(tmp_path / "narrow.csv", rows, headers=headers)
-    results = {}
+    _errors, households, members, _counts = _same_both_ways(write_csv(tmp_path / "narrow.csv", rows,
+                                                                       headers=headers), monkeypatch)
+    assert households and members
+
+
+def test_household_cells_spelled_differently_on_its_rows(two_counties, tmp_path, monkeypatch):
+    """The fast path parses a household's cells once, from its first row, and compares the
+    other rows' raw cells with that row's: rows that spell the same values differently
+    (否 / 0 / no, 2014-10-01 / 2014/10/01) are parsed by Python and agree; a first row the
+    SQL leaves to Python, and a household whose rows all repeat a bad cell, are reported
+    row by row as on the Python path."""
+
+    rows = good_rows()
+    spelled = [{**r, "是否饮水困难": w} for r, w in zip(rows[:4], ["否", "0", "no", " 否 "], strict=True)]
+    spelled[2]["状态日期"] = spelled[2]["状态日期"].replace("-", "/")
+    good = write_csv(tmp_path / "spelled.csv", [spelled[3], *spelled[:3], *rows[4:]])
+    assert len(_same_both_ways(good, monkeypatch)[1]) == 2
+
+    repeated = [{**r, "住房面积": "很大"} for r in rows[:4]]  # the same bad cell on every row
+    differs = {**rows[4], "是否饮水困难": "是", "姓名": "钟二", "证件号码": make_id(dt.date(1950, 3, 1), 31),
+               "与户主关系": "配偶", "性别": "男", "健康状况": "健康", "残疾等级": ""}  # a value that disagrees
+    bad = write_csv(tmp_path / "bad.csv", [*repeated, rows[4], differs])
+    results = _both_ways(bad, monkeypatch)
+    report = results[True][0]
+    assert report == results[False][0] and results[True][1] == []
+    assert {e[0] for e in report if e[1] == "住房面积"} == {2, 3, 4, 5}, report
+    assert {e[0] for e in report if e[1] != "住房面积"} == {7}  # (the first row of QN002 is 6)
+
+
+def test_fast_path_checks_id_numbers_as_stdnum_does(two_counties, tmp_path, monkeypatch):
+    """400 ID numbers of random areas, birth dates and sequence numbers, a third of them
+    with a wrong check digit: the SQL check digit (the birth date's share summed once per
+    date) refuses exactly the numbers python-stdnum refuses, with the same report."""
+    import random
+
+    from fupin.registry import importers
+
+    rnd = random.Random(20261122)
+    rows, wrong = [], set()
+    for i in range(400):
+        birth = dt.date(1930, 1, 1) + dt.timedelta(days=rnd.randrange(33_000))
+        number = make_id(birth, rnd.randrange(1000), area=str(rnd.randrange(110000, 660000)))
+        if i % 3 == 0:
+            number = number[:-1] + rnd.choice([c for c in "0123456789X" if c != number[-1]])
+            wrong.add(i + 2)
+        assert (ric.calc_check_digit(number) == number[-1]) == (i + 2 not in wrong)
+        rows.append(row(f"QR{i:03d}", 姓名="某", 证件号码=number, 出生日期=""))
+    path = write_csv(tmp_path / "ids.csv", rows)
+    reports = {}
     for fast in (True, False):
         monkeypatch.setattr(importers, "FAST_PATH", fast)
-        result = import_registry(SYSTEM, path)
-        assert result.ok, result.report.summary(20)
-        results[fast] = ([h[:-4] + h[-2:] for h in state()["households"]],
-                         [m[:-2] + m[-1:] for m in state()["members"]], result.as_dict())
-        Member.objects.all().delete()
-        StatusChange.objects.all().delete()
-        Household.objects.all().delete()
-    assert results[True] == results[False]
-    assert results[True][0] and results[True][1]
+        reports[fast] = _report(import_registry(SYSTEM, path, dry_run=True))
+    assert reports[True] == reports[False]
+    assert {e[0] for e in reports[True] if e[1] == "证件号码"} == wrong
 
 
 @pytest.mark.parametrize("damage", ["extra cell", "missing cell", "blank line"])
@@ -588,7 +652,6 @@ def test_fast_path_reads_the_python_way_a_csv_copy_refuses(two_counties, tmp_pat
     traceback (the COPY raises the driver's error, not Django's)."""
     from django.db import connection
 
-    from fupin.registry import importers
 
     path = write_csv(tmp_path / "odd.csv", good_rows())
     lines = path.read_text(encoding="utf-8-sig").splitlines()
@@ -599,27 +662,18 @@ def test_fast_path_reads_the_python_way_a_csv_copy_refuses(two_counties, tmp_pat
     else:
         lines.insert(3, "")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
-    results = {}
-    for fast in (True, False):
-        monkeypatch.setattr(importers, "FAST_PATH", fast)
-        result = import_registry(SYSTEM, path)
-        assert result.ok, result.report.summary(20)
-        if fast and connection.vendor == "postgresql":
-            assert result.timings.get("fallback") == 1
-        results[fast] = ([h[:-4] + h[-2:] for h in state()["households"]],
-                         [m[:-2] + m[-1:] for m in state()["members"]], result.as_dict())
-        Member.objects.all().delete()
-        StatusChange.objects.all().delete()
-        Household.objects.all().delete()
-    assert results[True] == results[False]
-    assert results[True][2]["members_created"] == 5
+    results = _both_ways(path, monkeypatch)
+    assert results[True][0] == [] and results[True][:4] == results[False][:4]
+    assert results[True][3]["members_created"] == 5
+    if connection.vendor == "postgresql":
+        assert results[True][4].get("fallback") == 1
 
 
 @pytest.mark.parametrize("bound", ["land areas empty means 0", "first year", "first birth year of an ID"])
 def test_fast_path_follows_the_bounds_of_parse_cell(two_counties, tmp_path, monkeypatch, bound):
     """The SQL parsing reads its lists and bounds from exchange and rules, not from copies:
     changed there, both paths still read a file alike."""
-    from fupin.registry import importers, rules
+    from fupin.registry import rules
 
     rows = good_rows()
     if bound == "land areas empty means 0":
@@ -629,16 +683,8 @@ def test_fast_path_follows_the_bounds_of_parse_cell(two_counties, tmp_path, monk
         monkeypatch.setattr(exchange, "FIRST_YEAR", 2015)  # 识别年度 2014 is then out of range
     else:
         monkeypatch.setattr(rules, "ID_FIRST_BIRTH_YEAR", 1969)  # the head (1968) is then impossible
-    path = write_csv(tmp_path / "bounds.csv", rows)
-    results = {}
-    for fast in (True, False):
-        monkeypatch.setattr(importers, "FAST_PATH", fast)
-        result = import_registry(SYSTEM, path)
-        results[fast] = (_report(result), [h[:-4] + h[-2:] for h in state()["households"]], result.as_dict())
-        Member.objects.all().delete()
-        StatusChange.objects.all().delete()
-        Household.objects.all().delete()
-    assert results[True] == results[False]
+    results = _both_ways(write_csv(tmp_path / "bounds.csv", rows), monkeypatch)
+    assert results[True][:4] == results[False][:4]
     if bound == "land areas empty means 0":
         assert results[False][0] == [] and all(h[11] == Decimal(0) for h in results[False][1])
     else:

@@ -47,7 +47,7 @@ from pathlib import Path
 from django.db import DatabaseError, connection, models, transaction
 from django.utils.translation import gettext as _
 
-from fupin.accounts.scoping import scope_for
+from fupin.accounts.scoping import can, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
@@ -305,6 +305,7 @@ class _Db:
         self.names = {
             "stage": f"fp_stage_{suffix}", "stage_h": f"fp_stage_h_{suffix}", "match": f"fp_match_{suffix}",
             "raw": f"fp_raw_{suffix}", "dates": f"fp_dates_{suffix}", "names": f"fp_names_{suffix}",
+            "hp": f"fp_hp_{suffix}", "hpf": f"fp_hpf_{suffix}",
             "hh": qn(Household._meta.db_table), "mem": qn(Member._meta.db_table),
             "sc": qn(StatusChange._meta.db_table), "area": qn(Area._meta.db_table),
             "income": qn(Income._meta.db_table),
@@ -368,7 +369,7 @@ class _Db:
         for (name,) in self.rows(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relpersistence = 'u' "
-                "AND c.relname ~ '^fp_(stage|stage_h|match|raw|dates|names)_[0-9]+_[0-9]+$' "
+                "AND c.relname ~ '^fp_(stage|stage_h|match|raw|dates|names|hp|hpf)_[0-9]+_[0-9]+$' "
                 "AND CAST(substring(c.relname FROM '_([0-9]+)_[0-9]+$') AS integer) NOT IN "
                 "(SELECT pid FROM pg_stat_activity)"):
             self.run("DROP TABLE IF EXISTS " + connection.ops.quote_name(name))
@@ -380,7 +381,7 @@ class _Db:
             self.run("ANALYZE {" + table + "} (" + columns + ")")
 
     def drop(self) -> None:
-        for table in ("stage", "stage_h", "match", "raw", "dates", "names"):
+        for table in ("stage", "stage_h", "match", "raw", "dates", "names", "hp", "hpf"):
             self.run("DROP TABLE IF EXISTS {" + table + "}")
 
     def load(self, names: list[str], rows: Iterator[tuple], on_batch: Callable[[int], None]) -> int:
@@ -482,7 +483,9 @@ def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int
         return f"d{k}.d", ("" if req else "{e} OR ") + "{v} IS NOT NULL", None
     if kind == "id":
         joins.append(f"LEFT JOIN {dates} d{k} ON d{k}.compact = substr({c}, 7, 8) AND d{k}.past")
-        total = " + ".join(f"CAST(substr({c}, {i + 1}, 1) AS integer) * {w}" for i, w in enumerate(_ID_WEIGHTS))
+        # (the birth date's digits, 7–14, are summed once per date in the table of dates)
+        total = " + ".join([f"d{k}.wsum", *[f"CAST(substr({c}, {i + 1}, 1) AS integer) * {w}"
+                                            for i, w in enumerate(_ID_WEIGHTS) if not 6 <= i < 14]])
         v = (f"CASE WHEN d{k}.d IS NOT NULL AND length({c}) = 18 AND btrim(substr({c}, 1, 17), {digits}) = '' "
              f"AND btrim(substr({c}, 18), {digits}) IN ('', 'X') THEN CASE WHEN "
              f"substr('10X98765432', mod({total}, 11) + 1, 1) = substr({c}, 18, 1) THEN {c} END END")
@@ -558,26 +561,41 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
 
     # a table of dates: a date cell is good when its first ten characters are one of them
     today = dt.date.today()
+    # (wsum: the birth date's share of the ID number's weighted digit sum, positions 7–14)
+    wsum = " + ".join(f"CAST(substr(to_char(d, 'YYYYMMDD'), {j + 1}, 1) AS integer) * {w}"
+                      for j, w in enumerate(_ID_WEIGHTS[6:14]))
     db.run("CREATE " + db.kind + " TABLE {dates} AS SELECT CAST(d AS date) AS d, to_char(d, 'YYYY-MM-DD') AS iso, "
-           "to_char(d, 'YYYYMMDD') AS compact, CAST(d AS date) <= %s AS past "
+           "to_char(d, 'YYYYMMDD') AS compact, CAST(d AS date) <= %s AS past, " + wsum + " AS wsum "
            "FROM generate_series(CAST(%s AS date), CAST(%s AS date), interval '1 day') d",
            [today, dt.date(rules.ID_FIRST_BIRTH_YEAR, 1, 1), _DATES_TO])
     db.run("ANALYZE {dates}")
 
-    joins: list[str] = []
-    inner, outer, oks = [], [], []
-    names = [n for _c, n, _f in parser.stage]
+    # The household's cells repeat on every row of its members: they are parsed once, from the
+    # household's first row (fp_hp), and every other row only compares its raw cells with that
+    # row's (a row whose household cells differ in any way is doubtful: the Python path parses
+    # it, and the check across rows reports what differs).
+    number_col = next(c.header for c in exchange.HOUSEHOLD_COLUMNS if c.field == "number")
+    if number_col not in col_of:
+        raise _Fallback
+    num_c = f"c{col_of[number_col]}"
     dates = db.names["dates"]
+    present = parser.present
+    h_joins: list[str] = []
+    h_inner, h_outer, h_oks = [], [], []
+    h_raw = sorted({col_of[col.header] for col, n, _f in parser.stage if n.startswith("h_")})
+    m_joins: list[str] = []
+    m_inner, oks = [], []
     id_extra = None
     for k, (col, n, mfield) in enumerate(parser.stage):
         c = f"r.c{col_of[col.header]}"
-        v, ok, extra = _cell_sql(col, mfield, c, parser.this_year, joins, dates, k)
+        household = n.startswith("h_")
+        v, ok, extra = _cell_sql(col, mfield, c, parser.this_year, h_joins if household else m_joins, dates, k)
+        inner = h_inner if household else m_inner
         inner += [f"{v} AS v_{n}", f"COALESCE({c}, '') = '' AS e_{n}"]
         if extra:
             inner.append(f"{extra} AS x_{n}")
             id_extra = f"x_{n}"
-        oks.append("(" + ok.format(v=f"v_{n}", e=f"e_{n}") + ")")
-    present = parser.present
+        (h_oks if household else oks).append("(" + ok.format(v=f"v_{n}", e=f"e_{n}") + ")")
     if "m_id_number" in present:
         id_rules = []
         if "m_birth_date" in present:
@@ -590,27 +608,52 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
     if "m_health" in present:
         grade = "v_m_disability_grade = ''" if "m_disability_grade" in present else "TRUE"
         oks.append(f"NOT (v_m_health = {_lit(DISABLED)} AND {grade})")
+    outer = []
     for col, n, _f in STAGE:  # (every staging column: one the file lacks is NULL, as on the Python path)
         if n not in present:
             value = "NULL"
+        elif n.startswith("h_"):
+            h_outer.append(f"CAST(v_{n} AS {_sql_type(col)}) AS {n}")
+            value = n
         elif n == "m_birth_date" and "m_id_number" in present:
             value = (f"CASE WHEN v_m_birth_date IS NULL AND v_m_id_number IS NOT NULL THEN {id_extra} "
                      "ELSE v_m_birth_date END")
         else:
             value = f"v_{n}"
         outer.append(f"CAST({value} AS {_sql_type(col)})")
-    h_names = [n for n in names if n.startswith("h_")]
+    h_names = [n for _c, n, _f in parser.stage if n.startswith("h_")]
     sig = "hashtextextended(CAST(ROW(" + ", ".join(f"v_{n}" for n in h_names) + ") AS text), 0)"
     id_rev = "COALESCE(reverse(v_m_id_number), '')" if "m_id_number" in present else "''"
     raw_t = db.names["raw"]
     # CREATE TABLE … AS SELECT rather than INSERT … SELECT: PostgreSQL runs the SELECT with
     # parallel workers (the cells of a province's file are parsed on every core)
+    hp_sql = (
+        f"CREATE {db.kind} TABLE {db.names['hp']} AS SELECT hnum, {', '.join(f'c{i} AS hc{i}' for i in h_raw)}, "  # noqa: S608
+        f"{', '.join(h_outer)}, {' AND '.join(h_oks) or 'TRUE'} AS h_ok, {sig} AS sig FROM "
+        f"(SELECT COALESCE(r.{num_c}, '') AS hnum, {', '.join(f'r.c{i}' for i in h_raw)}, {', '.join(h_inner)} "
+        f"FROM {raw_t} r JOIN {db.names['hpf']} f ON f.first = r.row_no {' '.join(h_joins)} OFFSET 0) x")
+    # (each household's first row: a table of its own, so that the workers aggregate the file
+    # together instead of each of them building the whole aggregate again)
+    db.run("CREATE " + db.kind + " TABLE {hpf} AS SELECT MIN(row_no) AS first FROM {raw} "  # noqa: S608
+           "GROUP BY COALESCE(" + num_c + ", '')")
+    db.analyze("hpf", "first")
+    db.cursor.execute(hp_sql)  # (no parameters: the % of the expressions stay as they are)
+    db.run("DROP TABLE {hpf}")
+    db.analyze("hp", "hnum")
+    same = (f"ROW({', '.join(f'r.c{i}' for i in h_raw)}) IS NOT DISTINCT FROM "
+            f"ROW({', '.join(f'hp.hc{i}' for i in h_raw)})")
     all_names = ", ".join(n for _c, n, _f in STAGE)
+    h_pass = [f"hp.{n}" for n in h_names]
+    # (the join inside the fenced subquery, so that the workers do it: above the fence only
+    # the leader would)
     sql = (f"CREATE {db.kind} TABLE {db.names['stage']} (row_no, bad, sig, {all_names}, id_rev, py, "  # noqa: S608
-           f"name_pinyin) AS SELECT row_no, CAST(0 AS smallint), {sig}, {', '.join(outer)}, {id_rev}, "
-           f"NOT ({' AND '.join(oks)}), CAST(NULL AS text) FROM "
-           f"(SELECT r.row_no, {', '.join(inner)} FROM {raw_t} r {' '.join(joins)} OFFSET 0) x")
+           f"name_pinyin) AS SELECT x.row_no, CAST(0 AS smallint), x.sig, {', '.join(outer)}, {id_rev}, "
+           f"NOT ({' AND '.join([*oks, 'x.h_ok', 'x.same'])}), CAST(NULL AS text) FROM "
+           f"(SELECT r.row_no, {', '.join(m_inner + h_pass)}, hp.sig, hp.h_ok, {same} AS same "
+           f"FROM {raw_t} r JOIN {db.names['hp']} hp ON hp.hnum = COALESCE(r.{num_c}, '') {' '.join(m_joins)} "
+           f"OFFSET 0) x")
     db.cursor.execute(sql)  # (no parameters: the % of the expressions stay as they are)
+    db.run("DROP TABLE {hp}")
     notify(copied, copied, _("Checking the rows"))
 
     # the rows SQL is not sure of: parsed again in Python from their raw text (errors reported there)
@@ -643,15 +686,17 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
 
 def _fill_names(db: _Db) -> None:
     """The pinyin of every distinct name the Python path has not converted (actions.pinyin:
-    names repeat, and most are read character by character)."""
-    names = [r[0] for r in db.rows("SELECT DISTINCT m_name FROM {stage} WHERE name_pinyin IS NULL "
-                                   "AND m_name IS NOT NULL")]
-    if not names:
-        return
-    with db.cursor.cursor.copy(db.sql("COPY {names} (name, pinyin) FROM STDIN")) as cp:
-        for name in names:
-            cp.write_row((name, pinyin(name)))
-    db.run("ANALYZE {names}")
+    names repeat, and most are read character by character). The names are read and
+    written a chunk at a time: memory stays flat however many distinct names a file has."""
+    names = db.stream("SELECT DISTINCT m_name FROM {stage} WHERE name_pinyin IS NULL AND m_name IS NOT NULL")
+    any_name = False
+    while chunk := list(itertools.islice(names, STREAM_CHUNK)):
+        any_name = True
+        with db.cursor.cursor.copy(db.sql("COPY {names} (name, pinyin) FROM STDIN")) as cp:
+            for (name,) in chunk:
+                cp.write_row((name, pinyin(name)))
+    if any_name:
+        db.run("ANALYZE {names}")
 
 
 # --- the import --------------------------------------------------------------------------
@@ -709,6 +754,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
                 with transaction.atomic():
                     # memory for the hash joins with the table of dates (4 MB would spill them to disk)
                     db.run("SET LOCAL work_mem = '" + WORK_MEM + "'")
+                    db.run("SET LOCAL jit = off")
                     staged = _fast_load(db, path, table, parser, notify, total)
                     _fill_names(db)
             except _Fallback:  # read it again, the Python way
@@ -729,6 +775,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
             with transaction.atomic():
                 if db.pg:
                     db.run("SET LOCAL work_mem = '" + WORK_MEM + "'")
+                    db.run("SET LOCAL jit = off")
                 _Checks(db, parser.present, actor, report).run()
                 lap("check")
                 if report:
@@ -932,12 +979,18 @@ class _Checks:
         return rows
 
     def ids_elsewhere(self) -> None:
-        for row, id_number, number in self.db.rows(
-                "SELECT s.row_no, s.m_id_number, h.number FROM {stage} s JOIN {mem} m ON m.id_number = s.m_id_number "
+        actor = self.actor
+        for row, id_number, number, area_code in self.db.rows(
+                "SELECT s.row_no, s.m_id_number, h.number, h.area_code FROM {stage} s "
+                "JOIN {mem} m ON m.id_number = s.m_id_number "
                 "JOIN {hh} h ON h.id = m.household_id WHERE m.active = %s AND s.h_number IS NOT NULL "
                 "AND h.number <> s.h_number ORDER BY s.row_no LIMIT %s", [True, self.room]):
-            self.add(row, "证件号码", id_number, _("this person is already an active member of household %(number)s")
-                     % {"number": number})
+            # (the household is named to whom may see it, as registry.actions does)
+            if actor.is_system or can(actor.user, "registry.view", area_code):
+                reason = _("this person is already an active member of household %(number)s") % {"number": number}
+            else:
+                reason = _("this person is already an active member of a household outside your area")
+            self.add(row, "证件号码", id_number, reason)
 
     def match_members(self) -> None:
         """Members of existing households: by ID number, else (no ID number, or an ID

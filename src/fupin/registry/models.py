@@ -101,8 +101,13 @@ class Household(models.Model):
     and every change of status is a dated StatusChange."""
 
     number = models.CharField(_("household number"), max_length=32, unique=True)
-    area_code = models.CharField(_("area code"), max_length=15, db_index=True)
-    county_code = models.CharField(_("county code"), max_length=6, db_index=True, editable=False)
+    # area_code and county_code are indexed only as the first column of the (…, status) indexes
+    # below, and head_name and status by plain indexes in Meta.indexes: none gets the
+    # varchar_pattern_ops twin Django adds on PostgreSQL (areas are compared as ranges, names
+    # and statuses with =; migration 0006). The number keeps its twin: search and monitoring
+    # look numbers up by prefix.
+    area_code = models.CharField(_("area code"), max_length=15)
+    county_code = models.CharField(_("county code"), max_length=6, editable=False)
     village = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("village"))
     group = models.ForeignKey(Area, models.PROTECT, null=True, blank=True, related_name="+",
                               verbose_name=_("village group"))
@@ -110,7 +115,7 @@ class Household(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     bank_name = models.CharField(_("bank"), max_length=60, blank=True)
     bank_account = models.CharField(_("bank account (一卡通)"), max_length=32, blank=True)
-    head_name = models.CharField(_("head of household"), max_length=60, blank=True, db_index=True)
+    head_name = models.CharField(_("head of household"), max_length=60, blank=True)
     category = models.CharField(_("category"), max_length=2, default="1")
     standard = models.CharField(_("identification standard"), max_length=2,
                                 default="1")
@@ -144,8 +149,7 @@ class Household(models.Model):
     exit_year = models.PositiveSmallIntegerField(_("exit year"), null=True, blank=True)
     return_year = models.PositiveSmallIntegerField(_("return year"), null=True, blank=True)
     return_reason = models.CharField(_("reason for return"), max_length=200, blank=True)
-    status = models.CharField(_("status"), max_length=14, default="registered",
-                              db_index=True)
+    status = models.CharField(_("status"), max_length=14, default="registered")
     status_date = models.DateField(_("status since"), null=True, blank=True)
     size = models.PositiveSmallIntegerField(_("household size"), default=0, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -159,6 +163,8 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["county_code", "status"]),
             models.Index(fields=["area_code", "status"]),
+            models.Index(fields=["head_name"], name="household_head_name"),
+            models.Index(fields=["status"], name="household_status"),
         ]
 
     def __str__(self):
@@ -176,8 +182,10 @@ class StatusChange(models.Model):
     """One dated passage of a household's status: the history that makes "how many
     were poor in this county on 31 Dec 2017" a query."""
 
-    household = models.ForeignKey(Household, models.CASCADE, related_name="status_changes")
-    area_code = models.CharField(max_length=15, db_index=True)
+    # (the household is indexed as the first column of the (household, date) index, the area
+    # code by a plain index without the pattern-ops twin: migration 0006)
+    household = models.ForeignKey(Household, models.CASCADE, related_name="status_changes", db_index=False)
+    area_code = models.CharField(max_length=15)
     status = models.CharField(_("status"), max_length=14)
     date = models.DateField(_("date"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -189,7 +197,8 @@ class StatusChange(models.Model):
     class Meta:
         verbose_name = _("status change")
         ordering = ["household", "date", "id"]
-        indexes = [models.Index(fields=["household", "date"])]
+        indexes = [models.Index(fields=["household", "date"]),
+                   models.Index(fields=["area_code"], name="statuschange_area_code")]
 
 
 class Member(models.Model):
