@@ -29,7 +29,7 @@ from fupin.registry.models import (
     VillageChecklist,
     VillageProfile,
 )
-from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A, VILLAGE_B
+from tests.conftest import COUNTY_A, COUNTY_B, SYSTEM, TOWNSHIP_A, VILLAGE_A, VILLAGE_B
 
 
 def id_number(birth: str, seq: str, area: str = "360729") -> str:
@@ -428,6 +428,18 @@ def test_duplicate_id_in_another_household_is_refused_naming_it(world):
                                 member_post(name="李四", id_number=WIFE_ID, relation="02")).content.decode()
     feedback = re.search(r'name="id_number".*?<div class="invalid-feedback d-block">([^<]*)</div>', html, re.S)
     assert feedback and "3607291002010001" in feedback.group(1)
+    assert Member.objects.filter(id_number=WIFE_ID).count() == 1
+
+
+def test_duplicate_id_outside_the_area_is_refused_naming_nothing(world):
+    """An officer of county B adding a person already registered in county A learns that the
+    number is taken, not where (a household number holds its village's code)."""
+    officer_b = world["make_user"]("county_office", COUNTY_B)
+    elsewhere = make_household(VILLAGE_B + "0001", area_code=VILLAGE_B)
+    html = world["login"](officer_b).post(reverse("registry:member_create", args=[elsewhere.pk]),
+                                          member_post(name="李四", id_number=WIFE_ID, relation="02")).content.decode()
+    feedback = re.search(r'name="id_number".*?<div class="invalid-feedback d-block">([^<]*)</div>', html, re.S)
+    assert feedback and "3607291002" not in feedback.group(1) and "石桥" not in feedback.group(1)
     assert Member.objects.filter(id_number=WIFE_ID).count() == 1
 
 

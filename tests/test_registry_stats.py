@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from fupin.areas import actions as areas
@@ -20,7 +22,7 @@ from fupin.registry import actions, stats
 from fupin.registry.demo import id_check_digit
 from fupin.registry.models import Household, Member
 from fupin.registry.models_stats import StatsRollup
-from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
+from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A, VILLAGE_B
 
 VILLAGE_2 = "360729101201"  # a village of 大吉山镇, county A
 D = dt.date
@@ -215,6 +217,34 @@ def test_refresh_command_changed_refreshes_only_what_changed(registry_a, capsys)
     call_command("refresh_stats", "--changed")
     assert "1 counties" in capsys.readouterr().out
     assert stats.rollup_state("360729")["current"]
+
+
+def test_counties_changed_is_one_query_whatever_the_number_of_counties(registry_a):
+    """County B gets a household; only B is then changed. An event recorded at the city
+    (赣州市) counts for every county under it, one at another province's for none."""
+    from fupin.audit import actions as audit
+
+    actions.create_household(SYSTEM, number="B-1", area_code=VILLAGE_B, main_cause="01", identified_year=2020,
+                             status_date=D(2020, 1, 1))
+    stats.refresh(SYSTEM, "")
+    assert stats.counties_changed("") == []
+    actions.create_household(SYSTEM, number="B-2", area_code=VILLAGE_B, main_cause="01", identified_year=2020,
+                             status_date=D(2020, 1, 1))
+    with CaptureQueriesContext(connection) as two:
+        assert stats.counties_changed("") == ["360783"]
+    village_c = "360730100201"  # a village of 宁都县, a third county
+    areas._insert_levels([{"code": village_c, "name": "丙村"}], source="test", valid_from=None)
+    actions.create_household(SYSTEM, number="C-1", area_code=village_c, main_cause="01", identified_year=2020,
+                             status_date=D(2020, 1, 1))
+    with CaptureQueriesContext(connection) as three:
+        assert stats.counties_changed("") == ["360730", "360783"]
+    assert len(three) == len(two) <= 4
+    stats.refresh(SYSTEM, "")
+    audit.record(SYSTEM, "registry.village.change", area_code="440100000000")  # 广州市: not here
+    assert stats.counties_changed("") == []
+    audit.record(SYSTEM, "registry.village.change", area_code="360700000000")  # 赣州市: both counties
+    assert stats.counties_changed("") == ["360729", "360730", "360783"]
+    assert stats.counties_changed("360783000000") == ["360783"]
 
 
 def test_page(registry_a, make_user, login):

@@ -12,7 +12,7 @@ from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from fupin.accounts.scoping import require
+from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
@@ -224,7 +224,7 @@ def _refresh_size(household: Household) -> None:
     household.size, household.head_name = size, head
 
 
-def _check_member(m: Member) -> None:
+def _check_member(actor: Actor, m: Member) -> None:
     if m.id_number:
         info = rules.parse_id_number(m.id_number)
         if m.birth_date and m.birth_date != info.birth_date:
@@ -241,8 +241,13 @@ def _check_member(m: Member) -> None:
         clash = Member.objects.filter(id_number=m.id_number, active=True).exclude(pk=m.pk).select_related(
             "household").first()
         if clash is not None:
-            raise Invalid(_("This person (ID %(id)s) is already a member of household %(h)s.")
-                          % {"id": m.id_number, "h": clash.household.number}, field="id_number")
+            # the household is named to whom may see it; anyone else learns only that the
+            # number is taken (not where: a household number holds its village's code)
+            if actor.is_system or can(actor.user, "registry.view", clash.area_code):
+                raise Invalid(_("This person (ID %(id)s) is already a member of household %(h)s.")
+                              % {"id": m.id_number, "h": clash.household.number}, field="id_number")
+            raise Invalid(_("This ID number belongs to an active member of a household outside your area. Please "
+                            "contact the county poverty office."), field="id_number")
 
 
 @transaction.atomic
@@ -250,7 +255,7 @@ def add_member(actor: Actor, household: Household, **values) -> Member:
     require(actor, "registry.edit", household.area_code)
     data = _clean(MEMBER_COLUMNS, values)
     m = Member(household=household, area_code=household.area_code, **data)
-    _check_member(m)
+    _check_member(actor, m)
     if m.relation == "01" and household.members.filter(active=True, relation="01").exists():
         raise Invalid(_("The household already has a head."), field="relation")
     m.name_pinyin = pinyin(m.name)
@@ -271,7 +276,7 @@ def update_member(actor: Actor, member: Member, **values) -> Member:
     before = audit.snapshot(member, MEMBER_FIELDS)
     for key, value in data.items():
         setattr(member, key, value)
-    _check_member(member)
+    _check_member(actor, member)
     if member.relation == "01" and member.household.members.filter(active=True, relation="01").exclude(
             pk=member.pk).exists():
         raise Invalid(_("The household already has a head."), field="relation")

@@ -27,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, Min, Q, Sum, Value
+from django.db.models import Count, IntegerField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Cast, ExtractYear, Substr
 from django.tasks import task
 from django.utils.translation import gettext as _
@@ -381,19 +381,25 @@ NOT_COUNTED = ("registry.stats.", "registry.quality.", "registry.duplicate.", "r
                "registry.export")
 
 
-def changed_since(prefix: str, at) -> bool:
-    """Whether a registry write in the area (or over an area containing it) was audited
-    after ``at``: every write is, so this is the rollup's freshness test. The time index
-    of the audit log keeps it cheap: only the events since the refresh are looked at."""
+def _counted_events(prefix: str, since):
+    """The audited registry writes in the area (or over an area containing it) after
+    ``since``: every write is audited, so they are the rollup's freshness test. The time
+    index of the audit log keeps it cheap: only the events since then are looked at."""
     from fupin.audit.models import AuditEvent
 
     ancestors = [""] + [code_of(prefix[:n]) for n in (2, 4, 6, 9) if n < len(prefix)]
     where = _range_q(prefix) | Q(area_code__in=ancestors) if prefix else Q()
-    qs = AuditEvent.objects.filter(where, at__gt=at, action__startswith="registry.",
+    qs = AuditEvent.objects.filter(where, at__gt=since, action__startswith="registry.",
                                    kind__in=("change", "bulk"))
     for name in NOT_COUNTED:
         qs = qs.exclude(action__startswith=name)
-    return qs.exists()
+    return qs
+
+
+def changed_since(prefix: str, at) -> bool:
+    """Whether a registry write in the area (or over an area containing it) was audited
+    after ``at``."""
+    return _counted_events(prefix, at).exists()
 
 
 def rollup_state(prefix: str) -> dict | None:
@@ -662,13 +668,26 @@ def refresh_stats_task(job_id: str) -> None:
 
 def counties_changed(prefix: str = "") -> list[str]:
     """The counties (6-digit codes) of an area whose rollup is missing or older than a
-    registry write audited in them: what ``refresh_changed`` refreshes."""
+    registry write audited in them: what ``refresh_changed`` refreshes. One query over the
+    events since the oldest county rollup, grouped by county (an event recorded at a city,
+    a province or the country counts for every county under it), not one per county."""
     rows = dict(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY, dim=STATUS, year=NOW)
                 .order_by().values_list("county_code").annotate(at=Min("refreshed_at")))
+    counties = counties_under(prefix)
+    if not rows:
+        return counties
+    last = dict(_counted_events(prefix, min(rows.values())).annotate(county=Substr("area_code", 1, 6))
+                .order_by().values_list("county").annotate(at=Max("at")))
+    above = []  # events recorded above the counties: (the prefix of their area, when)
+    for code, at in last.items():
+        if len(code) < 6 or code.endswith("00"):  # (a county's code never ends in 00)
+            while code.endswith("00"):
+                code = code[:-2]
+            above.append((code, at))
     changed = []
-    for county in counties_under(prefix):
+    for county in counties:
         at = rows.get(county)
-        if at is None or changed_since(county, at):
+        if at is None or last.get(county, at) > at or any(county.startswith(p) and t > at for p, t in above):
             changed.append(county)
     return changed
 
