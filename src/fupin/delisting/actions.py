@@ -9,7 +9,7 @@ import datetime as dt
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
@@ -64,12 +64,27 @@ def _lock_assessment(a: VillageAssessment, *states: str) -> VillageAssessment:
     return locked
 
 
+def _lock_area(area: Area) -> None:
+    """Lock the village's or county's area row until the end of the transaction, before
+    looking for an assessment already open: two officers (or a double click) assessing the
+    same village or starting the same county's round at once are served one after the
+    other, and the second sees the first one's row. FOR NO KEY UPDATE on PostgreSQL, so the
+    rows that only refer to the area (households, profiles) can still be written meanwhile;
+    SQLite serialises writers itself and ignores it."""
+    Area.objects.select_for_update(no_key=True).filter(pk=area.pk).first()
+
+
 def _set_state(a: VillageAssessment, state: str) -> None:
     a.state, a.version = state, a.version + 1
     a.save(update_fields=["state", "version"])
 
 
 # --- village exit -------------------------------------------------------------------------
+
+def _village_taken(village: Area, year: int) -> bool:
+    return VillageAssessment.objects.filter(village=village, year=year,
+                                            state__in=VillageAssessment.HOLDING_STATES).exists()
+
 
 @transaction.atomic
 def assess_village(actor: Actor, village: Area, year: int, on: dt.date | None = None) -> VillageAssessment:
@@ -85,17 +100,21 @@ def assess_village(actor: Actor, village: Area, year: int, on: dt.date | None = 
     criteria = queries.village_criteria_for(village.code, year)
     if criteria is None:
         raise Invalid(_("No village exit criteria apply to this area in %(y)s.") % {"y": year}, field="year")
-    if VillageAssessment.objects.filter(village=village, year=year,
-                                        state__in=[*VillageAssessment.OPEN_STATES,
-                                                   VillageAssessment.ANNOUNCED]).exists():
-        raise Conflict(_("This village already has an assessment for %(y)s in progress or done.") % {"y": year})
+    _lock_area(village)
+    taken = Conflict(_("This village already has an assessment for %(y)s in progress or done.") % {"y": year})
+    if _village_taken(village, year):
+        raise taken
     check = queries.village_check(village, year, on)
     passed = check["passed"]
-    a = VillageAssessment.objects.create(
-        village=village, area_code=village.code, year=year, assessed_on=on, criteria=criteria,
-        results={"items": check["items"], "criteria": criteria.name}, passed=passed,
-        state=VillageAssessment.ASSESSED if passed else VillageAssessment.NOT_MET,
-        notice_days=criteria.notice_days, assessed_by=actor.user)
+    try:
+        with transaction.atomic():  # the constraint village_assessment_once, should a writer pass the lock by
+            a = VillageAssessment.objects.create(
+                village=village, area_code=village.code, year=year, assessed_on=on, criteria=criteria,
+                results={"items": check["items"], "criteria": criteria.name}, passed=passed,
+                state=VillageAssessment.ASSESSED if passed else VillageAssessment.NOT_MET,
+                notice_days=criteria.notice_days, assessed_by=actor.user)
+    except IntegrityError:
+        raise taken from None
     audit.record(actor, "delisting.village.assess", obj=a,
                  after={"year": year, "on": on, "passed": passed,
                         "items": {i["code"]: [i["value"], i["ok"]] for i in check["items"]}})
@@ -236,6 +255,10 @@ def _stratum(status: str) -> str:
     return SampleHousehold.NON_REGISTERED
 
 
+def _county_taken(county: Area, year: int) -> bool:
+    return CountyRound.objects.filter(county=county, year=year).exclude(state=CountyRound.RETURNED).exists()
+
+
 @transaction.atomic
 def start_round(actor: Actor, county: Area, year: int, *, on: dt.date | None = None, seed: int | None = None,
                 sample_villages: int | None = None, sample_registered: int | None = None,
@@ -254,8 +277,10 @@ def start_round(actor: Actor, county: Area, year: int, *, on: dt.date | None = N
     criteria = queries.county_criteria_for(county.code, year)
     if criteria is None:
         raise Invalid(_("No county exit criteria apply to this area in %(y)s.") % {"y": year}, field="year")
-    if CountyRound.objects.filter(county=county, year=year).exclude(state=CountyRound.RETURNED).exists():
-        raise Conflict(_("This county already has an assessment round for %(y)s.") % {"y": year})
+    _lock_area(county)
+    taken = Conflict(_("This county already has an assessment round for %(y)s.") % {"y": year})
+    if _county_taken(county, year):
+        raise taken
     sizes = {"sample_villages": sample_villages, "sample_registered": sample_registered,
              "sample_non_registered": sample_non_registered}
     for key, value in sizes.items():
@@ -267,8 +292,12 @@ def start_round(actor: Actor, county: Area, year: int, *, on: dt.date | None = N
         seed = secrets.randbelow(10**9)
     if not 0 <= seed < 2**62:
         raise Invalid(_("The seed must be a non-negative whole number."), field="seed")
-    rnd = CountyRound.objects.create(county=county, area_code=county.code, year=year, assessed_on=on, seed=seed,
-                                     criteria=criteria, created_by=actor.user, **sizes)
+    try:
+        with transaction.atomic():  # the constraint county_round_once, should a writer pass the lock by
+            rnd = CountyRound.objects.create(county=county, area_code=county.code, year=year, assessed_on=on,
+                                             seed=seed, criteria=criteria, created_by=actor.user, **sizes)
+    except IntegrityError:
+        raise taken from None
     scope = Scope([county.prefix])
     village_ids = list(scope.filter(Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=True), "code")
                        .values_list("pk", flat=True))

@@ -104,6 +104,10 @@ class VillageAssessment(models.Model):
         (STOPPED, _("Stopped by an upheld objection")),
     ]
     OPEN_STATES = (ASSESSED, NOTICE, NOTICED, APPROVED)
+    # A village has at most one assessment a year in these states (one in progress or
+    # done); after one that was not met, rejected or stopped it may be assessed again.
+    # The constraint ``village_assessment_once`` below says the same in the database.
+    HOLDING_STATES = (*OPEN_STATES, ANNOUNCED)
 
     village = models.ForeignKey(Area, models.PROTECT, related_name="+", verbose_name=_("village"))
     area_code = models.CharField(max_length=15, db_index=True)
@@ -122,6 +126,10 @@ class VillageAssessment(models.Model):
         verbose_name = _("village exit assessment")
         ordering = ["area_code", "-year", "-id"]
         indexes = [models.Index(fields=["area_code", "year"])]
+        # The states are HOLDING_STATES (the class body's names are not visible here).
+        constraints = [models.UniqueConstraint(
+            fields=["village", "year"], name="village_assessment_once",
+            condition=models.Q(state__in=["assessed", "notice", "noticed", "approved", "announced"]))]
 
     def __str__(self):
         return f"{self.village} {self.year}"
@@ -197,6 +205,9 @@ class CountyRound(models.Model):
     class Meta:
         verbose_name = _("county exit assessment round")
         ordering = ["area_code", "-year", "-id"]
+        # One round a year per county unless it was returned (then a new one may start).
+        constraints = [models.UniqueConstraint(fields=["county", "year"], condition=~models.Q(state="returned"),
+                                               name="county_round_once")]
 
     def __str__(self):
         return f"{self.county} {self.year}"
