@@ -195,6 +195,11 @@ def _docs(batch) -> dict[str, StepDocument]:
     return {d.code: d for d in documents.latest(documents.documents_of(batch))}
 
 
+def read(doc) -> bytes:
+    """The PDF as a download gets it: rendered and stored by the action the first time."""
+    return documents.read_file(actions.render_document(SYSTEM, doc))
+
+
 def _head_ids(hh) -> dict[str, str]:
     return {h.head_name: Member.objects.get(household=h, relation="01").id_number for h in hh}
 
@@ -208,7 +213,7 @@ def test_the_eight_documents_of_an_exit_are_pdfs_from_the_record(exit_run):
     texts, fonts = {}, set()
     for code, doc in docs.items():
         assert not doc.file and doc.data["code"] == code  # a snapshot now, the PDF at the first download
-        body = documents.read_file(doc)
+        body = read(doc)
         doc.refresh_from_db()
         assert body.startswith(b"%PDF") and doc.file and len(doc.sha256) == 64
         texts[code] = layout_text(documents.render_html(doc))
@@ -277,12 +282,12 @@ def test_titles_name_the_area():
 def test_a_stored_document_never_changes_regenerating_adds_a_version(exit_run, make_user):
     batch, hh = exit_run
     doc = _docs(batch)["village_notice"]
-    first = documents.read_file(doc)
+    first = read(doc)
     doc.refresh_from_db()
     sha, name = doc.sha256, doc.file.name
     # The record changes after the notice: the stored document does not.
     registry.update_member(SYSTEM, Member.objects.get(household=hh[0], relation="01"), name="张三丰改")
-    assert documents.read_file(doc) == first
+    assert read(doc) == first
     doc.refresh_from_db()
     assert (doc.sha256, doc.file.name) == (sha, name)
     village = Actor(make_user("village_cadre", VILLAGE_A))
@@ -296,7 +301,7 @@ def test_a_stored_document_never_changes_regenerating_adds_a_version(exit_run, m
     event = AuditEvent.objects.filter(action="procedures.document.regenerate").latest("id")
     assert event.after["version"] == 2 and event.after["reason"] == "户主姓名更正"
     # After the notice closed, the new version also says how the notice went.
-    assert documents.read_file(new).startswith(b"%PDF")
+    assert read(new).startswith(b"%PDF")
     text = layout_text(documents.render_html(new))
     assert "张三丰改" in text and "经入户核实，该户务工收入稳定，异议不成立" in text
     doc.refresh_from_db()
@@ -318,7 +323,7 @@ def test_a_failing_snapshot_never_blocks_the_step(two_counties, monkeypatch):
     doc = StepDocument.objects.get(record__batch=batch, code="exit_application")
     assert doc.data == {}
     monkeypatch.undo()
-    assert documents.read_file(doc).startswith(b"%PDF")  # the snapshot is taken at the first download
+    assert read(doc).startswith(b"%PDF")  # the snapshot is taken at the first download
     doc.refresh_from_db()
     assert doc.data["members"][0]["head_name"] == "户主1"
 

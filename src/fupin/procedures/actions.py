@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -37,7 +39,7 @@ from fupin.core.errors import Conflict, Forbidden, Invalid, check_version
 from fupin.registry import codes
 from fupin.registry.models import Household
 
-from . import rules
+from . import queries, rules
 from .hooks import CHECKS, HOOKS
 from .models import (
     AppraisalMeeting,
@@ -537,21 +539,62 @@ def _continue(actor: Actor, batch: ProcedureBatch, member: BatchMember, index: i
 @transaction.atomic
 def regenerate_document(actor: Actor, doc: StepDocument, *, note: str) -> StepDocument:
     """A new version of ``doc`` from the record as it is now (the stored versions stay).
-    Needs the permission of the document's step in the batch's area."""
+    Needs the permission of the document's step in the batch's area.
+
+    Two requests at once (a double click, two officers): the step's record is locked
+    before the next number is read, so the second waits for the first and makes the
+    version after it (each request carries its own reason and is audited). Should a
+    version still collide (a writer that did not take the lock), the officer gets
+    Conflict with a message, never an error page."""
     from .documents import snapshot
 
-    record = StepRecord.objects.select_related("batch").get(pk=doc.record_id)
+    record = StepRecord.objects.select_for_update().get(pk=doc.record_id)
     batch = record.batch
     require(actor, batch.steps[record.index]["permission"], batch.area_code)
     note = (note or "").strip()
     if not note:
         raise Invalid(_("Give the reason for a new version."), field="note")
-    last = (StepDocument.objects.select_for_update().filter(record=record, code=doc.code)
-            .order_by("-version").first())
-    new = StepDocument.objects.create(record=record, code=doc.code, title=doc.title, version=last.version + 1,
-                                      data=snapshot(batch, record, doc.code), created_by=actor.user,
-                                      note=note[:200])
+    last = StepDocument.objects.filter(record=record, code=doc.code).order_by("-version").first()
+    data = snapshot(batch, record, doc.code)
+    try:
+        with transaction.atomic():
+            new = StepDocument.objects.create(record=record, code=doc.code, title=doc.title,
+                                              version=last.version + 1, data=data, created_by=actor.user,
+                                              note=note[:200])
+    except IntegrityError:
+        raise Conflict(_("Another new version of this document was made at the same moment; nothing was done. "
+                         "Reload the page to see it.")) from None
     audit.record(actor, "procedures.document.regenerate", obj=batch,
                  after={"step": record.code, "document": doc.code, "version": new.version, "reason": note,
                         "previous": last.version})
     return new
+
+
+def render_document(actor: Actor, doc: StepDocument) -> StepDocument:
+    """``doc`` with its stored PDF: rendered from its snapshot the first time it is read
+    (a missing snapshot is taken now) and kept with its SHA-256; a stored file is never
+    replaced. Anyone who may read the batch causes it by downloading (the download
+    itself is logged by the view, as an export).
+
+    Two first downloads at once: the document's row is locked (only that row, not the
+    batch, so officers' steps are not held up by a rendering) and read again; the
+    second waits and finds the file the first stored. SQLite serialises writers."""
+    from . import documents
+
+    batch = doc.record.batch
+    require(actor, queries.VIEW, batch.area_code)
+    if doc.file:
+        return doc
+    with transaction.atomic():
+        locked = StepDocument.objects.select_for_update(of=("self",)).select_related("record__batch").get(pk=doc.pk)
+        if locked.file:
+            return locked
+        record = locked.record
+        if not locked.data:
+            locked.data = documents.snapshot(record.batch, record, locked.code)
+        body = documents.render_pdf(locked)
+        locked.sha256 = hashlib.sha256(body).hexdigest()
+        locked.generated_at = clock.now()
+        locked.file.save(documents.filename(locked), ContentFile(body), save=False)
+        locked.save(update_fields=["file", "sha256", "generated_at", "data"])
+    return locked

@@ -6,7 +6,8 @@ because the notice is the document that is posted). At that moment ``snapshot`` 
 the record — the batch, its area, the step with its dates and who acted, the meeting
 and votes, the households listed, the objections and decisions so far — into
 ``StepDocument.data`` (JSON). The PDF is rendered from that snapshot the first time
-someone downloads it and is then stored in ``StepDocument.file`` with its SHA-256, so a
+someone downloads it (actions.render_document, called by the pages; this module
+only reads) and is then stored in ``StepDocument.file`` with its SHA-256, so a
 document always shows the record as it was when its step produced it, and rendering
 (WeasyPrint, ~1 s with HarfBuzz subsetting) never slows or blocks an officer's step:
 a failure to snapshot or to render is logged and retried at the next download.
@@ -27,7 +28,6 @@ goes through {% translate %} with English originals like the rest of the UI.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import logging
 import zipfile
@@ -35,7 +35,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.template import TemplateDoesNotExist
@@ -346,37 +345,24 @@ def filename(doc: StepDocument) -> str:
     return f"{record.batch_id}-{record.index + 1:02d}-{doc.code}-v{doc.version}.pdf"
 
 
-def ensure_file(doc: StepDocument) -> StepDocument:
-    """The stored PDF of ``doc``, rendered from its snapshot the first time (a missing
-    snapshot is taken now). Never replaces a stored file."""
-    if doc.file:
-        return doc
-    with transaction.atomic():
-        locked = StepDocument.objects.select_for_update().select_related("record__batch").get(pk=doc.pk)
-        if not locked.file:
-            record = locked.record
-            if not locked.data:
-                locked.data = snapshot(record.batch, record, locked.code)
-            body = render_pdf(locked)
-            locked.sha256 = hashlib.sha256(body).hexdigest()
-            locked.generated_at = clock.now()
-            locked.file.save(filename(locked), ContentFile(body), save=False)
-            locked.save(update_fields=["file", "sha256", "generated_at", "data"])
-    return locked
-
-
 def read_file(doc: StepDocument) -> bytes:
-    doc = ensure_file(doc)
+    """The stored PDF of ``doc`` (rendered and stored by actions.render_document, which
+    the pages call first: nothing here writes)."""
+    if not doc.file:
+        raise ValueError(f"document {doc.pk} has no stored file: render it with actions.render_document first")
     with doc.file.open("rb") as handle:
         return handle.read()
 
 
-# --- reads for the pages (regenerating is actions.regenerate_document) -------------------------------------------------------
+# --- reads for the pages (rendering and regenerating are actions.render_document and .regenerate_document) --------
 
 def documents_of(batch: ProcedureBatch) -> list[StepDocument]:
     """Every document of a batch (all versions), by step then code then version."""
-    return list(StepDocument.objects.filter(record__batch=batch).select_related("record", "created_by")
+    docs = list(StepDocument.objects.filter(record__batch=batch).select_related("record", "created_by")
                 .order_by("record__index", "code", "version"))
+    for d in docs:
+        d.record.batch = batch  # read once, not once per document
+    return docs
 
 
 def latest(docs: list[StepDocument]) -> list[StepDocument]:
@@ -396,6 +382,7 @@ def log_download(actor: Actor, batch: ProcedureBatch, docs: list[StepDocument]) 
 
 
 def zip_bytes(docs: list[StepDocument]) -> bytes:
+    """The stored PDFs of ``docs`` in one zip (each rendered first by actions.render_document)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for d in docs:

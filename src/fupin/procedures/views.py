@@ -328,30 +328,41 @@ def document(request, pk, doc_pk):
     """A step's document as PDF (rendered from its snapshot and stored the first time).
     It lists people: the download is logged as an export."""
     batch, doc = _document(request, pk, doc_pk)
+    doc.record.batch = batch
+    actor = Actor.from_request(request)
     try:
+        doc = actions.render_document(actor, doc)
         body = documents.read_file(doc)
+    except (NotFound, Forbidden):
+        raise
     except Exception:
         log.exception("document %s of batch %s could not be rendered", doc.pk, batch.pk)
         messages.error(request, _("The document could not be generated; try again later or tell the administrator."))
         return redirect("procedures:batch", pk=batch.pk)
-    documents.log_download(Actor.from_request(request), batch, [doc])
+    documents.log_download(actor, batch, [doc])
     return _pdf(body, documents.filename(doc))
 
 
 @require_perm(VIEW)
 def documents_zip(request, pk):
-    """The latest version of every document of a batch, in one zip."""
+    """The latest version of every document of a batch, in one zip (each rendered and
+    stored by actions.render_document the first time, as for a single download: about
+    a second a document with HarfBuzz, so this stays a request, not a job)."""
     batch = queries.batch(request.user, pk)
     docs = documents.latest(documents.documents_of(batch))
     if not docs:
         raise Http404
+    actor = Actor.from_request(request)
     try:
+        docs = [actions.render_document(actor, d) for d in docs]
         body = documents.zip_bytes(docs)
+    except (NotFound, Forbidden):
+        raise
     except Exception:
         log.exception("documents of batch %s could not be rendered", batch.pk)
         messages.error(request, _("The document could not be generated; try again later or tell the administrator."))
         return redirect("procedures:batch", pk=batch.pk)
-    documents.log_download(Actor.from_request(request), batch, docs)
+    documents.log_download(actor, batch, docs)
     return _pdf(body, f"batch-{batch.pk}-documents.zip", inline=False, content_type="application/zip")
 
 
