@@ -11,8 +11,6 @@ Hits after the cut-off are recorded for information only and are never decided."
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -43,11 +41,10 @@ def check_import(actor: Actor, *, kind: str, source: str, as_of, area_code: str 
     source = (source or "").strip()
     if not source:
         raise Invalid(_("Name the source of the data set (department, document)."), field="source")
-    if not isinstance(as_of, dt.date):
-        try:
-            as_of = rules.parse_date(str(as_of or "").strip())
-        except ValueError as exc:
-            raise Invalid(_("As-of date: %(reason)s") % {"reason": exc}, field="as_of") from None
+    try:
+        as_of = rules.parse_date(as_of)
+    except ValueError as exc:
+        raise Invalid(_("As-of date: %(reason)s") % {"reason": exc}, field="as_of") from None
     if as_of > clock.today():
         raise Invalid(_("The as-of date is in the future."), field="as_of")
     area_code = (area_code or "").strip()

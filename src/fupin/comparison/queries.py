@@ -171,6 +171,3 @@ def cutoffs_for(user) -> QuerySet:
 
 def cutoff_or_404(user, pk) -> CutoffDate:
     return _get(cutoffs_for(user), pk)
-
-
-applicable_cutoff = identification_queries.applicable_cutoff

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fupin.areas import rules as area_rules
+from fupin.core import dates
 from fupin.registry.rules import parse_id_number
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -172,25 +172,9 @@ def linkage_kinds() -> list[Kind]:
 
 # --- cells -----------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-
-
 def parse_date(text: str) -> dt.date:
-    """2016-05-01, 2016/5/1, 2016.05.01, 2016年5月1日 or 20160501."""
-    m = _DATE_RE.match(text)
-    if m:
-        y, mo, d = (int(x) for x in m.groups())
-    elif len(text) == 8 and text.isdigit():
-        y, mo, d = int(text[:4]), int(text[4:6]), int(text[6:])
-    else:
-        raise ValueError(_("not a date (write it as YYYY-MM-DD)"))
-    try:
-        value = dt.date(y, mo, d)
-    except ValueError:
-        raise ValueError(_("not a real date")) from None
-    if value.year < 1900:
-        raise ValueError(_("a date before 1900 is impossible here"))
-    return value
+    """2016-05-01, 2016/5/1, 2016.05.01, 2016年5月1日 or 20160501 (core.dates.parse_date)."""
+    return dates.parse_date(text)
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -295,15 +279,6 @@ def padded(prefix: str) -> str:
 
 
 # --- before / after ----------------------------------------------------------------
-
-def applicable_cutoff(cutoffs: dict[str, dt.date], area_code: str) -> dt.date | None:
-    """The cut-off of the most specific area prefix that ``area_code`` starts with."""
-    best = None
-    for prefix, date in cutoffs.items():
-        if area_code.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, date)
-    return best[1] if best else None
-
 
 def phase(kind_: Kind, event_date: dt.date | None, cutoff: dt.date | None) -> str:
     """A hit's phase (the SQL of matching computes the same; this is kept to be tested).

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import require
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid, NotFound, check_version
 from fupin.registry import codes as registry_codes
@@ -198,16 +198,12 @@ def _clean_ruleset(rs: RuleSet) -> None:
 
 # --- cut-off dates (识别时间节点) ------------------------------------------------------
 
-def _parse_date(value, field: str):
-    if isinstance(value, dt.date):
-        return value
-    text = str(value or "").strip()
-    for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise Invalid(_("Not a date (write it as YYYY-MM-DD)."), field=field)
+def _parse_date(value, field: str) -> dt.date:
+    """core.dates.parse_date, its reason replaced by this form's message."""
+    try:
+        return dates.parse_date(value)
+    except ValueError:
+        raise Invalid(_("Not a date (write it as YYYY-MM-DD)."), field=field) from None
 
 
 @transaction.atomic

@@ -126,10 +126,6 @@ def cutoffs_in(scope: Scope):
     return CutoffDate.objects.filter(applies_q(scope))
 
 
-def cutoffs(user, perm: str = READ):
-    return cutoffs_in(scope_for(user, perm))
-
-
 def _prefixes_of(code: str) -> list[str]:
     """Every prefix of ``code`` ('' included): the area prefixes a row can have to apply there."""
     return [code[:n] for n in range(min(len(code), 12) + 1)]

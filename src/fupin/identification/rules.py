@@ -12,6 +12,8 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fupin.core import dates
+
 LINE_KINDS = {
     "national": gettext_lazy("National poverty line"),
     "provincial": gettext_lazy("Provincial line (low-income line)"),
@@ -280,9 +282,10 @@ def check_params(code: str, group: str, params) -> dict:
                 raise ValueError(_("The compulsory-school ages are 0 ≤ min_age ≤ max_age ≤ 25."))
             try:
                 month, day = (int(x) for x in str(out.get("on", "09-01")).split("-"))
-                dt.date(2000, month, day)
+                dt.date(2001, month, day)  # a common year: ages counted on 02-29 would move to 1 March 3 years in 4
             except (TypeError, ValueError):
                 raise ValueError(_("'on' is the day ages are counted, as MM-DD.")) from None
+            out["on"] = f"{month:02d}-{day:02d}"
             if not out.get("statuses"):
                 raise ValueError(_("Name the school statuses that mean out of school (statuses)."))
         if code == "housing_unsafe" and not out.get("grades"):
@@ -292,17 +295,11 @@ def check_params(code: str, group: str, params) -> dict:
 
 def birth_bounds(year: int, min_age: int, max_age: int, on: str = "09-01") -> tuple[dt.date, dt.date]:
     """(born after, born on or before): the birth dates of children aged min_age to
-    max_age on the day ``on`` (MM-DD) of ``year``."""
-    month, day = (int(x) for x in on.split("-"))
-    ref = dt.date(year, month, day)
-
-    def years_before(n):
-        try:
-            return ref.replace(year=ref.year - n)
-        except ValueError:  # 29 Feb
-            return ref.replace(year=ref.year - n, day=28)
-
-    return years_before(max_age + 1), years_before(min_age)
+    max_age on the day ``on`` (MM-DD) of ``year``, ages counted as core.dates.age_on
+    counts them (born on 29 February: a year older on 1 March of a common year; a
+    stored 'on' of 02-29 is 1 March in a common year)."""
+    ref = dates.day_in(year, on)
+    return dates.latest_birth(ref, max_age + 1), dates.latest_birth(ref, min_age)
 
 
 def eligible(combine: str, income_below: bool | None, guarantees_failed: bool, vetoed: bool) -> bool:
