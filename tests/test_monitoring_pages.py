@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from fupin.audit.models import AuditEvent
 from fupin.core import clock
 from fupin.monitoring import actions, rules
+from fupin.monitoring.forms import new_stamp
 from fupin.monitoring.models import Application
 from fupin.monitoring.models import MonitoredHousehold as M
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A, VILLAGE_B
@@ -23,17 +24,13 @@ from tests.test_monitoring import household
 MARKERS = ("全南", "龙南", "石桥", "龙岗", "360729", "360783")
 
 
-@pytest.fixture(autouse=True)
-def _english(settings):
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 def _apply(client, **data):
-    base = {"village": VILLAGE_B, "name": "龙南申请人", "phone": "13800138000", "what": "家里遭灾", "website": ""}
+    """Send the public form as a person would: served a minute ago (a stamp from its signer)."""
+    base = {"village": VILLAGE_B, "name": "龙南申请人", "phone": "13800138000", "what": "家里遭灾", "website": "",
+            "stamp": new_stamp(clock.now() - dt.timedelta(minutes=1))}
     return client.post(reverse("monitoring:apply"), {**base, **data}, REMOTE_ADDR="10.1.2.3")
 
 

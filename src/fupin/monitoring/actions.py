@@ -24,7 +24,7 @@ from fupin.procedures import rules as proc_rules
 from fupin.procedures.models import BatchMember, ProcedureType
 from fupin.registry import actions as registry
 from fupin.registry import rules as registry_rules
-from fupin.registry.models import Household, Member
+from fupin.registry.models import Household
 
 from . import queries, rules
 from .models import Application, Discovery, Help, MonitoredHousehold, Risk, Visit, WarningHit
@@ -461,18 +461,39 @@ def _new_number(village_code: str) -> str:
     return f"{village_code[:12]}{n:04d}"
 
 
+def _applicant_household(actor: Actor, app: Application) -> Household | None:
+    """The household the applicant is an active member of, found by the ID number in the
+    application's village; None when no active member has the number (a new household is
+    created for it). The registry allows an ID number to one active member only, across
+    every area: a number active outside the application's village is refused, naming the
+    household to one whose area covers it, and naming nothing (no household, village or
+    area) to anyone else, who is sent to the county office."""
+    found = queries.member_household(actor, app.id_number)
+    if found is not None:
+        if found.area_code[:12] == app.area_code[:12]:
+            return found
+        raise Invalid(_("The applicant is already an active member of household %(h)s in %(village)s, not in this "
+                        "application's village. To accept the application for that household, enter its number; "
+                        "otherwise dismiss the application.") % {"h": found.number, "village": found.village.name},
+                      field="id_number")
+    if queries.id_number_in_use(app.id_number):
+        raise Invalid(_("This ID number cannot be used here. Please contact the county poverty office."),
+                      field="id_number")
+    return None
+
+
 @transaction.atomic
 def accept_application(actor: Actor, app: Application, *, kind: str, household: Household | None = None,
                        area_code: str = "", risks=()) -> MonitoredHousehold:
-    """Accept an application: the household (found by the applicant's ID number, chosen,
-    or — for a rural household never registered — created in the registry with status
-    ``rural`` and the applicant as head) becomes a candidate for monitoring."""
+    """Accept an application: the household (found by the applicant's ID number in the
+    application's village, chosen, or — for a rural household never registered — created in
+    the registry with status ``rural`` and the applicant as head) becomes a candidate for
+    monitoring. See ``_applicant_household`` for an ID number active elsewhere."""
     require(actor, EDIT, app.area_code)
     if app.state != Application.PENDING:
         raise Invalid(_("This application was decided already."), field="state")
     if household is None and app.id_number:
-        m = Member.objects.filter(id_number=app.id_number, active=True).select_related("household").first()
-        household = m.household if m else None
+        household = _applicant_household(actor, app)
     if household is None:
         code = area_code or app.area_code
         household = registry.create_household(actor, number=_new_number(code), area_code=code, status="rural",
@@ -523,10 +544,6 @@ def start_from_hit(actor: Actor, hit: WarningHit, *, kind: str, risks=(), what: 
         state=WarningHit.STARTED, record=record, decided_by=actor.user, decided_at=clock.now())
     audit.record(actor, "monitoring.hit.start", obj=hit, count=n, after={"record": record.pk})
     return record
-
-
-def parse_amount(value) -> Decimal:
-    return _amount(value)
 
 
 # --- jobs ------------------------------------------------------------------------------------

@@ -1,15 +1,44 @@
+import datetime as dt
+
 from django import forms
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from fupin.core import clock
 from fupin.core.forms import Form, UploadForm
 
 from . import rules
 from .models import MonitoredHousehold
 
 
+class _Stamp(signing.TimestampSigner):
+    """The time the public form was served, signed (its hidden field ``stamp``). The time is
+    fupin's clock, so that tests can serve a form in the past."""
+
+    def __init__(self, at: dt.datetime | None = None):
+        super().__init__(salt="fupin.monitoring.apply")
+        self.at = at
+
+    def timestamp(self):
+        return signing.b62_encode(int((self.at or clock.now()).timestamp()))
+
+    def age(self, value: str) -> float:
+        """Seconds since ``value`` was signed here; BadSignature if it was not (or was changed)."""
+        _kept, stamp = signing.Signer.unsign(self, value).rsplit(self.sep, 1)
+        return clock.now().timestamp() - signing.b62_decode(stamp)
+
+
+def new_stamp(at: dt.datetime | None = None) -> str:
+    """A stamp for a public form served now (or at ``at``)."""
+    return _Stamp(at).sign("apply")
+
+
 class PublicApplicationForm(Form):
     """The public form: nothing about any area is shown; the village code comes from the
-    village's notice board (or its QR code link)."""
+    village's notice board (or its QR code link). Anti-abuse: a hidden field bots fill in
+    (``website``), and the signed time the form was served (``stamp``): a form sent sooner
+    than ``min_seconds_to_fill`` after it was served, later than ``max_seconds_to_fill``,
+    or with a missing or changed stamp is refused (data/applications.json)."""
 
     village = forms.CharField(label=_("Village code (12 digits, on the village notice board)"), max_length=12,
                               min_length=12)
@@ -21,6 +50,22 @@ class PublicApplicationForm(Form):
     # Anti-abuse: a field people do not see (bots fill it in).
     website = forms.CharField(required=False, label=_("Leave this empty"),
                               widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}))
+    stamp = forms.CharField(required=False, label="", widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        limits = rules.application_data()
+        try:
+            age = _Stamp().age(data.get("stamp") or "")
+        except (signing.BadSignature, ValueError):
+            age = None
+        if age is None or age > float(limits["max_seconds_to_fill"]):
+            raise forms.ValidationError(_("This form is out of date or was changed. It has been renewed: please "
+                                          "check what you wrote and send it again."), code="stamp")
+        if age < float(limits["min_seconds_to_fill"]):
+            raise forms.ValidationError(_("The form was sent too quickly after it was opened. Please check what you "
+                                          "wrote and send it again."), code="too_fast")
+        return data
 
 
 class CallForm(Form):

@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.core.errors import NotFound
 from fupin.procedures.models import BatchMember
-from fupin.registry.models import Household
+from fupin.registry.models import Household, Member
 
 from .models import Application, DepartmentWarning, MonitoredHousehold, WarningHit, WarningImport, WarningRun
 
@@ -101,11 +101,6 @@ def record(user, pk, perm: str = VIEW) -> MonitoredHousehold:
         raise NotFound() from None
 
 
-def open_record_of(household) -> MonitoredHousehold | None:
-    return MonitoredHousehold.objects.filter(household=household,
-                                             state__in=MonitoredHousehold.OPEN_STATES).first()
-
-
 def state_counts(user, prefix: str = "") -> dict:
     rows = records(user).filter(_prefix_q(prefix)).values("state").annotate(n=Count("id")).order_by()
     return {r["state"]: r["n"] for r in rows}
@@ -119,6 +114,22 @@ def applications(user, perm: str = "monitoring.edit"):
 
 def application(user, pk, perm: str = "monitoring.edit") -> Application:
     return scope(user, perm).get(Application.objects.all(), pk=pk)
+
+
+def member_household(actor, id_number: str, perm: str = VIEW) -> Household | None:
+    """The household of the active member with this ID number, if it is in the actor's area
+    for ``perm`` (everywhere for the system actor); None otherwise."""
+    sc = Scope([""]) if actor.is_system else scope(actor.user, perm)
+    m = sc.filter(Member.objects.filter(id_number=id_number, active=True)).select_related(
+        "household__village").first()
+    return m.household if m else None
+
+
+def id_number_in_use(id_number: str) -> bool:
+    """Whether any active member of the registry has this ID number. Unscoped on purpose,
+    and only a yes or no: the registry allows an ID number to one active member across every
+    area, so a write must know; a caller never tells anyone where (or whose) it is."""
+    return Member.objects.filter(id_number=id_number, active=True).exists()
 
 
 def hits(user, perm: str = VIEW):

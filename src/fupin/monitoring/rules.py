@@ -111,19 +111,6 @@ def warning_rule_label(code: str) -> str:
     return _pick(r) if r else code
 
 
-def drop_threshold(last_year: Decimal, percent: Decimal) -> Decimal:
-    """The per-capita income at or below which this year's income counts as a drop."""
-    return (last_year * (Decimal(100) - percent) / Decimal(100)).quantize(Decimal("0.01"))
-
-
-def is_income_drop(this_year: Decimal, last_year: Decimal, percent: Decimal) -> bool:
-    return last_year > 0 and this_year <= drop_threshold(last_year, percent)
-
-
-def spending_threshold(net_income: Decimal, ratio: Decimal, min_amount: Decimal) -> Decimal:
-    return max((net_income * ratio).quantize(Decimal("0.01")), min_amount)
-
-
 # --- risk clearance --------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from .forms import (
     ReasonForm,
     RunForm,
     WarningUploadForm,
+    new_stamp,
 )
 from .models import Application, Discovery, WarningHit
 from .models import MonitoredHousehold as M
@@ -329,10 +330,13 @@ def application(request, pk):
 def apply(request):
     """The public application form: anonymous; it shows nothing of any area and reads
     nothing; a valid submission creates a pending application for the village."""
-    form = PublicApplicationForm(request.POST or None, initial={"village": request.GET.get("village", "")[:12]})
+    data = request.POST.copy() if request.method == "POST" else None
+    form = PublicApplicationForm(data, initial={"village": request.GET.get("village", "")[:12],
+                                                "stamp": new_stamp()})
     done = False
-    if request.method == "POST" and form.is_valid():
+    if data is not None and form.is_valid():
         d = form.cleaned_data
+        d.pop("stamp")
         if d.pop("website"):  # the hidden field: a bot; answer as if accepted, store nothing
             done = True
         else:
@@ -341,6 +345,8 @@ def apply(request):
                 done = True
             except ActionError as exc:
                 _error(request, form, exc)
+    if data is not None and not done:
+        data["stamp"] = new_stamp()  # the form shown again is served again (errors are kept)
     return render(request, "monitoring/apply.html", {"form": form, "done": done})
 
 
