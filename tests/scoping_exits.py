@@ -15,9 +15,9 @@ from fupin.identification.models import Line
 from fupin.procedures.models import BatchMember
 from fupin.registry import actions as registry
 from fupin.registry.models import Household
-from tests.conftest import COUNTY_B, SYSTEM, VILLAGE_B
+from tests.conftest import COUNTY_B, SYSTEM, VILLAGE_A, VILLAGE_B
 from tests.test_procedures import id_number
-from tests.test_scoping_routes import LIST, NO_EFFECT, NOT_FOUND, OWN, Case, register
+from tests.test_scoping_routes import FORBIDDEN, LIST, NO_EFFECT, NOT_FOUND, OWN, Case, register
 
 
 def _household(n: int, name: str, status: str = "registered", since: dt.date | None = None) -> Household:
@@ -96,7 +96,12 @@ register("exits:return_start",
               data=lambda w: {"reason": "x", "occurred_on": clock.today().isoformat()}))
 register("exits:observation",
          Case(LIST, query=_with(observed_b)),
-         Case(LIST, query=_with(observed_b, query={"area": COUNTY_B})))
+         Case(LIST, query=_with(observed_b, query={"area": COUNTY_B})),
+         Case(OWN, query=_with(observed_b, query={"area": COUNTY_B, "format": "xlsx"}),
+              note="the Excel file of county A's list (tests/test_exits_pages.py reads the file itself)"),
+         Case(FORBIDDEN, role="village_cadre", area=VILLAGE_A, witness=False,
+              query=_with(observed_b, query={"area": COUNTY_B, "format": "xlsx"}),
+              note="a cadre sees the list but may not export personal data (registry.export)"))
 register("exits:close_observation",
          Case(NO_EFFECT, method="post", data=lambda w: (ended_b(w), {"area": COUNTY_B})[1],
               effect=lambda w: Household.objects.get(pk=ended_b(w).pk).status == "exited"))

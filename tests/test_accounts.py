@@ -720,8 +720,23 @@ def _fail_at(username, moment):
         return _post_login(Client(), username, "Wrong-pass-2026!")
 
 
-def test_lockout_window_setting():
-    assert settings.LOCKOUT_WINDOW_MINUTES == 15
+@pytest.mark.parametrize(("value", "minutes"), [(None, 15), ("30", 30)])
+def test_lockout_window_setting(monkeypatch, value, minutes):
+    """FUPIN_LOCKOUT_WINDOW_MINUTES sets the window, 15 minutes when unset — whatever the
+    environment running the tests says: the variable is set (or removed) here and the
+    settings module is read afresh."""
+    import importlib.util
+
+    import fupin.settings
+
+    if value is None:
+        monkeypatch.delenv("FUPIN_LOCKOUT_WINDOW_MINUTES", raising=False)
+    else:
+        monkeypatch.setenv("FUPIN_LOCKOUT_WINDOW_MINUTES", value)
+    spec = importlib.util.spec_from_file_location("fupin_settings_fresh", fupin.settings.__file__)
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    assert fresh.LOCKOUT_WINDOW_MINUTES == minutes
 
 
 def test_failures_count_only_within_the_window(two_counties, make_user):

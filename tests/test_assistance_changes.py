@@ -36,13 +36,9 @@ world = test_assistance_pages.world  # the fixture: a county office, a helper an
 
 
 @pytest.fixture(autouse=True)
-def _english(settings, tmp_path):
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
+def _english_and_media(english, settings, tmp_path):
+    """Messages read in their English originals; photos stored in the test's directory."""
     settings.MEDIA_ROOT = tmp_path
-    with translation.override("en"):
-        yield
 
 
 def jpeg_with_gps(size=(40, 20), orientation=6) -> bytes:
@@ -424,6 +420,65 @@ def test_every_kind_round_trips_without_doubling(world, tmp_path):
         after = {"pairings": Pairing.objects.count(), "teams": TeamMember.objects.count(),
                  "measures": Measure.objects.count(), "visits": Visit.objects.count()}
         assert after == before
+
+
+def test_reimporting_an_old_export_keeps_withdrawn_records_withdrawn(world):
+    """An export taken before a measure and a visit were withdrawn is imported again (the
+    import page, a job): both stay withdrawn, nothing is doubled, and the job's report says
+    which rows were skipped and why (all or nothing holds: the rows are not wrong, so the
+    import goes through)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fupin.jobs.models import Job
+
+    h, c = world["h"], world["c"]
+    with clock.frozen(TODAY):
+        kept_m = _measure(world)
+        gone_m = _measure(world, amount_to_household=Decimal("2000"))
+        kept_v = actions.log_visit(SYSTEM, household=h, helper=world["helper"], date=TODAY, findings="看望")
+        gone_v = actions.log_visit(SYSTEM, household=h, helper=world["helper"], date=TODAY, findings="错录")
+        files = {kind: b"".join(c.get(reverse("assistance:exchange_export", args=[kind])).streaming_content)
+                 for kind in ("measures", "visits")}
+        actions.withdraw_measure(SYSTEM, gone_m, "重复录入")
+        actions.withdraw_visit(SYSTEM, gone_v, "走访人错误")
+        jobs = {}
+        for kind in files:
+            r = c.post(reverse("assistance:exchange"),
+                       {"kind": kind, "file": SimpleUploadedFile(f"{kind}.xlsx", files[kind])})
+            assert r.status_code == 302
+            jobs[kind] = Job.objects.get(pk=r["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert list(Measure.all_objects.order_by("pk").values_list("pk", "void_reason")) == [
+        (kept_m.pk, ""), (gone_m.pk, "重复录入")]
+    assert list(Visit.all_objects.order_by("pk").values_list("pk", "void_reason")) == [
+        (kept_v.pk, ""), (gone_v.pk, "走访人错误")]
+    assert not Measure.objects.filter(pk=gone_m.pk).exists() and not Visit.objects.filter(pk=gone_v.pk).exists()
+    for kind, gone, reason in (("measures", gone_m, "重复录入"), ("visits", gone_v, "走访人错误")):
+        job = jobs[kind]
+        assert job.status == Job.SUCCEEDED, job.message
+        assert job.result == {f"{kind}_unchanged": 1, f"{kind}_withdrawn_skipped": 1}
+        what = "measure" if kind == "measures" else "visit"
+        assert (f"Row 3: the same {what} (no. {gone.pk}) was withdrawn ({reason}); a withdrawn record is not "
+                "restored, the row was skipped.") in job.log
+        assert "1 rows match withdrawn records and were skipped" in job.message
+        event = AuditEvent.objects.get(action=f"assistance.import.{kind}")
+        assert event.after == job.result and not event.items.exists()
+
+
+def test_a_row_matching_a_live_and_a_withdrawn_record_is_unchanged(world, tmp_path):
+    """The same measure recorded twice and one withdrawn as the duplicate: the row is the
+    live record's, unchanged, with no note."""
+    from fupin.assistance import importers
+    from fupin.core.tabular import write_xlsx
+
+    with clock.frozen(TODAY):
+        first = _measure(world)
+        actions.withdraw_measure(SYSTEM, _measure(world), "重复")
+        out = tmp_path / "m.xlsx"
+        write_xlsx(out, importers.headers("measures"), importers.export_rows("measures", Scope([COUNTY_A[:6]])))
+        notes = []
+        counts, report = importers.import_file(SYSTEM, "measures", out, notes)
+    assert not report and counts == {"measures_unchanged": 1} and notes == []
+    assert list(Measure.objects.values_list("pk", flat=True)) == [first.pk] and Measure.all_objects.count() == 2
 
 
 def test_a_household_being_monitored_keeps_its_last_helper(world):

@@ -6,18 +6,21 @@ return case, the criteria pages, and the API lists."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.conf import settings
 from django.utils import translation
+from openpyxl import load_workbook
 
+from fupin.accounts import actions as accounts
 from fupin.audit.models import AuditEvent
 from fupin.core import clock
 from fupin.exits.models import ExitCriteria, PolicyPeriod, ReturnCase
 from fupin.procedures.models import BatchMember
 from fupin.registry import actions as registry
 from fupin.registry.models import Household
-from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A, VILLAGE_B
+from tests.conftest import COUNTY_A, COUNTY_B, SYSTEM, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
 from tests.test_exits import household, line
 
 TODAY = dt.date(2024, 11, 20)
@@ -92,6 +95,61 @@ def test_observation_page_export_and_close(world):
     h.refresh_from_db(), old.refresh_from_db()
     assert h.status == "exited" and h.status_date == dt.date(2024, 12, 20)
     assert old.status == "exited_policy"  # until 31 Dec 2025
+
+
+def _observed(village: str = VILLAGE_A, n: int = 20) -> Household:
+    """An exited household in the national transition period (until 2025-12-31)."""
+    h = household(village, n)
+    registry.set_status(SYSTEM, h, "exited_policy", dt.date(2021, 12, 1))
+    return h
+
+
+def _export_numbers(response) -> list[str]:
+    rows = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows(values_only=True)
+    return [row[0] for row in list(rows)[1:]]
+
+
+def _export_events():
+    return AuditEvent.objects.filter(action="exits.observation.export", kind="export")
+
+
+def test_observation_export_needs_registry_export(world, make_user, login):
+    """Personal data: a helper (registry.view, not registry.export) sees the list but gets
+    neither the Excel button nor the file (403, nothing logged), as on /dynamics/."""
+    h = _observed()
+    helper = login(make_user("helper", COUNTY_A))
+    page = helper.get("/exits/observation/")
+    assert page.status_code == 200 and h.number in page.content.decode()
+    assert "format=xlsx" not in page.content.decode()
+    assert helper.get("/exits/observation/", {"format": "xlsx"}).status_code == 403
+    assert helper.get("/exits/observation/", {"format": "xlsx", "area": VILLAGE_A}).status_code == 403
+    assert not _export_events().exists()
+    c = world["client"]
+    assert "format=xlsx" in c.get("/exits/observation/").content.decode()
+    r = c.get("/exits/observation/", {"format": "xlsx", "area": VILLAGE_A})
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxml")
+    assert _export_numbers(r) == [h.number]
+    event = _export_events().get()
+    assert (event.count, event.area_code, event.user_id) == (1, VILLAGE_A, world["office"].pk)
+
+
+def test_observation_export_holds_only_the_export_scope(world, make_user, login):
+    """County A's office asking for county B's area gets county A's list (an area outside
+    the scope is ignored) and none of B's households; B's own office gets B's. A user who
+    sees both counties but may export only in county B's township gets only B's."""
+    a, b = _observed(), _observed(VILLAGE_B, 21)
+    r = world["client"].get("/exits/observation/", {"format": "xlsx", "area": COUNTY_B})
+    assert r.status_code == 200 and _export_numbers(r) == [a.number]
+    assert _export_events().get().area_code == COUNTY_A
+    office_b = login(make_user("county_office", COUNTY_B))
+    assert _export_numbers(office_b.get("/exits/observation/", {"format": "xlsx"})) == [b.number]
+    mixed = make_user("helper", COUNTY_A)
+    accounts.grant_role(SYSTEM, mixed, "township_officer", TOWNSHIP_B)
+    c = login(mixed)
+    page = c.get("/exits/observation/").content.decode()
+    assert a.number in page and b.number in page
+    assert c.get("/exits/observation/", {"format": "xlsx", "area": VILLAGE_A}).status_code == 403
+    assert _export_numbers(c.get("/exits/observation/", {"format": "xlsx"})) == [b.number]
 
 
 def test_return_case_from_the_page(world):

@@ -162,6 +162,7 @@ class Context:
         self.today = clock.today()
         self.counts: dict[str, int] = {}
         self.touched: list[tuple[int, str]] = []
+        self.notes: list[str] = []  # rows left out on purpose, each naming its row (the job's log)
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -188,8 +189,12 @@ class Context:
         return found
 
 
-def import_file(actor: Actor, kind: str, path: str | Path) -> tuple[dict, ErrorReport]:
-    """Import every row of the file, or none. Returns (counts, error report)."""
+def import_file(actor: Actor, kind: str, path: str | Path,
+                notes: list[str] | None = None) -> tuple[dict, ErrorReport]:
+    """Import every row of the file, or none. Returns (counts, error report). Rows that
+    are not wrong but are left out on purpose (a row matching a withdrawn measure or
+    visit: a withdrawn record is never restored) are counted and, when ``notes`` is given,
+    named there, one line a row."""
     if kind not in KINDS:
         raise ValueError(kind)
     table = read_table(path)
@@ -207,6 +212,8 @@ def import_file(actor: Actor, kind: str, path: str | Path) -> tuple[dict, ErrorR
             audit.record_items(event, ((pk, change) for pk, change in ctx.touched))
     except _Rollback:
         return {}, report
+    if notes is not None:
+        notes.extend(ctx.notes)
     return ctx.counts, report
 
 
@@ -528,12 +535,13 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
             except ActionError as exc:  # a detail against the type's field list
                 report.add(number, "明细", row.get("明细", ""), str(exc.message))
                 continue
-            new.append(Measure(household=household, village=village,
-                               area_code=household.area_code if household else village.code, type=mtype, date=day,
-                               year=day.year, amount_to_household=money["到户金额"], amount_spent=money["投入金额"],
-                               fund_source=fund, details=details, note=row.get("备注", "").strip()[:200],
-                               recorded_by=ctx.actor.user,
-                               income_item=rules.income_item(mtype, details) if household else ""))
+            measure = Measure(household=household, village=village,
+                              area_code=household.area_code if household else village.code, type=mtype, date=day,
+                              year=day.year, amount_to_household=money["到户金额"], amount_spent=money["投入金额"],
+                              fund_source=fund, details=details, note=row.get("备注", "").strip()[:200],
+                              recorded_by=ctx.actor.user,
+                              income_item=rules.income_item(mtype, details) if household else "")
+            new.append((number, measure))
         if report:
             continue
         new = _without_existing_measures(ctx, new)
@@ -547,21 +555,48 @@ def _measure_key(m) -> tuple:
     return (m.household_id, m.village_id, m.type, m.date, m.amount_to_household, m.amount_spent)
 
 
+def _without_existing(ctx: Context, kind: str, new: list, existing, key) -> list:
+    """The rows of ``new`` ((row number, record) pairs) not already recorded: a row whose
+    record is there and in force is "unchanged"; a row matching only withdrawn records
+    is left out too, with a note naming the row — a withdrawn record is never restored by
+    importing an old export. ``existing`` (withdrawn ones included) is one query a chunk."""
+    live, withdrawn = set(), {}
+    for r in existing:
+        if r.voided_at is None:
+            live.add(key(r))
+        else:
+            withdrawn.setdefault(key(r), r)
+    kept = []
+    for number, r in new:
+        k = key(r)
+        if k in live:
+            ctx.count(f"{kind}_unchanged")
+        elif k in withdrawn:
+            ctx.count(f"{kind}_withdrawn_skipped")
+            gone = withdrawn[k]
+            what = _("Row %(row)s: the same measure (no. %(id)s) was withdrawn (%(reason)s); a withdrawn record is "
+                     "not restored, the row was skipped.") if kind == "measures" else \
+                _("Row %(row)s: the same visit (no. %(id)s) was withdrawn (%(reason)s); a withdrawn record is not "
+                  "restored, the row was skipped.")
+            ctx.notes.append(what % {"row": number, "id": gone.pk, "reason": gone.void_reason})
+        else:
+            kept.append(r)
+    return kept
+
+
 def _without_existing_measures(ctx: Context, new: list) -> list:
     """An export imports again without doubling: a measure already recorded (same
-    household or village, type, date and money) is left as it is — one query a chunk."""
+    household or village, type, date and money) is left as it is, and one withdrawn since
+    stays withdrawn — one query a chunk."""
     if not new:
-        return new
-    existing = Measure.objects.filter(
-        Q(household_id__in={m.household_id for m in new if m.household_id})
-        | Q(household__isnull=True, village_id__in={m.village_id for m in new if not m.household_id}),
-        date__in={m.date for m in new})
-    seen = {_measure_key(m) for m in existing.only("household_id", "village_id", "type", "date",
-                                                   "amount_to_household", "amount_spent")}
-    kept = [m for m in new if _measure_key(m) not in seen]
-    if len(kept) < len(new):
-        ctx.count("measures_unchanged", len(new) - len(kept))
-    return kept
+        return []
+    existing = Measure.all_objects.filter(
+        Q(household_id__in={m.household_id for _n, m in new if m.household_id})
+        | Q(household__isnull=True, village_id__in={m.village_id for _n, m in new if not m.household_id}),
+        date__in={m.date for _n, m in new})
+    return _without_existing(ctx, "measures", new, existing.only(
+        "household_id", "village_id", "type", "date", "amount_to_household", "amount_spent", "voided_at",
+        "void_reason").order_by("pk"), _measure_key)
 
 
 def _visit_key(v) -> tuple:
@@ -569,15 +604,15 @@ def _visit_key(v) -> tuple:
 
 
 def _without_existing_visits(ctx: Context, new: list) -> list:
-    """A visit already recorded (same helper, household, date and notes) is left as it is."""
+    """A visit already recorded (same helper, household, date and notes) is left as it
+    is, and one withdrawn since stays withdrawn."""
     if not new:
-        return new
-    existing = Visit.objects.filter(household_id__in={v.household_id for v in new}, date__in={v.date for v in new})
-    seen = {_visit_key(v) for v in existing.only("helper_id", "household_id", "date", "findings", "agreements")}
-    kept = [v for v in new if _visit_key(v) not in seen]
-    if len(kept) < len(new):
-        ctx.count("visits_unchanged", len(new) - len(kept))
-    return kept
+        return []
+    existing = Visit.all_objects.filter(household_id__in={v.household_id for _n, v in new},
+                                        date__in={v.date for _n, v in new})
+    return _without_existing(ctx, "visits", new, existing.only(
+        "helper_id", "household_id", "date", "findings", "agreements", "voided_at", "void_reason").order_by("pk"),
+        _visit_key)
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -605,8 +640,9 @@ def _visits(ctx: Context, table, report: ErrorReport) -> None:
             if not findings and not agreed:
                 report.add(number, "走访发现", "", _("write what was found or what was agreed"))
                 continue
-            new.append(Visit(helper=helper, household=household, area_code=household.area_code, date=day,
-                             findings=findings[:4000], agreements=agreed[:4000], recorded_by=ctx.actor.user))
+            visit = Visit(helper=helper, household=household, area_code=household.area_code, date=day,
+                          findings=findings[:4000], agreements=agreed[:4000], recorded_by=ctx.actor.user)
+            new.append((number, visit))
         if report:
             continue
         new = _without_existing_visits(ctx, new)

@@ -362,14 +362,15 @@ def _exited_by(on: dt.date):
     return Exists(StatusChange.objects.filter(household=OuterRef("pk"), status="exited_policy", date__lte=on))
 
 
-def in_observation(user, area_prefix: str, on: dt.date):
-    """Households of the user's scope (``registry.view``) under ``area_prefix`` in their
-    post-exit observation/policy period on ``on`` (status that day ``exited_policy``,
-    exited on or before it, the period's last day not before it), annotated with
-    ``observation_until`` (date), ``exit_date`` and ``period_kind``."""
+def in_observation(user, area_prefix: str, on: dt.date, perm: str = VIEW):
+    """Households of the user's scope (``perm``: ``registry.view``; ``registry.export`` for
+    an export) under ``area_prefix`` in their post-exit observation/policy period on ``on``
+    (status that day ``exited_policy``, exited on or before it, the period's last day not
+    before it), annotated with ``observation_until`` (date), ``exit_date`` and
+    ``period_kind``."""
     from fupin.core import clock
 
-    scope = scope_for(user, VIEW).narrow(area_prefix)
+    scope = scope_for(user, perm).narrow(area_prefix)
     qs = scope.filter(Household.objects.all())
     qs = qs.filter(status="exited_policy") if on >= clock.today() else \
         qs.filter(status__in=[*codes.EXITED_STATUSES, "returned", "removed"])

@@ -27,12 +27,14 @@ from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import require_perm
 from fupin.registry import codes
+from fupin.registry import stats as registry_stats
 from fupin.registry.views.common import chooser, chosen_area
 
 from . import actions, queries, rules
 from .models import ExitCriteria
 
 VIEW = "registry.view"
+EXPORT = "registry.export"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -137,28 +139,40 @@ def observation(request):
     area, ctx = _area(request)
     on = _date(request.GET.get("on"))
     prefix = _prefix(request, area)
+    code = area.code if area else registry_stats.code_of(prefix)
+    if request.GET.get("format") == "xlsx":
+        return _observation_export(request, code, prefix, on)
     qs = (queries.in_observation(request.user, prefix, on).select_related("village", "group")
           .order_by("observation_until", "area_code", "number"))
-    if request.GET.get("format") == "xlsx":
-        from fupin.core.tabular import write_xlsx
-
-        count = qs.count()
-        tmp = tempfile.TemporaryFile()
-        write_xlsx(tmp, [_("Household number"), _("Head of household"), _("Village"), _("Status"), _("Exit date"),
-                         _("In observation until"), _("Period")], _observation_rows(qs),
-                   sheet_name=_("Observation"))
-        tmp.seek(0)
-        audit.record_export(_actor(request), "exits.observation.export", area_code=area.code if area else "",
-                            count=count, note=f"on {on}")
-        response = StreamingHttpResponse(iter(lambda: tmp.read(65536), b""), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="observation-{on}.xlsx"'
-        return response
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     edit_scope = scope_for(request.user, "registry.edit").narrow(prefix)
     ended = queries.period_ended(edit_scope, clock.today()).count() if not edit_scope.is_empty else 0
     return render(request, "exits/observation.html", {
         **ctx, "page_obj": page, "on": on, "ended": ended, "today": clock.today(),
+        "can_export": can(request.user, EXPORT, code or None),
         "periods": list(queries.periods(request.user).order_by("area_prefix", "-from_year"))})
+
+
+def _observation_export(request, code: str, prefix: str, on: dt.date):
+    """The list as Excel: personal data, so it needs ``registry.export`` where the list is
+    taken, holds only households of the user's export scope, and is logged (as the
+    dynamics app's export of the same households)."""
+    from fupin.core.tabular import write_xlsx
+
+    if not can(request.user, EXPORT, code or None):
+        raise Forbidden()
+    qs = (queries.in_observation(request.user, prefix, on, perm=EXPORT).select_related("village", "group")
+          .order_by("observation_until", "area_code", "number"))
+    count = qs.count()
+    tmp = tempfile.TemporaryFile()
+    write_xlsx(tmp, [_("Household number"), _("Head of household"), _("Village"), _("Status"), _("Exit date"),
+                     _("In observation until"), _("Period")], _observation_rows(qs),
+               sheet_name=_("Observation"))
+    tmp.seek(0)
+    audit.record_export(_actor(request), "exits.observation.export", area_code=code, count=count, note=f"on {on}")
+    response = StreamingHttpResponse(iter(lambda: tmp.read(65536), b""), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="observation-{on}.xlsx"'
+    return response
 
 
 @require_POST
