@@ -56,6 +56,17 @@ def two_counties(db):
 
 
 @pytest.fixture
+def english(settings):
+    """For tests that read messages in their English originals (the UI default is Chinese):
+    ``pytestmark = pytest.mark.usefixtures("english")``."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def make_user(db):
     counter = {"n": 0}
 

@@ -26,15 +26,7 @@ from fupin.registry import actions as registry_actions
 from fupin.registry.models import Household, Income, VillageProfile
 from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """These tests read messages in their English originals (the UI default is Chinese)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 TODAY = dt.date(2024, 6, 15)

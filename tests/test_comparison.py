@@ -82,13 +82,7 @@ OUTSIDER = ("陈外人", id_number(A6, "19650505", 51))  # not in the registry
 B_PERSON = ("龙南人", id_number(B6, "19660606", 61))  # registered in county B
 
 
-@pytest.fixture(autouse=True)
-def english():
-    """Messages in their English originals (the catalogue may translate the registry's)."""
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 @pytest.fixture

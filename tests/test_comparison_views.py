@@ -37,19 +37,11 @@ from tests.test_comparison import (
     vehicle_rows,
 )
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """These tests read messages in their English originals (the UI default is Chinese)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 # The fixtures of tests/test_comparison.py (pytest finds fixtures by name in the module).
-english, world, vehicles = base.english, base.world, base.vehicles
+world, vehicles = base.world, base.vehicles
 
 
 def _xlsx(headers, rows) -> SimpleUploadedFile:

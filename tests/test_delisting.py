@@ -36,15 +36,7 @@ from fupin.registry.models import (
 )
 from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """These tests read messages in their English originals (the UI default is Chinese)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 YEAR = 2018

@@ -14,14 +14,7 @@ from fupin.delisting import actions
 from fupin.delisting.models import CountyCriteria, VillageCriteria
 from tests.conftest import COUNTY_A, VILLAGE_A
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 def _form(obj, fields, **over) -> dict:

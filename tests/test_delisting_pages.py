@@ -19,14 +19,7 @@ from fupin.delisting.models import CountyRound, SampleHousehold, VillageAssessme
 from tests.conftest import COUNTY_A, TOWNSHIP_A, VILLAGE_A
 from tests.test_delisting import TODAY, YEAR, village_with_incidence
 
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 @pytest.fixture

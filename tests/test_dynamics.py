@@ -26,14 +26,7 @@ V3, V4 = "360729101201", "360729101202"  # in T2
 D = dt.date
 
 
-@pytest.fixture(autouse=True)
-def _english(settings):
-    """These tests read messages in their English originals (the UI default is Chinese)."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 @pytest.fixture(autouse=True)

@@ -29,13 +29,7 @@ D = dt.date
 LINE_2023, LINE_2024 = Decimal("6900"), Decimal("7300")
 
 
-@pytest.fixture(autouse=True)
-def _english(settings):
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 def household(n: int, *, status: str = "exited_policy", village: str = VILLAGE_A, labour: str = "1",
