@@ -747,6 +747,7 @@ def test_first_bulk_load_rebuilds_indexes_and_keys(two_counties, good_file, monk
     before = indexes()
     result = import_registry(SYSTEM, good_file)
     assert result.ok and result.members_created == 5
+    assert result.indexes_rebuilt == (connection.vendor == "postgresql")
     assert indexes() == before
     assert Member.objects.filter(household__number="QN001").count() == 4
     assert Member.objects.get(id_number=HEAD_ID).name_pinyin == "zhong guo hua"
@@ -757,6 +758,17 @@ def test_first_bulk_load_rebuilds_indexes_and_keys(two_counties, good_file, monk
             m = Member.objects.get(id_number=HEAD_ID)
             Member.objects.create(household=m.household, area_code=m.area_code, name="x", id_number=HEAD_ID,
                                   sex="1", relation="02")
+
+
+def test_a_database_in_use_never_rebuilds_the_indexes(two_counties, good_file, monkeypatch, settings):
+    """FUPIN_IMPORT_REBUILD_INDEXES=never: a load that doubles the member table keeps the
+    indexes (other areas' users are not locked out of the registry while it runs)."""
+    from fupin.registry import importers
+
+    monkeypatch.setattr(importers, "REBUILD_MIN_ROWS", 1)
+    settings.IMPORT_REBUILD_INDEXES = "never"
+    result = import_registry(SYSTEM, good_file)
+    assert result.ok and result.members_created == 5 and not result.indexes_rebuilt
 
 
 def test_pinyin_of_is_pypinyin_exactly():

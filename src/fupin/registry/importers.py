@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
 from django.utils.translation import gettext as _
 
@@ -105,6 +106,7 @@ class ImportResult:
     status_changes: int = 0
     area_code: str = ""
     timings: dict | None = None  # seconds per phase: read, check, flag, write
+    indexes_rebuilt: bool = False  # PostgreSQL: dropped and built again after the rows (_rebuild_worthwhile)
 
     @property
     def ok(self) -> bool:
@@ -1173,9 +1175,11 @@ def _rebuild_worthwhile(db: _Db, result: ImportResult) -> bool:
     """A load that at least doubles the member table (the first load of a province):
     building each index once, sorted, after the rows are in is many times faster than
     maintaining it row by row, and checking each foreign key once (one anti-join) faster
-    than a deferred check per row at commit."""
+    than a deferred check per row at commit. But every other session waits on the
+    registry's tables until such an import commits: a database already in use by other
+    areas (a national one) sets FUPIN_IMPORT_REBUILD_INDEXES=never."""
     new = result.members_created
-    if not db.pg or new < REBUILD_MIN_ROWS or new == 0:
+    if not db.pg or new < REBUILD_MIN_ROWS or new == 0 or settings.IMPORT_REBUILD_INDEXES == "never":
         return False
     (existing,) = db.one("SELECT COUNT(*) FROM (SELECT 1 FROM {mem} LIMIT %s) x", [new])
     return existing < new
@@ -1245,6 +1249,7 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
                sets=", ".join(sets))
 
     rebuild = _drop_secondary(db) if _rebuild_worthwhile(db, result) else None
+    result.indexes_rebuilt = rebuild is not None
 
     # 3. new households, with their size and head from the file
     cols, exprs, params = [], [], []
