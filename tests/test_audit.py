@@ -220,13 +220,36 @@ def test_inspector_searches_only_their_county(events, make_user):
         "accounts.user.create"]
     assert _page_events(client, since="2026-01-11", until="2026-01-31") == []
     assert len(_page_events(client, since="2026-01-10", until="2026-01-10")) == 1
-    assert _page_events(client, since="not-a-date") == seen  # a bad date is ignored, not an error
+    assert _page_events(client, since="not-a-date") == seen  # a bad date is not applied (and the page says so)
     # The detail page: own county's event shown with its values, county B's is a 404.
     a_event = AuditEvent.objects.get(action="accounts.user.create", object_id=str(events["a_user"].pk))
     b_event = AuditEvent.objects.get(action="accounts.user.create", object_id=str(events["b_user"].pk))
     detail = client.get(reverse("audit:detail", args=[a_event.pk]))
     assert detail.status_code == 200 and "quannan.cadre" in detail.content.decode()
     assert client.get(reverse("audit:detail", args=[b_event.pk])).status_code == 404
+
+
+def test_date_filters_read_as_people_write_them(events, make_user):
+    client = Client()
+    client.force_login(make_user("inspector", COUNTY_A))
+    assert _page_events(client, since="2026/1/11", until="2026年1月31日") == []
+    response = client.get(reverse("audit:list"), {"since": "2026/1/10", "until": "2026年1月10日"})
+    assert len(response.context["page_obj"]) == 1
+    # The inputs (type="date") show the dates applied, as the browser reads them.
+    assert 'value="2026-01-10"' in response.content.decode()
+
+
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize("typed", ["2026-02-30", "not-a-date", "1850-01-01", "99999-01-01", "%"])
+def test_a_date_filter_not_understood_is_said_not_silently_dropped(events, make_user, typed):
+    """It used to be dropped without a word: the user read the whole log as if filtered."""
+    client = Client()
+    client.force_login(make_user("inspector", COUNTY_A))
+    for key in ("since", "until"):
+        response = client.get(reverse("audit:list"), {key: typed})
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert f"The date “{typed}” was not understood: " in body and "That filter was not applied." in body
 
 
 def test_township_inspector_sees_less_than_the_county(events, make_user):

@@ -235,7 +235,7 @@ def test_policy_period_pages_create_edit_audited(world):
     ({"source": ""}, "Name the source document"),
     ({"name": ""}, "Give the period a name"),
     ({"to_year": "2020"}, "The last year is before the first"),
-    ({"years": "", "until": "2026-02-30"}, "Not a date"),
+    ({"years": "", "until": "2026-02-30"}, "The date “2026-02-30” was not understood: not a real date."),
     ({"area_prefix": "3607"}, None),  # a city prefix: county A's office may not
 ])
 def test_policy_period_refusals(world, over, message):

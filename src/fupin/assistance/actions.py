@@ -21,7 +21,7 @@ from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area, Unit
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Forbidden, Invalid
 from fupin.registry import actions as registry_actions
@@ -69,11 +69,10 @@ def _amount(value, field: str) -> Decimal:
 
 
 def _date(value, field: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
+    """core.dates.parse_date, its reason replaced by this form's message."""
     try:
-        return dt.date.fromisoformat(str(value))
-    except (TypeError, ValueError):
+        return dates.parse_date(value)
+    except ValueError:
         raise Invalid(_("A date (YYYY-MM-DD) is needed."), field=field) from None
 
 

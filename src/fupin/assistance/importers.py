@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.areas.models import Area, Unit
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
@@ -120,14 +120,27 @@ class _Rollback(Exception):
     pass
 
 
+# A time of day after the date (an Excel date-time cell reads 2023-06-01 08:30:00): the day counts.
+_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
+
+
 def _date(text: str) -> dt.date | None:
-    text = (text or "").strip().replace("/", "-").replace(".", "-")
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+    """The date of a cell (core.dates.parse_date), None when the cell is empty;
+    ValueError with the reason when it is not a date."""
+    text = (text or "").strip()
+    return dates.parse_date(_TIME_OF_DAY.sub("", text)) if text else None
+
+
+def _dates(number: int, row: dict, report: ErrorReport, *columns: str) -> dict | None:
+    """The dates of ``columns`` in the row (None for an empty cell), or None when a cell
+    is not a date: each such cell is named in the report (row, column, value, reason)."""
+    out = {}
+    for column in columns:
+        try:
+            out[column] = _date(row.get(column, ""))
+        except ValueError as exc:
+            report.add(number, column, row.get(column, ""), str(exc))
+    return out if len(out) == len(columns) else None
 
 
 def _amount(text: str) -> Decimal | None:
@@ -285,14 +298,17 @@ def _pairings(ctx: Context, table, report: ErrorReport) -> None:
                 continue
             values = _helper_values(ctx, number, row, report, units, "帮扶责任人", "手机", h.village, "帮扶单位",
                                     "单位层级", "职务")
-            start, end = _date(row.get("开始日期", "")), _date(row.get("结束日期", ""))
+            days = _dates(number, row, report, "开始日期", "结束日期")
+            if days is None:
+                continue
+            start, end = days["开始日期"], days["结束日期"]
             if start is None:
                 report.add(number, "开始日期", row.get("开始日期", ""), _("a date (YYYY-MM-DD) is needed"))
                 continue
             if start > ctx.today:
                 report.add(number, "开始日期", row.get("开始日期", ""), _("the date is in the future"))
                 continue
-            if row.get("结束日期", "").strip() and (end is None or end < start):
+            if end is not None and end < start:
                 report.add(number, "结束日期", row.get("结束日期", ""), _("a date not before the start is needed"))
                 continue
             if values is None:
@@ -367,19 +383,22 @@ def _teams(ctx: Context, table, report: ErrorReport) -> None:
             if unit is None:
                 report.add(number, "派出单位", row.get("派出单位", ""), _("no unit of this name in your area or above it"))
                 continue
-            start, left = _date(row.get("进驻日期", "")), _date(row.get("撤离日期", ""))
+            days = _dates(number, row, report, "进驻日期", "撤离日期", "队员进驻日期", "队员离开日期")
+            if days is None:
+                continue
+            start, left = days["进驻日期"], days["撤离日期"]
             if start is None or start > ctx.today:
                 report.add(number, "进驻日期", row.get("进驻日期", ""), _("a date (YYYY-MM-DD), not in the future"))
                 continue
-            if row.get("撤离日期", "").strip() and (left is None or left < start):
+            if left is not None and left < start:
                 report.add(number, "撤离日期", row.get("撤离日期", ""), _("a date not before the start is needed"))
                 continue
             role = ROLE_ZH.get(row.get("队内角色", "").strip())
             if role is None:
                 report.add(number, "队内角色", row.get("队内角色", ""), _("not one of the allowed values"))
                 continue
-            m_start = _date(row.get("队员进驻日期", "")) or start
-            m_end = _date(row.get("队员离开日期", "")) or left
+            m_start = days["队员进驻日期"] or start
+            m_end = days["队员离开日期"] or left
             if m_start < start or (m_end is not None and m_end < m_start):
                 report.add(number, "队员进驻日期", row.get("队员进驻日期", ""), _("outside the team's dates"))
                 continue
@@ -510,7 +529,10 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
             if mtype is None:
                 report.add(number, "措施类型", row.get("措施类型", ""), _("not one of the allowed values"))
                 continue
-            day = _date(row.get("日期", ""))
+            days = _dates(number, row, report, "日期")
+            if days is None:
+                continue
+            day = days["日期"]
             if day is None or day > ctx.today:
                 report.add(number, "日期", row.get("日期", ""), _("a date (YYYY-MM-DD), not in the future"))
                 continue
@@ -632,7 +654,10 @@ def _visits(ctx: Context, table, report: ErrorReport) -> None:
                 report.add(number, "帮扶责任人手机", row.get("帮扶责任人手机", ""),
                            _("no helper with this phone in your area"))
                 continue
-            day = _date(row.get("日期", ""))
+            days = _dates(number, row, report, "日期")
+            if days is None:
+                continue
+            day = days["日期"]
             if day is None or day > ctx.today:
                 report.add(number, "日期", row.get("日期", ""), _("a date (YYYY-MM-DD), not in the future"))
                 continue

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fupin.core import dates
 from fupin.core.errors import Invalid
 from fupin.registry.rules import INCOME_ITEMS
 
@@ -51,7 +52,7 @@ def _parse(field: dict, value):
         raise ValueError(_("not one of the allowed values"))
     if kind == "date":
         try:
-            return dt.date.fromisoformat(str(value)).isoformat()
+            return dates.parse_date(value).isoformat()
         except ValueError:
             raise ValueError(_("a date (YYYY-MM-DD)")) from None
     if kind in ("int", "decimal"):

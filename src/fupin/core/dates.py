@@ -50,6 +50,19 @@ def parse_date(value) -> dt.date:
     return day
 
 
+def typed_date(value) -> dt.date | None:
+    """A date typed in a form, a query string or on the command line, read by
+    ``parse_date``; None when nothing was typed; otherwise ValueError with a message that
+    names the value and the reason."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise ValueError(_("The date “%(value)s” was not understood: %(reason)s.")
+                         % {"value": str(value).strip()[:40], "reason": exc}) from None
+
+
 # --- years and ages ----------------------------------------------------------------
 
 def add_years(day: dt.date, years: int) -> dt.date:

@@ -10,7 +10,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import Scope, require
@@ -19,7 +19,7 @@ from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Conflict, Invalid
+from fupin.core.errors import Conflict, Invalid, check_version
 from fupin.registry import actions as registry_actions
 from fupin.registry import codes as registry_codes
 from fupin.registry.models import ChecklistItem, Household, StatusChange
@@ -382,14 +382,19 @@ def _open_round(rnd: CountyRound) -> CountyRound:
 
 
 @transaction.atomic
-def save_survey(actor: Actor, sample: SampleHousehold, **values) -> SampleHousehold:
+def save_survey(actor: Actor, sample: SampleHousehold, *, version=None, **values) -> SampleHousehold:
+    """One survey record, from the form: ``version`` is the one the form was shown (two
+    surveyors saving the same household at once: the second gets Conflict, nothing written)."""
     require(actor, SURVEY, sample.area_code)
     _open_round(sample.round)
+    sample = SampleHousehold.objects.select_for_update().get(pk=sample.pk)
+    check_version(sample, version)
     data = clean_survey(sample, values)
     before = audit.snapshot(sample, SURVEY_FIELDS)
     for key, value in data.items():
         setattr(sample, key, value)
     sample.surveyed_by = actor.user
+    sample.version += 1
     sample.save()
     audit.record(actor, "delisting.survey.save", obj=sample.household, area_code=sample.area_code, before=before,
                  after={**audit.snapshot(sample, SURVEY_FIELDS), "round": sample.round_id})
@@ -406,7 +411,11 @@ def save_surveys(actor: Actor, rnd: CountyRound, records: list[tuple[SampleHouse
         for key, value in data.items():
             setattr(sample, key, value)
         sample.surveyed_by = actor.user
-    SampleHousehold.objects.bulk_update([s for s, _d in records], [*SURVEY_FIELDS, "surveyed_by"], batch_size=1000)
+        # A form shown before the import is stale now: one more than the row holds (the
+        # round's lock orders this after any form save in the round).
+        sample.version = F("version") + 1
+    SampleHousehold.objects.bulk_update([s for s, _d in records], [*SURVEY_FIELDS, "surveyed_by", "version"],
+                                        batch_size=1000)
     event = audit.record(actor, "delisting.survey.import", kind="bulk", object_type="registry.household",
                          area_code=rnd.area_code, count=len(records), after={"round": rnd.pk})
     audit.record_items(event, ((s.household_id, "surveyed") for s, _d in records))

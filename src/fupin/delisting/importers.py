@@ -6,11 +6,13 @@ row, column, value and reason)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from fupin.core import dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Invalid
 from fupin.core.tabular import ErrorReport, normalise, read_table, require_headers
@@ -63,11 +65,20 @@ def _whole(text: str) -> int:
     return int(d)
 
 
-def _date(text: str) -> dt.date | None:
-    text = normalise(text)
+# A time of day after the date ("2017-01-05 08:30:00", a spreadsheet's date written as text)
+_TIME_OF_DAY = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
+
+
+def _date(value) -> dt.date | None:
+    """The survey date of a cell (core.dates.parse_date: a spreadsheet date, 2017-01-05,
+    2017/1/5, 2017年1月5日 …, a time of day after it ignored); None when empty; ValueError
+    with the reason otherwise."""
+    if isinstance(value, dt.date):
+        return dates.parse_date(value)
+    text = normalise(value)
     if not text:
         return None
-    return dt.date.fromisoformat(text[:10].replace("/", "-"))
+    return dates.parse_date(_TIME_OF_DAY.sub("", text))
 
 
 def import_survey(actor: Actor, rnd: CountyRound, path: str | Path) -> tuple[int, ErrorReport]:
@@ -90,8 +101,8 @@ def import_survey(actor: Actor, rnd: CountyRound, path: str | Path) -> tuple[int
         values, ok = {}, True
         try:
             values["surveyed_on"] = _date(row.get(DATE))
-        except ValueError:
-            report.add(number, DATE, row.get(DATE), _("not a date (YYYY-MM-DD)"))
+        except ValueError as exc:
+            report.add(number, DATE, row.get(DATE), str(exc))
             ok = False
         else:
             if values["surveyed_on"] is None:

@@ -246,6 +246,9 @@ class SampleHousehold(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
     surveyed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
                                     related_name="+")
+    # Optimistic concurrency: the survey form carries the version it was shown (two surveyors
+    # saving the same household at once: the second is refused); every save adds one.
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["round", "order"]

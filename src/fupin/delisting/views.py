@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,7 @@ from fupin.accounts.scoping import can, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, Invalid, NotFound
 from fupin.core.tabular import write_xlsx
@@ -48,14 +49,23 @@ def _year(value, default: int) -> int:
     return default
 
 
-def _date(value) -> dt.date | None:
-    value = (value or "").strip()
-    if not value:
-        return None
+def _date(value, field: str = "date") -> dt.date | None:
+    """A typed date (exits.rules.typed_date: 2017-01-05, 2017/1/5, 2017年1月5日 …); nothing
+    typed is None; anything else is Invalid naming the value and the reason."""
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Invalid(_("Not a date (YYYY-MM-DD)."), field="date") from None
+        return dates.typed_date(value)
+    except ValueError as exc:
+        raise Invalid(str(exc), field=field) from None
+
+
+def _on(value, year: int) -> tuple[dt.date, str]:
+    """A page's "status as of" day: the one asked for, or the year's default; a date not
+    understood is the default, with the message saying so (the page shows it)."""
+    default = queries.default_on(year)
+    try:
+        return _date(value, "on") or default, ""
+    except Invalid as exc:
+        return default, _("%(error)s Showing %(day)s instead.") % {"error": exc.message, "day": default}
 
 
 def _yes_no(value) -> bool | None:
@@ -89,19 +99,18 @@ def _village_rows(request):
         return ctx, None
     default_year = queries.latest_profile_year(area.prefix) or clock.today().year
     year = _year(request.GET.get("year"), default_year)
-    try:
-        on = _date(request.GET.get("on")) or queries.default_on(year)
-    except Invalid:
-        on = queries.default_on(year)
+    on, date_error = _on(request.GET.get("on"), year)
     villages = list(queries.villages(request.user, area.prefix).order_by("code"))
     rows = queries.village_checks(villages, area.prefix, year, on)
-    ctx.update(year=year, on=on)
+    ctx.update(year=year, on=on, date_error=date_error)
     return ctx, rows
 
 
 @require_perm(VIEW)
 def villages(request):
     ctx, rows = _village_rows(request)
+    if ctx.get("date_error"):
+        messages.error(request, ctx["date_error"])
     if rows is not None:
         ctx["passing"] = sum(1 for r in rows if r["passed"])
         ctx["page_obj"] = Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
@@ -115,6 +124,8 @@ def villages_export(request):
     if rows is None:
         messages.error(request, _("Choose a county, township or village first."))
         return redirect("delisting:villages")
+    if ctx["date_error"]:  # not the file of a day nobody asked for: the page, with the message
+        return redirect(f"{reverse('delisting:villages')}?{request.GET.urlencode()}")
     headers = [_("Village code"), _("Village"), _("Year"), _("Status as of"), _("Poor people"),
                _("Rural registered population"), _("Poverty incidence"), _("Collective economy income"),
                _("Criteria met"), _("Items not met"), _("Village status"), _("Assessment")]
@@ -138,10 +149,9 @@ def village(request, code):
     v = queries.village(request.user, code)
     default_year = queries.latest_profile_year(v.code) or clock.today().year
     year = _year(request.GET.get("year"), default_year)
-    try:
-        on = _date(request.GET.get("on")) or queries.default_on(year)
-    except Invalid:
-        on = queries.default_on(year)
+    on, date_error = _on(request.GET.get("on"), year)
+    if date_error:
+        messages.error(request, date_error)
     check = queries.village_check(v, year, on)
     history = list(queries.assessments(request.user).filter(village=v).prefetch_related("steps", "objections")
                    .order_by("-year", "-id"))
@@ -160,7 +170,7 @@ def village_assess(request, code):
     v = queries.village(request.user, code)
     try:
         year = _year(request.POST.get("year"), clock.today().year)
-        actions.assess_village(_actor(request), v, year, _date(request.POST.get("on")))
+        actions.assess_village(_actor(request), v, year, _date(request.POST.get("on"), "on"))
     except ActionError as exc:
         _error(request, exc)
         year = _year(request.POST.get("year"), clock.today().year)
@@ -235,7 +245,7 @@ def round_create(request):
             Area.objects.filter(level=area_rules.COUNTY, valid_to__isnull=True), "code",
             code=(post.get("county") or "").strip())
         rnd = actions.start_round(
-            _actor(request), county, _year(post.get("year"), clock.today().year), on=_date(post.get("on")),
+            _actor(request), county, _year(post.get("year"), clock.today().year), on=_date(post.get("on"), "on"),
             seed=_int(post.get("seed"), "seed"), sample_villages=_int(post.get("sample_villages"), "sample_villages"),
             sample_registered=_int(post.get("sample_registered"), "sample_registered"),
             sample_non_registered=_int(post.get("sample_non_registered"), "sample_non_registered"))
@@ -273,12 +283,14 @@ def survey(request, pk, sample_pk):
         post = request.POST
         try:
             actions.save_survey(
-                _actor(request), s, surveyed_on=_date(post.get("surveyed_on")), respondent=post.get("respondent", ""),
+                _actor(request), s, version=post.get("version"),
+                surveyed_on=_date(post.get("surveyed_on"), "surveyed_on"), respondent=post.get("respondent", ""),
                 people=_int(post.get("people"), "people"), exit_correct=_yes_no(post.get("exit_correct")),
                 should_register=_yes_no(post.get("should_register")), approves=_yes_no(post.get("approves")),
                 note=post.get("note", ""))
         except ActionError as exc:
             _error(request, exc)
+            s.refresh_from_db()  # the form again with the record as it is now (and its version)
         else:
             messages.success(request, _("Survey record saved."))
             return redirect("delisting:round", pk=rnd.pk)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from fupin.accounts.scoping import Scope, require, scope_for
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid, check_version
 from fupin.identification import rules as identification_rules
@@ -123,10 +123,7 @@ def start_return(actor: Actor, household: Household, *, reason: str, occurred_on
     if cause and cause not in codes.codes("cause"):
         raise Invalid(_("Unknown cause."), field="cause")
     if isinstance(occurred_on, str):
-        try:
-            occurred_on = dt.date.fromisoformat(occurred_on)
-        except ValueError:
-            raise Invalid(_("Not a date (YYYY-MM-DD)."), field="occurred_on") from None
+        occurred_on = _date(occurred_on, "occurred_on")
     if not isinstance(occurred_on, dt.date):
         raise Invalid(_("Give the date the return was found."), field="occurred_on")
     if occurred_on > clock.today():
@@ -203,14 +200,11 @@ PERIOD_FIELDS = ["name", "area_prefix", "from_year", "to_year", "kind", "years",
 
 
 def _date(value, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.date):
-        return value
+    """A typed date (dates.typed_date); nothing typed is None."""
     try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise Invalid(_("Not a date (YYYY-MM-DD)."), field=field) from None
+        return dates.typed_date(value)
+    except ValueError as exc:
+        raise Invalid(str(exc), field=field) from None
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from fupin.accounts.scoping import can, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import require_perm
@@ -55,11 +55,14 @@ def _year(value) -> int:
     return clock.today().year
 
 
-def _date(value) -> dt.date:
+def _date(request, value) -> tuple[dt.date, bool]:
+    """The day asked for (dates.typed_date), or today when none was; a date not
+    understood is today too, with a message saying so. Returns (day, understood)."""
     try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return clock.today()
+        return dates.typed_date(value) or clock.today(), True
+    except ValueError as exc:
+        messages.error(request, _("%(error)s Showing %(day)s instead.") % {"error": exc, "day": clock.today()})
+        return clock.today(), False
 
 
 def _prefix(request, area) -> str:
@@ -137,10 +140,10 @@ def _observation_rows(qs):
 @require_perm(VIEW)
 def observation(request):
     area, ctx = _area(request)
-    on = _date(request.GET.get("on"))
+    on, understood = _date(request, request.GET.get("on"))
     prefix = _prefix(request, area)
     code = area.code if area else registry_stats.code_of(prefix)
-    if request.GET.get("format") == "xlsx":
+    if request.GET.get("format") == "xlsx" and understood:  # not the list of a day nobody asked for
         return _observation_export(request, code, prefix, on)
     qs = (queries.in_observation(request.user, prefix, on).select_related("village", "group")
           .order_by("observation_until", "area_code", "number"))

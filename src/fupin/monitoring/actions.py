@@ -17,7 +17,7 @@ from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid, NotFound
 from fupin.procedures import rules as proc_rules
@@ -47,13 +47,11 @@ def _text(value, field: str, *, required: bool = True, max_length: int = 300) ->
 
 
 def _date(value, field: str = "date", *, not_future: bool = True) -> dt.date:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        try:
-            value = dt.date.fromisoformat(str(value or "").strip())
-        except ValueError:
-            raise Invalid(_("Not a date (YYYY-MM-DD)."), field=field) from None
+    """core.dates.parse_date, its reason replaced by this form's message."""
+    try:
+        value = dates.parse_date(value)
+    except ValueError:
+        raise Invalid(_("Not a date (YYYY-MM-DD)."), field=field) from None
     if not_future and value > clock.today():
         raise Invalid(_("The date is in the future."), field=field)
     return value

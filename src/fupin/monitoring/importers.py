@@ -5,7 +5,7 @@ in one query per chunk; the file is written with bulk_create in one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import require, scope_for
 from fupin.audit import actions as audit
+from fupin.core import dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
@@ -28,6 +29,8 @@ from .models import DepartmentWarning, WarningImport
 WARN = "monitoring.warn"
 CHUNK = 2000
 MAX_AMOUNT = Decimal("1e10")
+# A time of day after the date (an Excel date-time cell reads 2023-06-01 08:30:00): the day counts.
+_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,9 @@ def _parse(row: dict, n: int, report: ErrorReport) -> dict | None:
         ok = False
     out["kind"] = kind
     try:
-        out["date"] = dt.date.fromisoformat((row.get("日期") or "").strip()[:10])
-    except ValueError:
-        report.add(n, "日期", row.get("日期") or "", _("not a date (YYYY-MM-DD)"))
+        out["date"] = dates.parse_date(_TIME_OF_DAY.sub("", (row.get("日期") or "").strip()))
+    except ValueError as exc:
+        report.add(n, "日期", row.get("日期") or "", str(exc))
         ok = False
     try:
         amount = Decimal((row.get("金额") or "0").strip() or "0").quantize(Decimal("0.01"))

@@ -33,7 +33,7 @@ from fupin.accounts import rules as account_rules
 from fupin.accounts.scoping import Scope, can, require
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Forbidden, Invalid, check_version
 from fupin.registry import codes
@@ -286,11 +286,10 @@ def _int(value, field: str) -> int:
 
 
 def _date(value, field: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
+    """core.dates.parse_date, its reason replaced by this form's message."""
     try:
-        return dt.date.fromisoformat(str(value))
-    except (TypeError, ValueError):
+        return dates.parse_date(value)
+    except ValueError:
         raise Invalid(_("Not a date (YYYY-MM-DD)."), field=field) from None
 
 

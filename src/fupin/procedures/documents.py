@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 import zipfile
 from decimal import Decimal
 from fractions import Fraction
@@ -63,6 +64,9 @@ PER_HOUSEHOLD = {"application", "exit_application", "household_form"}
 # Keys of the snapshot that hold dates (stored as ISO strings, revived for the template).
 DATE_KEYS = {"started", "closed", "last_day", "held_on", "received_on", "resolved_on", "date", "created_on",
              "birth_date"}
+# How the snapshot writes a date (date.isoformat()), and the only spelling revived: not
+# fromisoformat's others (20171231, 2017-W01-1), nor the ones people type (core.dates).
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 # --- the snapshot ------------------------------------------------------------------------
@@ -223,7 +227,7 @@ def _revive(value, key: str = ""):
         return {k: _revive(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_revive(v, key) for v in value]
-    if key in DATE_KEYS and isinstance(value, str):
+    if key in DATE_KEYS and isinstance(value, str) and ISO_DATE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:

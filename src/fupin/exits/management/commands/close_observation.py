@@ -1,10 +1,9 @@
-"""fupin close_observation [--area PREFIX] [--on YYYY-MM-DD]: households whose policy
+"""fupin close_observation [--area PREFIX] [--on DATE]: households whose policy
 period after exit has ended move from exited_policy to exited (set-based, audited)."""
-
-import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fupin.core import dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 
@@ -14,17 +13,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--area", default="", help="area code prefix (default: everywhere)")
-        parser.add_argument("--on", default="", help="the day to judge (YYYY-MM-DD, default today)")
+        parser.add_argument("--on", default="", help="the day to judge (e.g. 2017-12-31 or 2017年12月31日; default today)")
 
     def handle(self, *args, **options):
         from fupin.exits import actions
 
-        on = None
-        if options["on"]:
-            try:
-                on = dt.date.fromisoformat(options["on"])
-            except ValueError:
-                raise CommandError("--on is a date YYYY-MM-DD") from None
+        try:
+            on = dates.typed_date(options["on"])
+        except ValueError as exc:
+            raise CommandError(f"--on: {exc}") from None
         try:
             n = actions.close_observation(Actor.system("cli"), options["area"], on)
         except ActionError as exc:
