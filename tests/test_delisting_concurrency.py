@@ -15,8 +15,9 @@ from fupin.areas.models import Area
 from fupin.core.errors import Conflict, Invalid
 from fupin.delisting import actions
 from fupin.delisting.models import CountyRound, CountyStep, VillageAssessment, VillageStep
+from tests import test_delisting_pages as pages
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A
-from tests.test_delisting import TODAY, YEAR, household, profile, survey_all, village_with_incidence
+from tests.test_delisting import TODAY, YEAR, household, profile, survey_all
 
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                      reason="two transactions at once need PostgreSQL (SQLite has one writer)")
@@ -26,18 +27,7 @@ concurrent = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
-@pytest.fixture
-def frozen():
-    from fupin.core import clock
-
-    with clock.frozen(TODAY):
-        yield TODAY
-
-
-@pytest.fixture
-def village(two_counties, frozen):
-    village_with_incidence(VILLAGE_A, 20, 1000)
-    return Area.objects.get(code=VILLAGE_A)
+frozen, village = pages.frozen, pages.village  # (the pages' fixtures: the day, a village at 2 %)
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def english():
 def media(settings):
     with tempfile.TemporaryDirectory(prefix="fupin-docs-") as path:
         settings.MEDIA_ROOT = path
-        yield
+        yield Path(path)
 
 
 def make_type(definition: dict) -> ProcedureType:

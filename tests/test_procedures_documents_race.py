@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from django.contrib.messages import get_messages
@@ -24,6 +22,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Forbidden
 from fupin.procedures import actions, documents
 from fupin.procedures.models import StepDocument
+from tests import test_procedures_documents as documents_tests
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A
 from tests.test_procedures import advance, make_households, start
 
@@ -32,17 +31,7 @@ POSTGRES_ONLY = pytest.mark.skipif(connection.vendor != "postgresql",
                                    reason="two transactions at once need PostgreSQL (SQLite serialises writers)")
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def media(settings):
-    with tempfile.TemporaryDirectory(prefix="fupin-docs-") as path:
-        settings.MEDIA_ROOT = path
-        yield Path(path)
+english, media = documents_tests.english, documents_tests.media  # (autouse: English messages, own media)
 
 
 def _batch_with_documents():
