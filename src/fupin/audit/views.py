@@ -12,16 +12,12 @@ from .models import AuditEvent
 
 
 def _date(request, value):
-    """A date filter as typed (core.dates.parse_date: 2017-01-05, 2017/1/5, 2017年1月5日 …);
+    """A date filter as typed (core.dates.typed_date: 2017-01-05, 2017/1/5, 2017年1月5日 …);
     None when none was typed. One not understood is not applied, and the page says so."""
-    value = (value or "").strip()
-    if not value:
-        return None
     try:
-        return dates.parse_date(value)
+        return dates.typed_date(value)
     except ValueError as exc:
-        error = _("The date “%(value)s” was not understood: %(reason)s.") % {"value": value[:40], "reason": exc}
-        messages.error(request, _("%(error)s That filter was not applied.") % {"error": error})
+        messages.error(request, _("%(error)s That filter was not applied.") % {"error": exc})
         return None
 
 

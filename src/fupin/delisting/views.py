@@ -50,7 +50,7 @@ def _year(value, default: int) -> int:
 
 
 def _date(value, field: str = "date") -> dt.date | None:
-    """A typed date (exits.rules.typed_date: 2017-01-05, 2017/1/5, 2017年1月5日 …); nothing
+    """A typed date (core.dates.typed_date: 2017-01-05, 2017/1/5, 2017年1月5日 …); nothing
     typed is None; anything else is Invalid naming the value and the reason."""
     try:
         return dates.typed_date(value)
