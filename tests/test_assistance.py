@@ -248,6 +248,18 @@ def test_measure_into_the_income_ledger_once(county):
         actions.carry_to_income(SYSTEM, [loan])
 
 
+def test_an_amount_that_is_not_a_number_is_refused_naming_the_field(county):
+    """"NaN" quantizes to NaN, and comparing it raised InvalidOperation out of the action."""
+    for field in ("amount_to_household", "amount_spent"):
+        for bad, message in (("NaN", "Not a number."), ("abc", "Not a number."), ("1e10", "The amount is too large."),
+                             ("-1", "Amounts cannot be negative.")):
+            with pytest.raises(Invalid) as refused:
+                actions.record_measure(SYSTEM, household=county["poor"], type="employment", date=TODAY,
+                                       details={"job": "保洁"}, **{field: bad})
+            assert (refused.value.field, str(refused.value.message)) == (field, message), (field, bad)
+    assert not Measure.all_objects.exists()
+
+
 def test_carrying_creates_the_year_when_missing(county):
     h = county["poor"]
     m = actions.record_measure(SYSTEM, household=h, type="dividend", date=dt.date(2024, 1, 20),

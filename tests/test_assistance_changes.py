@@ -460,6 +460,7 @@ def test_reimporting_an_old_export_keeps_withdrawn_records_withdrawn(world):
         assert (f"Row 3: the same {what} (no. {gone.pk}) was withdrawn ({reason}); a withdrawn record is not "
                 "restored, the row was skipped.") in job.log
         assert "1 rows match withdrawn records and were skipped" in job.message
+        assert job.message.startswith(f"{what}s already recorded: 1, withdrawn {what}s skipped: 1. "), job.message
         event = AuditEvent.objects.get(action=f"assistance.import.{kind}")
         assert event.after == job.result and not event.items.exists()
 

@@ -354,6 +354,21 @@ def test_new_measure_and_visit_take_garbage_targets(world):
         assert r.status_code == 200
 
 
+def test_api_lists_take_an_id_past_64_bits(world, api):
+    """?household_id= or ?helper_id= past 64 bits finds nothing (the _id lookup sent it to
+    SQLite, which raised OverflowError: a 500); a real id still filters."""
+    client = api(world["office"])
+    huge = "99999999999999999999"
+    with clock.frozen(TODAY):
+        for path, params in (("pairings", ("household_id", "helper_id")), ("measures", ("household_id",)),
+                             ("visits", ("household_id", "helper_id"))):
+            for param in params:
+                r = client.get(f"/api/v1/assistance/{path}", {param: huge})
+                assert (r.status_code, r.json()["count"]) == (200, 0), (path, param)
+        r = client.get("/api/v1/assistance/pairings", {"helper_id": world["helper"].pk})
+        assert r.json()["count"] == Pairing.objects.filter(helper=world["helper"]).count() > 0
+
+
 def test_api_refusals_name_the_field_in_words(world, api, settings):
     """?area=abc and a measure for nothing are 422 with a translatable message naming the field."""
     from django.utils import translation

@@ -252,6 +252,23 @@ def test_a_date_filter_not_understood_is_said_not_silently_dropped(events, make_
         assert f"The date “{typed}” was not understood: " in body and "That filter was not applied." in body
 
 
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize("typed", ["36072a", "３６０７２９", "360 729"])
+def test_an_area_filter_that_is_not_digits_is_said_not_a_500(events, make_user, api, typed):
+    """The area filter is compared as a range of codes: one that is not digits was a 500
+    (int() of it) on the page and in the API."""
+    client = Client()
+    client.force_login(make_user("inspector", COUNTY_A))
+    response = client.get(reverse("audit:list"), {"area": typed})
+    assert response.status_code == 200
+    assert "An area prefix has digits only. That filter was not applied." in response.content.decode()
+    assert list(response.context["page_obj"]) == _page_events(client)  # (the other filters still apply)
+    answer = api(make_user("inspector", COUNTY_A)).get("/api/v1/audit/events", {"area": typed},
+                                                        HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 422, answer.content
+    assert answer.json() == {"code": "invalid", "message": "An area prefix has digits only.", "field": "area"}
+
+
 def test_township_inspector_sees_less_than_the_county(events, make_user):
     inspector = make_user("inspector", "360729101000")  # another township of county A
     client = Client()

@@ -19,11 +19,7 @@ D = dt.date
 TODAY = D(2020, 1, 1)
 DATE_COLUMN = rules.Column("初次登记日期", "event_date", "date")
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
 def reason(text: str) -> str:

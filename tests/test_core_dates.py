@@ -43,10 +43,7 @@ SPELLINGS = {
 VALID_DATES = st.dates(min_value=D(dates.FIRST_YEAR, 1, 1), max_value=D(9999, 12, 31))
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # (conftest's: the messages' English originals)
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
@@ -150,3 +147,8 @@ def test_latest_birth_is_the_bound_of_age_on(on, age, birth):
 def test_latest_birth_around_29_february(on, age, birth):
     """The same, where it matters: births and counting days next to 29 February."""
     assert (birth <= dates.latest_birth(on, age)) == (dates.age_on(birth, on) >= age)
+
+
+def test_a_year_the_system_records():
+    """One range for every year parameter (APIs and pages build dates from it)."""
+    assert [dates.is_year(y) for y in (1879, 1880, 2026, 9999, 10000, -3)] == [False, True, True, True, False, False]

@@ -354,6 +354,18 @@ def test_submission_refused_when_a_rate_fails(county):
         actions.county_step(SYSTEM, rnd, "submission")
 
 
+def survey_rows(rnd, dates: list[str] | None = None) -> list[list]:
+    """A survey file's rows (importers.HEADERS) for every sampled household of ``rnd``, in
+    order: surveyed on ``dates`` (one per household; default TODAY), the respondent approves,
+    the exit was correct and the non-registered ones should not have been registered."""
+    samples = list(rnd.households.select_related("household").order_by("order"))
+    dates = [str(TODAY)] * len(samples) if dates is None else dates
+    return [[s.household.number, "", "", when, "户主", s.people,
+             "是" if s.stratum == SampleHousehold.EXITED else "",
+             "否" if s.stratum == SampleHousehold.NON_REGISTERED else "", "是", ""]
+            for s, when in zip(samples, dates, strict=True)]
+
+
 def _xlsx(rows) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     write_xlsx(buffer, importers.HEADERS, rows)
@@ -362,11 +374,7 @@ def _xlsx(rows) -> SimpleUploadedFile:
 
 def test_survey_import_is_all_or_nothing(county, tmp_path):
     rnd = start()
-    rows = []
-    for s in rnd.households.select_related("household").order_by("order"):
-        rows.append([s.household.number, "", "", str(TODAY), "户主", s.people,
-                     "是" if s.stratum == SampleHousehold.EXITED else "",
-                     "否" if s.stratum == SampleHousehold.NON_REGISTERED else "", "是", ""])
+    rows = survey_rows(rnd)
     bad = [list(r) for r in rows]
     bad[0][8] = "也许"
     bad.append(["9999999999", "", "", str(TODAY), "", 1, "", "", "是", ""])
@@ -434,11 +442,7 @@ def test_the_sample_reads_statuses_on_the_date_in_sql(county):
 
 def test_survey_import_refuses_people_that_are_not_whole_numbers(county, tmp_path):
     rnd = start()
-    rows = []
-    for s in rnd.households.select_related("household").order_by("order"):
-        rows.append([s.household.number, "", "", str(TODAY), "户主", s.people,
-                     "是" if s.stratum == SampleHousehold.EXITED else "",
-                     "否" if s.stratum == SampleHousehold.NON_REGISTERED else "", "是", ""])
+    rows = survey_rows(rnd)
     for i, bad in enumerate(("inf", "1e400", "2.5", "nan")):
         rows[i][5] = bad
     rows[4][5] = "3.0"  # a whole number typed with a decimal point is one

@@ -10,37 +10,26 @@ import datetime as dt
 
 import pytest
 
-from fupin.areas.models import Area
 from fupin.core import clock
 from fupin.core.tabular import write_csv
 from fupin.delisting import importers
 from fupin.delisting.models import CountyRound, SampleHousehold, VillageAssessment
+from tests import test_delisting_pages as pages
 from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
-from tests.test_delisting import TODAY, YEAR, household, village_with_incidence
+from tests.test_delisting import TODAY, YEAR, survey_rows
 
 pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 GARBAGE_DATES = ["2018-13-45", "2018-02-30", "abc", "1850-01-01", "99999-01-01", "%", "0000-00-00"]
 
 
-@pytest.fixture
-def village(two_counties):
-    with clock.frozen(TODAY):
-        village_with_incidence(VILLAGE_A, 20, 1000)
-        yield Area.objects.get(code=VILLAGE_A)
+# The pages' fixtures: the day, a village at 2 %, a round of its three households.
+frozen, village, rnd = pages.frozen, pages.village, pages.rnd
 
 
 @pytest.fixture
 def office(village, make_user, login):
     return login(make_user("county_office", COUNTY_A))
-
-
-@pytest.fixture
-def rnd(office):
-    household("3607291002017001", VILLAGE_A, status="removed", people=3)
-    r = office.post("/delisting/rounds/new/", {"county": COUNTY_A, "year": YEAR, "seed": "11"})
-    assert r.status_code == 302
-    return CountyRound.objects.get(area_code=COUNTY_A)
 
 
 def _answers(s: SampleHousehold, surveyed_on: str) -> dict:
@@ -141,13 +130,8 @@ def test_survey_form_reads_the_date_as_people_write_it_and_refuses_one_that_is_n
 # --- the survey import --------------------------------------------------------------------------------------
 
 def _survey_file(rnd, tmp_path, dates: list[str]):
-    rows = []
-    for s, when in zip(rnd.households.select_related("household").order_by("order"), dates, strict=True):
-        rows.append([s.household.number, "", "", when, "户主", s.people,
-                     "是" if s.stratum == SampleHousehold.EXITED else "",
-                     "否" if s.stratum == SampleHousehold.NON_REGISTERED else "", "是", ""])
     path = tmp_path / "survey.csv"
-    write_csv(path, importers.HEADERS, rows)
+    write_csv(path, importers.HEADERS, survey_rows(rnd, dates))
     return path
 
 

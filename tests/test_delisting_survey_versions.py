@@ -15,7 +15,7 @@ from fupin.core.tabular import write_csv
 from fupin.delisting import actions, importers
 from fupin.delisting.models import SampleHousehold
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A
-from tests.test_delisting import TODAY, YEAR, household, profile
+from tests.test_delisting import TODAY, YEAR, household, profile, survey_rows
 from tests.test_delisting_concurrency import at_once, concurrent, postgresql_only
 
 pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
@@ -66,10 +66,7 @@ def test_a_stale_version_is_refused_and_nothing_is_written(sample, stale):
 def test_the_survey_import_adds_one_to_the_version(sample, tmp_path):
     """A form shown before an import is stale after it."""
     rnd = sample.round
-    rows = [[s.household.number, "", "", str(TODAY), "户主", s.people,
-             "是" if s.stratum == SampleHousehold.EXITED else "",
-             "否" if s.stratum == SampleHousehold.NON_REGISTERED else "", "是", ""]
-            for s in rnd.households.select_related("household").order_by("order")]
+    rows = survey_rows(rnd)
     path = tmp_path / "survey.csv"
     write_csv(path, importers.HEADERS, rows)
     _save(sample, version=1)

@@ -14,10 +14,9 @@ from django.core.management import CommandError, call_command
 from fupin.audit.models import AuditEvent
 from fupin.core import clock, dates
 from fupin.exits.models import PolicyPeriod, ReturnCase
-from fupin.registry import actions as registry
 from fupin.registry.models import Household
-from tests.conftest import COUNTY_A, SYSTEM
-from tests.test_exits import household
+from tests.conftest import COUNTY_A, VILLAGE_A
+from tests.test_exits import _exited
 
 pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
@@ -37,9 +36,7 @@ def office(two_counties, make_user, login):
 
 
 def _observed(n: int, exited_on: dt.date) -> Household:
-    h = household(n=n)
-    registry.set_status(SYSTEM, h, "exited_policy", exited_on)
-    return h
+    return _exited(VILLAGE_A, n, exited_on)
 
 
 # --- the reader ----------------------------------------------------------------------------------------

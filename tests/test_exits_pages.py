@@ -21,7 +21,7 @@ from fupin.procedures.models import BatchMember
 from fupin.registry import actions as registry
 from fupin.registry.models import Household
 from tests.conftest import COUNTY_A, COUNTY_B, SYSTEM, TOWNSHIP_B, VILLAGE_A, VILLAGE_B
-from tests.test_exits import household, line
+from tests.test_exits import _exited, household, line
 
 TODAY = dt.date(2024, 11, 20)
 
@@ -99,9 +99,7 @@ def test_observation_page_export_and_close(world):
 
 def _observed(village: str = VILLAGE_A, n: int = 20) -> Household:
     """An exited household in the national transition period (until 2025-12-31)."""
-    h = household(village, n)
-    registry.set_status(SYSTEM, h, "exited_policy", dt.date(2021, 12, 1))
-    return h
+    return _exited(village, n, dt.date(2021, 12, 1))
 
 
 def _export_numbers(response) -> list[str]:

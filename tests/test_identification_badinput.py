@@ -15,11 +15,19 @@ GARBAGE = {"year": "abc", "page": "x", "kind": "zz", "area": "abc", "village": "
            "phase": "x", "decision": "x", "q": "x" * 300}
 
 
-@pytest.mark.django_db
-def test_garbage_query_parameters_do_not_break_the_pages(two_counties, make_user, login):
+@pytest.fixture
+def run(two_counties):
+    """A rule run of county A over one household (the pages of a run have something to show)."""
     make_household("GB1", 1000)
-    run = engine.run_rules(COUNTY_A[:6], 2016)
-    client = login(make_user("county_office", COUNTY_A))
+    return engine.run_rules(COUNTY_A[:6], 2016)
+
+
+@pytest.fixture
+def officer(make_user, login):
+    return login(make_user("county_office", COUNTY_A))
+
+
+def test_garbage_query_parameters_do_not_break_the_pages(run, officer):
     urls = [reverse("identification:standards"), reverse("identification:rules"),
             reverse("identification:run_start"), reverse("identification:simulate"),
             reverse("identification:run", args=[run.pk]), reverse("identification:outcomes", args=[run.pk]),
@@ -27,32 +35,25 @@ def test_garbage_query_parameters_do_not_break_the_pages(two_counties, make_user
             reverse("comparison:home"), reverse("comparison:import"), reverse("comparison:hits"),
             reverse("comparison:forms"), reverse("comparison:linkage"), reverse("comparison:cutoffs")]
     for url in urls:
-        response = client.get(url, GARBAGE)
+        response = officer.get(url, GARBAGE)
         assert response.status_code in (200, 400, 404), (url, response.status_code)
 
 
-@pytest.mark.django_db
-def test_each_garbage_parameter_alone(two_counties, make_user, login):
-    make_household("GB2", 1000)
-    run = engine.run_rules(COUNTY_A[:6], 2016)
-    client = login(make_user("county_office", COUNTY_A))
+def test_each_garbage_parameter_alone(run, officer):
     urls = [reverse("identification:standards"), reverse("identification:simulate"),
             reverse("identification:outcomes", args=[run.pk]), reverse("identification:facts"),
             reverse("comparison:hits"), reverse("comparison:forms"), reverse("comparison:linkage"),
             reverse("comparison:form_export", args=["check"])]
-    values = ["abc", "-1", "0", "99999999999999999999", "１２", "2016\x00"]
+    values = ["abc", "-1", "0", "99999999999999999999", "１２", "²⁰¹⁶", "2016\x00"]  # ² passes str.isdigit()
     for url in urls:
-        assert client.get(url).status_code == 200, url
+        assert officer.get(url).status_code == 200, url
         for key in GARBAGE:
             for value in values:
-                response = client.get(url, {key: value})
+                response = officer.get(url, {key: value})
                 assert response.status_code in (200, 302, 400, 404), (url, key, value, response.status_code)
 
 
-@pytest.mark.django_db
-def test_garbage_api_parameters_get_a_client_error(two_counties, make_user, api):
-    make_household("GB3", 1000)
-    run = engine.run_rules(COUNTY_A[:6], 2016)
+def test_garbage_api_parameters_get_a_client_error(run, make_user, api):
     client = api(make_user("county_office", COUNTY_A))
     urls = ["/api/v1/identification/lines", "/api/v1/identification/runs",
             f"/api/v1/identification/runs/{run.pk}/outcomes", "/api/v1/comparison/datasets",
@@ -63,7 +64,6 @@ def test_garbage_api_parameters_get_a_client_error(two_counties, make_user, api)
             for value in ("abc", "-1", "0", "99999999999999999999"):
                 response = client.get(url, {key: value})
                 assert response.status_code in (200, 400, 404, 422), (url, key, value, response.status_code)
-
 
 
 @pytest.mark.django_db
@@ -102,3 +102,24 @@ def test_an_id_too_large_for_the_database_is_not_found(two_counties, make_user, 
         assert client.get(url).status_code == 404, url
     for url in [f"/api/v1/identification/runs/{huge}", f"/api/v1/comparison/hits/{huge}"]:
         assert token_client.get(url).status_code in (404, 422), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("prefix", ["３６", "²²", "３６０７８１", "36０781"])
+def test_an_area_prefix_in_other_digits_is_refused(two_counties, prefix):
+    """Full-width or superscript digits pass str.isdigit() but match no area code: such a
+    cut-off, line or run would apply nowhere, silently."""
+    import datetime as dt
+
+    from fupin.core.errors import Invalid
+    from fupin.identification import actions
+    from fupin.identification.models import CutoffDate, RuleRun
+    from tests.conftest import SYSTEM
+
+    with pytest.raises(Invalid) as refused:
+        actions.save_cutoff(SYSTEM, None, area_prefix=prefix, date=dt.date(2015, 10, 1), source="test")
+    assert refused.value.field == "area_prefix"
+    with pytest.raises(Invalid) as refused:
+        actions.create_run(SYSTEM, prefix, 2016)
+    assert refused.value.field == "area_code"
+    assert not CutoffDate.objects.filter(area_prefix=prefix).exists() and not RuleRun.objects.exists()

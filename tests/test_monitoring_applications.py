@@ -29,7 +29,9 @@ from tests.test_monitoring import household
 # A village of county A in another township (大吉山镇) than VILLAGE_A's (城厢镇).
 FAR = "360729101201"
 FAR_MARKERS = ("远山", "大吉山", "360729101", "龙岗", "龙南", "360783")
-GENERIC = "This ID number cannot be used here. Please contact the county poverty office."
+# The registry's own refusal (registry.actions._check_member), not a second copy of it here.
+GENERIC = ("This ID number belongs to an active member of a household outside your area. Please contact the county "
+           "poverty office.")
 
 
 pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
@@ -53,7 +55,8 @@ def _written() -> tuple:
 
 def test_a_cadre_learns_nothing_of_a_household_outside_the_area(far, make_user):
     """A village cadre, and a county officer whose county does not hold the household:
-    refused (the ID number stays unique among active members), nothing named, nothing written."""
+    refused by the registry (the ID number stays unique among active members), nothing
+    named, nothing written (the household made for the applicant is rolled back)."""
     theirs = household(61, village=VILLAGE_B)
     cases = [(Actor(make_user("village_cadre", VILLAGE_A)), far),
              (Actor(make_user("county_office", COUNTY_A)), theirs)]

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from fupin.areas.models import Area
 from fupin.audit.models import AuditEvent
 from fupin.core import clock
 from fupin.monitoring import actions, rules
@@ -118,20 +119,26 @@ def test_pages_show_risk_and_procedure_labels_not_codes(two_counties, make_user,
                                who="李明", what="洪灾", risks=["disaster.flood"])
     label = rules.risk_label("disaster.flood")
     assert label != "disaster.flood"
-    for url in (reverse("monitoring:index"), reverse("monitoring:record", args=[rec.pk])):
+    actions.record_visit(SYSTEM, rec, date=dt.date(2024, 1, 2), visitors="李明、王芳", findings="房屋倒塌",
+                         consent_signed=True, consent_signed_by="户主")
+    actions.start_identification(SYSTEM, Area.objects.get(code=VILLAGE_A), [rec])
+    for url, state in ((reverse("monitoring:index"), "identification: Active<"), (
+            reverse("monitoring:record", args=[rec.pk]), ", Active)")):
         text = c.get(url).content.decode()
         assert f">{label}<" in text and ">disaster.flood<" not in text, url
+        assert state in text and state.replace("Active", "active") not in text, url
 
 
 def test_help_with_a_bad_amount_is_a_message_not_a_server_error(two_counties, make_user, login):
     c = login(make_user("village_cadre", VILLAGE_A))
     rec = actions.open_episode(SYSTEM, household(5), kind=M.SUDDEN, channel="visit", date=dt.date(2024, 1, 1),
                                who="李明", what="洪灾")
-    for amount in ("NaN", "1e12"):
+    for amount, message in (("NaN", "Not a number."), ("1e12", "The amount is too large.")):
         r = c.post(reverse("monitoring:record_action", args=[rec.pk]),
                    {"action": "help", "date": "2024-01-02", "what": "救助金", "amount": amount, "given_by": "民政所"},
                    follow=True)
-        assert r.status_code == 200 and 'id="helped-first"' not in r.content.decode(), amount
+        text = r.content.decode()
+        assert r.status_code == 200 and message in text and 'id="helped-first"' not in text, amount
     assert not rec.help.exists()
 
 

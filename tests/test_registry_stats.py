@@ -269,6 +269,23 @@ def test_page(registry_a, make_user, login):
     assert cadre.get(reverse("registry:stats"), {"area": COUNTY_A}).status_code == 404
 
 
+@pytest.mark.usefixtures("english")
+def test_the_as_of_date_is_read_as_people_write_it(registry_a, make_user, login):
+    """The page reads its date with core.dates like every other date filter: 2018/12/31 and
+    2018年12月31日 are that day; a week date, a day the calendar lacks or year 1 is said, not
+    applied (it used to refuse 2018/12/31 and take 2018-W01-1 and 0001-01-01 silently)."""
+    client = login(make_user("county_office", COUNTY_A))
+    for typed in ("2018/12/31", "2018年12月31日", " 2018-12-31 "):
+        response = client.get(reverse("registry:stats"), {"date": typed, "area": TOWNSHIP_A})
+        assert 'data-as-of="2018-12-31"' in response.content.decode(), typed
+        assert not list(response.context["messages"])
+    for typed in ("2018-W01-1", "2018-02-30", "0001-01-01"):
+        response = client.get(reverse("registry:stats"), {"date": typed, "area": TOWNSHIP_A})
+        html = response.content.decode()
+        assert response.status_code == 200 and "data-as-of=" not in html, typed
+        assert f"The date “{typed}” was not understood: " in html and "That filter was not applied." in html
+
+
 def test_refresh_button_starts_the_job(registry_a, make_user, login):
     client = login(make_user("township_officer", TOWNSHIP_A))
     response = client.post(reverse("registry:stats_refresh"), {"area": TOWNSHIP_A})

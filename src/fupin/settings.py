@@ -222,14 +222,15 @@ LOGGING = {
 # Rows per page in every table.
 PAGE_SIZE = 50
 
-# Assistance (issue 5): the largest visit photo accepted, and after how many days
-# without a visit a helper is listed on the coverage page.
 # A registry import that at least doubles the member table (a province's first load) drops
 # the registry's indexes and builds them after the rows are in, blocking other sessions on
 # those tables until it commits: "never" for a database other areas already use.
 IMPORT_REBUILD_INDEXES = os.environ.get("FUPIN_IMPORT_REBUILD_INDEXES", "auto")
 if IMPORT_REBUILD_INDEXES not in ("auto", "never"):
     raise ImproperlyConfigured("FUPIN_IMPORT_REBUILD_INDEXES must be auto or never")
+
+# Assistance (issue 5): the largest visit photo accepted, and after how many days
+# without a visit a helper is listed on the coverage page.
 ASSISTANCE_PHOTO_MAX_BYTES = int(float(os.environ.get("FUPIN_PHOTO_MAX_MB", "8")) * 1024 * 1024)
 ASSISTANCE_VISIT_GAP_DAYS = int(os.environ.get("FUPIN_VISIT_GAP_DAYS", "60"))
 # How many photos one visit holds, and for how many days after recording a measure or a

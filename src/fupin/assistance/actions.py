@@ -61,6 +61,8 @@ def _amount(value, field: str) -> Decimal:
         number = Decimal(str(value if value not in (None, "") else 0)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         raise Invalid(_("Not a number."), field=field) from None
+    if not number.is_finite():  # "NaN" quantizes to NaN, which cannot be compared (as in monitoring)
+        raise Invalid(_("Not a number."), field=field)
     if number < 0:
         raise Invalid(_("Amounts cannot be negative."), field=field)
     if number >= Decimal("1e10"):

@@ -243,9 +243,9 @@ def pairings(request, area: str = "", household_id: int | None = None, helper_id
     qs = sc.filter(Pairing.objects.select_related("helper", "household")).order_by("area_code", "household_id",
                                                                                    "start", "pk")
     if household_id is not None:
-        qs = qs.filter(household_id=household_id)
+        qs = qs.filter(household__pk=household_id)  # __pk: an id past 64 bits finds nothing (not a 500)
     if helper_id is not None:
-        qs = qs.filter(helper_id=helper_id)
+        qs = qs.filter(helper__pk=helper_id)
     if current:
         qs = qs.filter(end__isnull=True)
     data = paginate(qs, page, page_size)
@@ -278,7 +278,7 @@ def measures(request, area: str = "", household_id: int | None = None, type: str
     manager = Measure.all_objects if withdrawn else Measure.objects
     qs = sc.filter(manager.select_related("village")).order_by("-date", "-pk")
     if household_id is not None:
-        qs = qs.filter(household_id=household_id)
+        qs = qs.filter(household__pk=household_id)
     if type:
         qs = qs.filter(type=type)
     if year is not None:
@@ -319,9 +319,9 @@ def visits(request, area: str = "", household_id: int | None = None, helper_id: 
     manager = Visit.all_objects if withdrawn else Visit.objects
     qs = sc.filter(manager.select_related("helper", "household")).prefetch_related("photos").order_by("-date", "-pk")
     if household_id is not None:
-        qs = qs.filter(household_id=household_id)
+        qs = qs.filter(household__pk=household_id)
     if helper_id is not None:
-        qs = qs.filter(helper_id=helper_id)
+        qs = qs.filter(helper__pk=helper_id)
     if since is not None:
         qs = qs.filter(date__gte=since)
     data = paginate(qs, page, page_size)

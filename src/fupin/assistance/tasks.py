@@ -3,10 +3,28 @@ skipped on purpose are named in the job's log)."""
 
 from django.tasks import task
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fupin.jobs.actions import run
 
 from .importers import import_file
+
+# The job's message names the counts in words (the keys stay the job's result and the audit event's).
+COUNT_LABELS = {
+    "helpers_created": gettext_lazy("new helpers"),
+    "pairings_created": gettext_lazy("new pairings"),
+    "pairings_ended": gettext_lazy("pairings ended"),
+    "pairings_unchanged": gettext_lazy("pairings already recorded"),
+    "teams_created": gettext_lazy("new work teams"),
+    "members_created": gettext_lazy("new team members"),
+    "members_unchanged": gettext_lazy("team members already recorded"),
+    "measures_created": gettext_lazy("new measures"),
+    "measures_unchanged": gettext_lazy("measures already recorded"),
+    "measures_withdrawn_skipped": gettext_lazy("withdrawn measures skipped"),
+    "visits_created": gettext_lazy("new visits"),
+    "visits_unchanged": gettext_lazy("visits already recorded"),
+    "visits_withdrawn_skipped": gettext_lazy("withdrawn visits skipped"),
+}
 
 
 @task()
@@ -22,7 +40,7 @@ def import_task(job_id: str) -> None:
             progress.log("\n".join(notes))
         total = sum(counts.values())
         progress.set_total(total)
-        message = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or _("Nothing new.")
+        message = ", ".join(f"{COUNT_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())) or _("Nothing new.")
         if notes:
             message = _("%(counts)s. %(n)s rows match withdrawn records and were skipped: a withdrawn record is not "
                         "restored (see the log).") % {"counts": message, "n": len(notes)}

@@ -3,16 +3,22 @@
 import datetime as dt
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import scope_for
+from fupin.core.errors import Invalid
 
 from .models import AuditEvent
 
 
 def search(viewer, *, user: str = "", action: str = "", object_type: str = "", object_id: str = "",
            area: str = "", kind: str = "", since: dt.date | None = None, until: dt.date | None = None):
+    """The events in the viewer's areas matching the filters; Invalid when ``area`` is not a
+    prefix of digits (it is compared as a range of codes)."""
     scope = scope_for(viewer, "audit.view")
     if area:
+        if not (area.isascii() and area.isdigit()):
+            raise Invalid(_("An area prefix has digits only."), field="area")
         scope = scope.narrow(area)
     qs = scope.filter(AuditEvent.objects.all())
     if user:

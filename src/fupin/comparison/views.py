@@ -273,8 +273,9 @@ def archive_area(request):
     """Archive every approved hit of an area (and data set) in the user's area."""
     area = request.POST.get("area", "").strip() or _home(request.user, rules.ARCHIVE)
     ds = None
-    if request.POST.get("dataset", "").isdigit():
-        ds = queries.dataset_or_404(request.user, int(request.POST["dataset"]))
+    dataset = request.POST.get("dataset", "").strip()
+    if dataset.isascii() and dataset.isdigit():  # an id, as in queries.filtered_hits; anything else is ignored
+        ds = queries.dataset_or_404(request.user, int(dataset))
     if not can(request.user, rules.ARCHIVE, area or None) or (not area and not scope_for(
             request.user, rules.ARCHIVE).is_everything):
         raise NotFound()

@@ -15,7 +15,7 @@ import re
 from django.utils.translation import gettext as _
 
 # Nothing the system records is older: the earliest birth date an ID number can
-# hold (registry.rules.ID_FIRST_BIRTH_YEAR).
+# hold too (registry.rules.ID_FIRST_BIRTH_YEAR is this year).
 FIRST_YEAR = 1880
 
 # 2017-12-31, 2017/12/31, 2017.12.31, 2017年12月31日 (日 may be left out), one- or
@@ -61,6 +61,15 @@ def typed_date(value) -> dt.date | None:
     except ValueError as exc:
         raise ValueError(_("The date “%(value)s” was not understood: %(reason)s.")
                          % {"value": str(value).strip()[:40], "reason": exc}) from None
+
+
+LAST_YEAR = 9999  # (datetime.date's last year: dates are built from a year given)
+
+
+def is_year(year: int) -> bool:
+    """Whether ``year`` can be a year the system records (FIRST_YEAR to LAST_YEAR): an API or
+    page parameter outside it is refused (or replaced by its default) before a date is built."""
+    return FIRST_YEAR <= year <= LAST_YEAR
 
 
 # --- years and ages ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from fupin.areas import rules as area_rules
+from fupin.core import dates
 from fupin.core.errors import Invalid
 
 from . import queries
@@ -91,7 +92,7 @@ def _items(items) -> list[dict]:
 def _year(year: int | None, prefix: str) -> int:
     from fupin.core import clock
 
-    if year is not None and not 1900 <= year <= 9999:  # a date is built from it (dt.date: years 1 to 9999)
+    if year is not None and not dates.is_year(year):
         raise Invalid(_("Not a year."), field="year")
     return year or queries.latest_profile_year(prefix) or clock.today().year
 

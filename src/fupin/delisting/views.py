@@ -136,7 +136,8 @@ def villages_export(request):
         out.append([r["village"].code, r["village"].name, ctx["year"], ctx["on"].isoformat(), r["poor_people"],
                     p.rural_population if p else "", r["incidence"]["rate"] if r["incidence"] else "",
                     str(p.collective_income) if p else "", _("yes") if r["passed"] else _("no"), failed,
-                    registry_codes.label("village_status", p.status) if p else "", r["assessment"].get_state_display() if r["assessment"] else ""])
+                    registry_codes.label("village_status", p.status) if p else "",
+                    r["assessment"].get_state_display() if r["assessment"] else ""])
     buffer = io.BytesIO()
     write_xlsx(buffer, headers, out, sheet_name=_("Village exit check"))
     response = HttpResponse(buffer.getvalue(), content_type=XLSX)

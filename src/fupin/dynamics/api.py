@@ -9,7 +9,7 @@ from ninja import Router
 
 from fupin.accounts.scoping import scope_for
 from fupin.api.base import Error
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.errors import Invalid
 from fupin.registry import stats as registry_stats
 
@@ -38,7 +38,7 @@ def numbers(request, area: str = "", year: int | None = None):
     balance (``expected_*``, ``difference_*``, ``adds_up``) and the monitoring numbers
     (null while the monitoring records are not available)."""
     year = clock.today().year if year is None else year
-    if not 1900 <= year <= 9999:
+    if not dates.is_year(year):
         raise Invalid(_("not a year"), field="year")
     found, prefix = registry_stats.resolve_area(request.user, area or None)
     scope = scope_for(request.user, "stats.view")

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from fupin.accounts.scoping import can, scope_for
 from fupin.audit import actions as audit
-from fupin.core import clock, masking
+from fupin.core import clock, dates, masking
 from fupin.core.actor import Actor
 from fupin.core.errors import Forbidden
 from fupin.core.tabular import write_xlsx
@@ -36,7 +36,7 @@ def _year(request) -> int:
         year = int(request.GET.get("year", ""))
     except ValueError:
         year = clock.today().year
-    if not 1900 <= year <= 9999:
+    if not dates.is_year(year):
         year = clock.today().year
     return year
 

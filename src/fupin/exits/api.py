@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema
 from fupin.accounts.scoping import scope_for
 from fupin.api.base import paginate
 from fupin.areas import rules as area_rules
-from fupin.core import clock
+from fupin.core import clock, dates
 from fupin.core.errors import Forbidden, Invalid
 
 from . import queries
@@ -83,7 +83,7 @@ def check(request, area: str = "", year: int | None = None, result: str = "", pa
     if result not in ("", "pass", "fail"):
         raise Invalid(_("result: pass, fail or empty"), field="result")
     year = year or clock.today().year
-    if not 1900 <= year <= 9999:  # dates are built from it (dt.date: years 1 to 9999)
+    if not dates.is_year(year):
         raise Invalid(_("not a year"), field="year")
     qs = queries.checked_households(request.user, _prefix(request, area), year, result=result)
     data = paginate(qs, page, page_size)

@@ -22,10 +22,10 @@ from fupin.accounts.scoping import can, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock, dates
+from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, NotFound
-from fupin.core.views_util import require_perm
+from fupin.core.views_util import date_param, require_perm
 from fupin.registry import codes
 from fupin.registry import stats as registry_stats
 from fupin.registry.views.common import chooser, chosen_area
@@ -53,16 +53,6 @@ def _year(value) -> int:
     if value.isdecimal() and len(value) == 4 and 2000 <= int(value) <= clock.today().year + 1:
         return int(value)
     return clock.today().year
-
-
-def _date(request, value) -> tuple[dt.date, bool]:
-    """The day asked for (dates.typed_date), or today when none was; a date not
-    understood is today too, with a message saying so. Returns (day, understood)."""
-    try:
-        return dates.typed_date(value) or clock.today(), True
-    except ValueError as exc:
-        messages.error(request, _("%(error)s Showing %(day)s instead.") % {"error": exc, "day": clock.today()})
-        return clock.today(), False
 
 
 def _prefix(request, area) -> str:
@@ -140,7 +130,7 @@ def _observation_rows(qs):
 @require_perm(VIEW)
 def observation(request):
     area, ctx = _area(request)
-    on, understood = _date(request, request.GET.get("on"))
+    on, understood = date_param(request, request.GET.get("on"), clock.today())
     prefix = _prefix(request, area)
     code = area.code if area else registry_stats.code_of(prefix)
     if request.GET.get("format") == "xlsx" and understood:  # not the list of a day nobody asked for

@@ -37,7 +37,6 @@ FACT_FIELDS = ["household_id", "member_id", "kind", "value", "as_of", "relation"
 MIN_YEAR, MAX_YEAR = 1978, 2100
 
 
-
 def _check_prefix(prefix: str, field: str = "area_prefix") -> str:
     prefix = (prefix or "").strip()
     error = rules.check_prefix(prefix)

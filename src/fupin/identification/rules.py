@@ -107,7 +107,7 @@ def criterion_label(code: str):
 
 def check_prefix(prefix: str) -> str | None:
     """An error message when ``prefix`` is not a whole area's prefix, else None."""
-    if prefix and not prefix.isdigit():
+    if prefix and not (prefix.isascii() and prefix.isdigit()):  # not ３６ nor ²: they match no area code
         return _("An area prefix has digits only.")
     if len(prefix) not in PREFIX_LENGTHS:
         return _("An area prefix has 0 (whole country), 2, 4, 6, 9 or 12 digits.")

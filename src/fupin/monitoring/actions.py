@@ -461,11 +461,12 @@ def _new_number(village_code: str) -> str:
 
 def _applicant_household(actor: Actor, app: Application) -> Household | None:
     """The household the applicant is an active member of, found by the ID number in the
-    application's village; None when no active member has the number (a new household is
-    created for it). The registry allows an ID number to one active member only, across
-    every area: a number active outside the application's village is refused, naming the
-    household to one whose area covers it, and naming nothing (no household, village or
-    area) to anyone else, who is sent to the county office."""
+    application's village; None when no active member in the actor's area has the number
+    (a new household is created for it). A number active in another village of the actor's
+    area is refused, naming that household. A number active outside the actor's area is
+    refused by the registry when the applicant is added to the new household
+    (registry.actions._check_member: one active member an ID number, and nothing named to
+    whom may not see it); the transaction then writes nothing."""
     found = queries.member_household(actor, app.id_number)
     if found is not None:
         if found.area_code[:12] == app.area_code[:12]:
@@ -473,9 +474,6 @@ def _applicant_household(actor: Actor, app: Application) -> Household | None:
         raise Invalid(_("The applicant is already an active member of household %(h)s in %(village)s, not in this "
                         "application's village. To accept the application for that household, enter its number; "
                         "otherwise dismiss the application.") % {"h": found.number, "village": found.village.name},
-                      field="id_number")
-    if queries.id_number_in_use(app.id_number):
-        raise Invalid(_("This ID number cannot be used here. Please contact the county poverty office."),
                       field="id_number")
     return None
 

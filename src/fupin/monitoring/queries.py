@@ -125,13 +125,6 @@ def member_household(actor, id_number: str, perm: str = VIEW) -> Household | Non
     return m.household if m else None
 
 
-def id_number_in_use(id_number: str) -> bool:
-    """Whether any active member of the registry has this ID number. Unscoped on purpose,
-    and only a yes or no: the registry allows an ID number to one active member across every
-    area, so a write must know; a caller never tells anyone where (or whose) it is."""
-    return Member.objects.filter(id_number=id_number, active=True).exists()
-
-
 def hits(user, perm: str = VIEW):
     return scope(user, perm).filter(WarningHit.objects.all())
 

@@ -22,6 +22,7 @@ from fupin.accounts.scoping import scope_for
 from fupin.api.base import Error, actor, paginate
 from fupin.areas import rules as area_rules
 from fupin.audit import actions as audit
+from fupin.core import dates
 from fupin.core.errors import Invalid
 from fupin.core.masking import mask
 
@@ -336,7 +337,7 @@ def households(request, area: str = "", village: str = "", status: str = "", cat
         c = codes.zh_to_code("cause").get(cause, cause)
         qs = qs.filter(Q(main_cause=c) | Q(cause2=c) | Q(cause3=c))
     if year is not None:
-        if not 1900 <= year <= 9999:
+        if not dates.is_year(year):
             raise Invalid(_("not a year"), field="year")
         then = (StatusChange.objects.filter(household=OuterRef("pk"), date__lte=dt.date(year, 12, 31))
                 .order_by("-date", "-id").values("status")[:1])

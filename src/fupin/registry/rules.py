@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from fupin.core import dates
+
 
 @dataclass(frozen=True)
 class IdInfo:
@@ -19,7 +21,7 @@ class IdInfo:
     sex: str  # "1" male, "2" female (GB 11643: 17th digit odd = male)
 
 
-ID_FIRST_BIRTH_YEAR = 1880  # an ID number's birth date before this year is impossible
+ID_FIRST_BIRTH_YEAR = dates.FIRST_YEAR  # an ID number's birth date before this year is impossible
 
 
 def parse_id_number(value: str) -> IdInfo:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 from django.contrib import messages
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 from fupin.accounts.scoping import scope_for
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.views_util import require_perm
+from fupin.core.views_util import date_param, require_perm
 from fupin.jobs import actions as jobs
 
 from . import stats
@@ -65,22 +64,13 @@ def charts(data: dict) -> list[dict]:
     return out
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 @require_perm("stats.view")
 def stats_page(request):
     code = request.GET.get("area", "")
     source = request.GET.get("source", "")
     if source not in ("live", "rollup"):
         source = ""
-    on_date = _date(request.GET.get("date", ""))
-    if request.GET.get("date") and on_date is None:
-        messages.error(request, _("The date is not valid; write it as YYYY-MM-DD."))
+    on_date, _ok = date_param(request, request.GET.get("date"))
     started = time.monotonic()
     data = stats.area_report(request.user, code, source=source, on_date=on_date)
     elapsed = round((time.monotonic() - started) * 1000)
