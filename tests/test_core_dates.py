@@ -152,3 +152,18 @@ def test_latest_birth_around_29_february(on, age, birth):
 def test_a_year_the_system_records():
     """One range for every year parameter (APIs and pages build dates from it)."""
     assert [dates.is_year(y) for y in (1879, 1880, 2026, 9999, 10000, -3)] == [False, True, True, True, False, False]
+
+
+@pytest.mark.parametrize(("cell", "day"), [
+    ("2023-06-01 08:30:00", dt.date(2023, 6, 1)), ("2023-06-01T08:30", dt.date(2023, 6, 1)),
+    ("  2023/6/1  ", dt.date(2023, 6, 1)), (dt.datetime(2023, 6, 1, 8, 30), dt.date(2023, 6, 1)),
+    ("", None), (None, None), ("   ", None),
+])
+def test_a_cell_date_ignores_a_time_of_day_and_an_empty_cell_is_none(cell, day):
+    assert dates.cell_date(cell) == day
+
+
+@pytest.mark.parametrize("cell", ["08:30", "2023-06-01 8h30", "2023-02-30 08:30", "yesterday"])
+def test_a_cell_that_is_not_a_date_is_refused_with_a_reason(cell):
+    with pytest.raises(ValueError, match="date"):
+        dates.cell_date(cell)

@@ -324,7 +324,7 @@ def test_department_file_with_a_too_large_amount_is_a_row_error(world, tmp_path)
     write_xlsx(path, [c.header for c in importers.COLUMNS],
                [(h.members.get().id_number, "户主41", "医疗费用", "2023-06-01", "1e12", "")])
     n, report = importers.import_file(world["county"], path, department="县医保局", area_code="360729000000")
-    assert n == 0 and [(e.column, e.reason) for e in report.errors] == [("金额", "too large")]
+    assert n == 0 and [(e.column, e.reason) for e in report.errors] == [("金额", "The amount is too large.")]
 
 
 def test_rigid_spending_counts_only_the_bills_of_the_run_year(world, tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,7 +21,7 @@ from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area, Unit
 from fupin.audit import actions as audit
-from fupin.core import clock, dates
+from fupin.core import clock, dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Forbidden, Invalid
 from fupin.registry import actions as registry_actions
@@ -56,18 +56,7 @@ def _text(value, limit: int = 200) -> str:
     return (value or "").strip()[:limit]
 
 
-def _amount(value, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value if value not in (None, "") else 0)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise Invalid(_("Not a number."), field=field) from None
-    if not number.is_finite():  # "NaN" quantizes to NaN, which cannot be compared (as in monitoring)
-        raise Invalid(_("Not a number."), field=field)
-    if number < 0:
-        raise Invalid(_("Amounts cannot be negative."), field=field)
-    if number >= Decimal("1e10"):
-        raise Invalid(_("The amount is too large."), field=field)
-    return number
+_amount = money.amount
 
 
 def _date(value, field: str) -> dt.date:

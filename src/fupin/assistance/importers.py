@@ -15,7 +15,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.areas.models import Area, Unit
 from fupin.audit import actions as audit
-from fupin.core import clock, dates
+from fupin.core import clock, dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
@@ -120,15 +120,7 @@ class _Rollback(Exception):
     pass
 
 
-# A time of day after the date (an Excel date-time cell reads 2023-06-01 08:30:00): the day counts.
-_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
-
-
-def _date(text: str) -> dt.date | None:
-    """The date of a cell (core.dates.parse_date), None when the cell is empty;
-    ValueError with the reason when it is not a date."""
-    text = (text or "").strip()
-    return dates.parse_date(_TIME_OF_DAY.sub("", text)) if text else None
+_date = dates.cell_date
 
 
 def _dates(number: int, row: dict, report: ErrorReport, *columns: str) -> dict | None:
@@ -144,14 +136,10 @@ def _dates(number: int, row: dict, report: ErrorReport, *columns: str) -> dict |
 
 
 def _amount(text: str) -> Decimal | None:
-    text = (text or "").strip().replace(",", "")
-    if not text:
-        return Decimal(0)
     try:
-        value = Decimal(text).quantize(Decimal("0.01"))
-    except InvalidOperation:
+        return money.parse_amount(text)
+    except ValueError:
         return None
-    return value if value.is_finite() and 0 <= value < Decimal("1e10") else None
 
 
 def _chunks(rows, size: int = CHUNK):

@@ -50,6 +50,19 @@ def parse_date(value) -> dt.date:
     return day
 
 
+# A time of day after the date (an Excel date-time cell reads 2023-06-01 08:30:00): the day counts.
+_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
+
+
+def cell_date(value) -> dt.date | None:
+    """The date of a file cell (``parse_date``, a time of day after it ignored); None when
+    the cell is empty; ValueError with the reason otherwise."""
+    if isinstance(value, dt.date):
+        return parse_date(value)
+    text = "" if value is None else str(value).strip()
+    return parse_date(_TIME_OF_DAY.sub("", text)) if text else None
+
+
 def typed_date(value) -> dt.date | None:
     """A date typed in a form, a query string or on the command line, read by
     ``parse_date``; None when nothing was typed; otherwise ValueError with a message that

@@ -6,7 +6,6 @@ row, column, value and reason)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -65,20 +64,13 @@ def _whole(text: str) -> int:
     return int(d)
 
 
-# A time of day after the date ("2017-01-05 08:30:00", a spreadsheet's date written as text)
-_TIME_OF_DAY = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 
 
 def _date(value) -> dt.date | None:
     """The survey date of a cell (core.dates.parse_date: a spreadsheet date, 2017-01-05,
     2017/1/5, 2017年1月5日 …, a time of day after it ignored); None when empty; ValueError
     with the reason otherwise."""
-    if isinstance(value, dt.date):
-        return dates.parse_date(value)
-    text = normalise(value)
-    if not text:
-        return None
-    return dates.parse_date(_TIME_OF_DAY.sub("", text))
+    return dates.cell_date(value if isinstance(value, dt.date) else normalise(value))
 
 
 def import_survey(actor: Actor, rnd: CountyRound, path: str | Path) -> tuple[int, ErrorReport]:

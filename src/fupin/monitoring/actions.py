@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +16,7 @@ from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock, dates
+from fupin.core import clock, dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid, NotFound
 from fupin.procedures import rules as proc_rules
@@ -57,21 +56,7 @@ def _date(value, field: str = "date", *, not_future: bool = True) -> dt.date:
     return value
 
 
-MAX_AMOUNT = Decimal("1e10")  # Help.amount: 12 digits, 2 of them decimals
-
-
-def _amount(value, field: str = "amount") -> Decimal:
-    try:
-        amount = Decimal(str(value if value not in (None, "") else 0)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise Invalid(_("Not a number."), field=field) from None
-    if not amount.is_finite():  # "NaN" quantizes to NaN, which cannot be compared
-        raise Invalid(_("Not a number."), field=field)
-    if amount < 0:
-        raise Invalid(_("Amounts cannot be negative."), field=field)
-    if amount >= MAX_AMOUNT:
-        raise Invalid(_("The amount is too large."), field=field)
-    return amount
+_amount = money.amount
 
 
 # --- episodes, discoveries, risks ----------------------------------------------------------

@@ -5,9 +5,7 @@ in one query per chunk; the file is written with bulk_create in one transaction.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import transaction
@@ -15,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import require, scope_for
 from fupin.audit import actions as audit
-from fupin.core import dates
+from fupin.core import dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
@@ -28,9 +26,6 @@ from .models import DepartmentWarning, WarningImport
 
 WARN = "monitoring.warn"
 CHUNK = 2000
-MAX_AMOUNT = Decimal("1e10")
-# A time of day after the date (an Excel date-time cell reads 2023-06-01 08:30:00): the day counts.
-_TIME_OF_DAY = re.compile(r"(?:\s+|T)\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\Z")
 
 
 @dataclass(frozen=True)
@@ -79,22 +74,15 @@ def _parse(row: dict, n: int, report: ErrorReport) -> dict | None:
         ok = False
     out["kind"] = kind
     try:
-        out["date"] = dates.parse_date(_TIME_OF_DAY.sub("", (row.get("日期") or "").strip()))
+        out["date"] = dates.parse_date(dates.cell_date(row.get("日期")) or "")
     except ValueError as exc:
         report.add(n, "日期", row.get("日期") or "", str(exc))
         ok = False
     try:
-        amount = Decimal((row.get("金额") or "0").strip() or "0").quantize(Decimal("0.01"))
-        if amount < 0:
-            raise InvalidOperation
-        out["amount"] = amount
-    except (InvalidOperation, ValueError):
-        report.add(n, "金额", row.get("金额") or "", _("not an amount ≥ 0"))
+        out["amount"] = money.parse_amount(row.get("金额"))
+    except ValueError as exc:
+        report.add(n, "金额", row.get("金额") or "", str(exc))
         ok = False
-    else:
-        if amount >= MAX_AMOUNT:  # DepartmentWarning.amount: 12 digits, 2 of them decimals
-            report.add(n, "金额", row.get("金额") or "", _("too large"))
-            ok = False
     out["detail"] = (row.get("说明") or "").strip()[:300]
     out["row"] = n
     return out if ok else None

@@ -1,0 +1,41 @@
+"""Amounts of money as people type them: one reader for forms, files and the API.
+
+Amounts are yuan with two decimals, never negative, and below 10¹⁰ (the columns that
+hold them have 12 digits, 2 of them decimals)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from .errors import Invalid
+
+CENT = Decimal("0.01")
+LIMIT = Decimal("1e10")
+
+
+def parse_amount(value) -> Decimal:
+    """The amount ``value`` names (empty: 0; thousands commas allowed: 1,200.50), rounded
+    to the cent (half up); ValueError with the reason when it is not a number (NaN and infinity
+    included), negative or too large."""
+    text = "" if value is None else str(value).strip().replace(",", "")
+    try:
+        amount = Decimal(text or "0").quantize(CENT, ROUND_HALF_UP)  # 四舍五入
+    except (InvalidOperation, ValueError):
+        raise ValueError(_("Not a number.")) from None
+    if not amount.is_finite():  # "NaN" quantizes to NaN, which cannot be compared
+        raise ValueError(_("Not a number."))
+    if amount < 0:
+        raise ValueError(_("Amounts cannot be negative."))
+    if amount >= LIMIT:
+        raise ValueError(_("The amount is too large."))
+    return amount
+
+
+def amount(value, field: str = "amount") -> Decimal:
+    """``parse_amount`` for an action: Invalid naming ``field`` instead of ValueError."""
+    try:
+        return parse_amount(value)
+    except ValueError as exc:
+        raise Invalid(str(exc), field=field) from None
