@@ -90,7 +90,42 @@ def test_failing_job_ends_failed_with_its_message(two_counties, make_user):
     assert job.message == "第4行的身份证号无效"
     assert (job.done, job.total, job.percent) == (3, 10, 30)
     assert "ValueError" in job.log and job.finished_at is not None
+    assert "Traceback" not in job.log and str(job.pk) in job.log  # the details are in the server's log
     assert not job.is_active
+
+
+@task()
+def refused_task(job_id: str) -> None:
+    from fupin.core.errors import Invalid
+
+    def body(progress):
+        raise Invalid("缺少列：证件号码")
+
+    jobs.run(job_id, body)
+
+
+def test_a_refusal_is_logged_as_its_message_alone(two_counties, make_user, caplog):
+    job = start(make_user("county_office", COUNTY_A), refused_task)
+    assert (job.status, job.message) == (Job.FAILED, "缺少列：证件号码")
+    assert [line.split("] ", 1)[1] for line in job.log.splitlines()] == ["缺少列：证件号码"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # not a fault of the system
+
+
+def test_an_unexpected_error_goes_to_the_server_log_with_its_traceback(two_counties, make_user, caplog):
+    job = start(make_user("county_office", COUNTY_A), failing_task)
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and str(job.pk) in errors[0].getMessage() and errors[0].exc_info[0] is ValueError
+
+
+def test_log_lines_carry_the_local_time(two_counties, make_user, settings):
+    import datetime as dt
+
+    from fupin.core import clock
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    with clock.frozen(dt.datetime(2026, 3, 2, 18, 26, 55, tzinfo=dt.UTC)):
+        job = start(make_user("county_office", COUNTY_A))
+    assert job.log.startswith("[02:26:55] "), job.log  # 18:26:55 UTC is 02:26:55 in Beijing
 
 
 def test_a_refused_import_fails_with_its_error_report(two_counties, make_user):

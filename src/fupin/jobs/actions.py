@@ -4,18 +4,19 @@ reports progress through ``Progress``, and its outcome is recorded here."""
 from __future__ import annotations
 
 import logging
-import traceback
 from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
+from fupin.core.errors import ActionError
 
 from .models import Job, JobFile
 
@@ -78,7 +79,7 @@ class Progress:
         Job.objects.filter(pk=self.job.pk).update(**values)
 
     def log(self, line: str) -> None:
-        stamp = clock.now().strftime("%H:%M:%S")
+        stamp = timezone.localtime(clock.now()).strftime("%H:%M:%S")  # the time the page shows
         Job.objects.filter(pk=self.job.pk).update(log=Concat(F("log"), Value(f"[{stamp}] {line}\n")))
 
     def attach(self, path: str | Path, label: str, *, personal: bool = False) -> JobFile:
@@ -114,15 +115,23 @@ class Progress:
 
 def run(job_id: str, body) -> None:
     """Run ``body(progress)`` as the job: marks it running, then succeeded or failed.
-    An exception fails the job with its message (the traceback goes to the log);
-    whatever ``body`` wrote in its own transaction is rolled back by it."""
+    An exception fails the job with its message; whatever ``body`` wrote in its own
+    transaction is rolled back by it. A refusal (ActionError: a file without a required
+    column, say) is the user's to read and goes to the job's log as it is; anything else
+    is a fault of the system: its traceback goes to the server's log, not to the page
+    officers read, and the job's log says where to find it."""
     progress = Progress(job_id)
     progress.begin()
     try:
         body(progress)
+    except ActionError as exc:
+        progress.log(str(exc.message))
+        progress.fail(str(exc.message))
+        return
     except Exception as exc:  # a job must end in a state the user can see
         log.exception("job %s failed", job_id)
-        progress.log(traceback.format_exc())
+        progress.log(_("The job stopped on an unexpected error (%(error)s). The administrator finds the details "
+                       "in the server log under job %(job)s.") % {"error": exc.__class__.__name__, "job": job_id})
         progress.fail(str(exc) or exc.__class__.__name__)
         return
     job = Job.objects.get(pk=job_id)
