@@ -20,6 +20,11 @@ class Command(BaseCommand):
         self.stdout.write(f"fupin on http://{addrport}/  (database: {where}; data: {settings.DATA_DIR})")
         worker = subprocess.Popen([sys.executable, "-m", "fupin.cli", "db_worker"], env=os.environ.copy())
         self.stdout.write(f"job worker started (pid {worker.pid})")
+
+        def stop(signum, frame):  # SIGTERM (a service manager, kill) stops the server as Ctrl-C does
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             call_command("runserver", addrport, use_reloader=False, skip_checks=False)
         finally:
