@@ -283,3 +283,23 @@ def test_delete_files_is_logged(two_counties, make_user, tmp_path):
 
     assert not any(os.path.exists(p) for p in paths)
     assert AuditEvent.objects.filter(action="jobs.delete_files", object_id=str(job.pk)).exists()
+
+
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize(("total", "done", "errors", "shown"), [
+    (0, 0, 0, None),  # a job that failed before counting anything says nothing about rows
+    (200, 50, 0, "50 of 200 rows"),
+    (200, 50, 1, "50 of 200 rows; 1 error"),
+    (0, 0, 3, "3 errors"),
+])
+def test_the_counts_line_says_only_what_is_known(two_counties, make_user, total, done, errors, shown):
+    import re
+
+    user = make_user("county_office", COUNTY_A)
+    job = Job.objects.create(kind="test", title="t", area_code=COUNTY_A, created_by=user, status=Job.FAILED,
+                             total=total, done=done, error_count=errors)
+    client = Client()
+    client.force_login(user)
+    html = client.get(reverse("jobs:detail", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    m = re.search(r'<div class="small" id="job-counts">(.*?)</div>', html)
+    assert (m.group(1) if m else None) == shown

@@ -2,6 +2,12 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Django 6.1's empty choice of a select (django.db.models.fields.BLANK_CHOICE_LABEL), which
+# Django's own zh_Hans catalogue does not translate: named here so that makemessages keeps
+# it in ours, whose translations come first.
+gettext_noop("- Select an option -")
 
 
 class StyledMixin:
