@@ -195,8 +195,9 @@ def test_the_api_refuses_a_detail_that_is_not_a_date_naming_it(helping, signed_o
     r = post({"signed": bad})
     assert r.status_code == 422 and (r.json()["field"], r.json()["message"]) == (
         "signed", "Signed on: a date (YYYY-MM-DD)")
-    r = post({}, date=bad)  # the measure's own date: the API reads ISO dates (its schema)
-    assert r.status_code == 422 and r.json()["message"] == "The request is not valid."
+    r = post({}, date=bad)  # the measure's own date: read by the API as the pages read it (api.base.Day)
+    assert r.status_code == 422 and (r.json()["field"], r.json()["message"]) == (
+        "date", f"The date “{bad}” was not understood: {reason}.")
     assert Measure.objects.count() == 1
 
 

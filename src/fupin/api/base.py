@@ -1,20 +1,28 @@
 """The REST API's shared parts: token auth, errors as JSON with a stable code and a
-message in Chinese (or the language asked for), pagination, the acting Actor."""
+message in Chinese (or the language asked for), pagination, the acting Actor, and the
+types of the values a client types (``Day``, ``Amount``: read like the pages read them)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from decimal import Decimal
+from typing import Annotated
 
 from django.conf import settings
 from django.db import DataError
 from django.http import Http404
 from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from fupin.accounts.actions import token_user
+from fupin.core import dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 
@@ -37,6 +45,61 @@ def actor(request) -> Actor:
 class Error(Schema):
     code: str
     message: str
+    field: str | None = Field(None, description="the field the message is about, when known")
+    details: dict | None = None
+    errors: list[dict] | None = Field(None, description="422 for parameters or a body that do not validate: each "
+                                                        "error with its field, msg and loc")
+
+
+# --- values typed by a client -------------------------------------------------------------
+
+# The error types of the readers below: their msg is the project's message (in the
+# caller's language), not pydantic's.
+_READ_ERRORS: set[str] = set()
+
+
+def _refusal(read, value) -> str:
+    try:
+        read(value)
+    except ValueError as exc:
+        return str(exc)
+    return ""  # (not reached: ``read`` refused ``value`` before)
+
+
+_lazy_refusal = lazy(_refusal, str)
+
+
+def _reader(read, error_type: str) -> BeforeValidator:
+    """A pydantic validator reading a value with the project's reader ``read`` (ValueError
+    with the reason when it refuses): the reason, in the language of the answer (see
+    ``install_error_handlers``), is the error's message."""
+    _READ_ERRORS.add(error_type)
+
+    def validate(value):
+        try:
+            return read(value)
+        except ValueError:
+            raise PydanticCustomError(error_type, "{message}",
+                                      {"message": _lazy_refusal(read, value)}) from None
+
+    return BeforeValidator(validate)
+
+
+def _day(value) -> dt.date:
+    """core.dates.typed_date (its message names the value and the reason), nothing typed refused."""
+    return dates.typed_date(value) or dates.parse_date(value)
+
+
+# A date a client sends, in a query parameter or a body (``Day | None`` when it may be
+# left out): read as the pages read one (2017-01-05, 2017/1/5, 2017年1月5日, 20170105), so
+# that a Unix timestamp, a date-time, 2017-02-30 or a year before core.dates.FIRST_YEAR
+# is refused with the project's message.
+Day = Annotated[dt.date, _reader(_day, "invalid_date"), WithJsonSchema({"type": "string", "format": "date"})]
+
+# An amount of money a client sends: core.money.parse_amount (yuan, rounded to the cent;
+# NaN, infinity, negative and too large refused with the project's message).
+Amount = Annotated[Decimal, _reader(money.parse_amount, "invalid_amount"),
+                   WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]})]
 
 
 class Page(Schema):
@@ -83,6 +146,26 @@ def document_errors(schema: dict) -> dict:
     return schema
 
 
+def _field(loc) -> str:
+    """The field of an error's ``loc`` as the client wrote it: the parameter's name, or the
+    field's path in the body (``members.0.birth_date``; ninja puts the name of the route's
+    body parameter, which the client never sees, after "body"); "" for the body as a whole."""
+    source, *path = loc or ("",)
+    if source == "body":
+        path = path[1:]
+    return ".".join(str(p) for p in path)
+
+
+def _validation_error(error: dict) -> dict:
+    """One of ninja's validation errors for the answer: its field named, and the project's
+    message (translated now) when one of our readers refused the value."""
+    out = {**error, "field": _field(error.get("loc"))}
+    if error.get("type") in _READ_ERRORS:
+        out["msg"] = str(error["ctx"]["message"])
+        del out["ctx"]
+    return out
+
+
 def install_error_handlers(api) -> None:
     """Errors as JSON ``{"code", "message"}`` in the caller's language, and the
     OpenAPI document saying so for every operation."""
@@ -117,8 +200,14 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(ValidationError)
     def invalid(request, exc: ValidationError):
+        # Parameters or a body that do not validate: the first error's field, with the
+        # project's message when a reader above refused it.
         with translation.override(_lang(request)):
-            return respond(request, 422, "invalid", _("The request is not valid."), errors=exc.errors)
+            errors = [_validation_error(e) for e in exc.errors]
+            first = errors[0] if errors else {}
+            message = first["msg"] if first.get("type") in _READ_ERRORS else _("The request is not valid.")
+            extra = {"field": first["field"]} if first.get("field") else {}
+            return respond(request, 422, "invalid", message, **extra, errors=errors)
 
     @api.exception_handler(DataError)
     def data_error(request, exc):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 
 from fupin.accounts.scoping import scope_for
-from fupin.api.base import actor, paginate
+from fupin.api.base import Amount, Day, actor, paginate
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.core.errors import Forbidden, Invalid, NotFound
@@ -80,7 +80,7 @@ class PairingPage(Schema):
 class PairingIn(Schema):
     household_id: int
     helper_id: int
-    start: dt.date
+    start: Day
     replace: bool = Field(False, description="a change of helper: the household's current pairings end the day "
                                              "before (kept in the history)")
     reason: str = ""
@@ -118,9 +118,9 @@ class MeasureIn(Schema):
     household_id: int | None = None
     village_code: str | None = Field(None, description="for a village measure (一村一策), without household_id")
     type: str = Field(description="a measure type code: " + ", ".join(catalog.measure_type_codes()))
-    date: dt.date
-    amount_to_household: Decimal = Decimal(0)
-    amount_spent: Decimal = Decimal(0)
+    date: Day
+    amount_to_household: Amount = Decimal(0)
+    amount_spent: Amount = Decimal(0)
     fund_source: str = ""
     details: dict = Field(default_factory=dict, description="the type's fields (data/measures.json)")
     note: str = ""
@@ -152,9 +152,9 @@ class VisitPage(Schema):
 
 class MeasureEdit(Schema):
     type: str = Field(description="a measure type code: " + ", ".join(catalog.measure_type_codes()))
-    date: dt.date
-    amount_to_household: Decimal = Decimal(0)
-    amount_spent: Decimal = Decimal(0)
+    date: Day
+    amount_to_household: Amount = Decimal(0)
+    amount_spent: Amount = Decimal(0)
     fund_source: str = ""
     details: dict = Field(default_factory=dict, description="the type's fields (data/measures.json)")
     note: str = ""
@@ -165,7 +165,7 @@ class WithdrawIn(Schema):
 
 
 class VisitEdit(Schema):
-    date: dt.date
+    date: Day
     findings: str = ""
     agreements: str = ""
 
@@ -182,7 +182,7 @@ class PhotoOut(Schema):
 class VisitIn(Schema):
     household_id: int
     helper_id: int | None = Field(None, description="empty: your own helper record")
-    date: dt.date
+    date: Day
     findings: str = ""
     agreements: str = ""
 
@@ -313,7 +313,7 @@ def _visit_out(v, photos: int = 0, photo_ids=()) -> dict:
 
 @router.get("/assistance/visits", response=VisitPage, summary="Visits in your area")
 def visits(request, area: str = "", household_id: int | None = None, helper_id: int | None = None,
-           since: dt.date | None = None, withdrawn: bool = False, page: int = 1, page_size: int = 50):
+           since: Day | None = None, withdrawn: bool = False, page: int = 1, page_size: int = 50):
     """``withdrawn=true`` lists the withdrawn visits too."""
     sc = _scope(request, area)
     manager = Visit.all_objects if withdrawn else Visit.objects

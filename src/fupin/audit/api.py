@@ -3,7 +3,7 @@ import datetime as dt
 from ninja import Router, Schema
 
 from fupin.accounts.scoping import can
-from fupin.api.base import paginate
+from fupin.api.base import Day, paginate
 from fupin.core.errors import Forbidden
 
 from . import queries
@@ -38,7 +38,7 @@ class EventPage(Schema):
 
 @router.get("/events", response=EventPage, summary="Search the audit log of your area")
 def events(request, user: str = "", action: str = "", object_type: str = "", object_id: str = "",
-           area: str = "", kind: str = "", since: dt.date | None = None, until: dt.date | None = None,
+           area: str = "", kind: str = "", since: Day | None = None, until: Day | None = None,
            page: int = 1, page_size: int = 100):
     if not can(request.user, "audit.view"):
         raise Forbidden()

@@ -9,6 +9,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
+from fupin.api.base import Day
 from fupin.areas import rules as area_rules
 from fupin.core import dates
 from fupin.core.errors import Invalid
@@ -106,7 +107,7 @@ def _check_out(row: dict, year: int, on: dt.date) -> dict:
 
 
 @router.get("/villages", response=list[VillageCheckOut])
-def village_checks(request, area: str, year: int | None = None, on: dt.date | None = None):
+def village_checks(request, area: str, year: int | None = None, on: Day | None = None):
     """The exit check of every village of an area (a county, township or village)."""
     from fupin.accounts.scoping import scope_for
     from fupin.areas.models import Area
@@ -121,7 +122,7 @@ def village_checks(request, area: str, year: int | None = None, on: dt.date | No
 
 
 @router.get("/villages/{code}", response=VillageDetailOut)
-def village_check(request, code: str, year: int | None = None, on: dt.date | None = None):
+def village_check(request, code: str, year: int | None = None, on: Day | None = None):
     v = queries.village(request.user, code)
     year = _year(year, v.code)
     on = on or queries.default_on(year)

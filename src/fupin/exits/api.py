@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from fupin.accounts.scoping import scope_for
-from fupin.api.base import paginate
+from fupin.api.base import Day, paginate
 from fupin.areas import rules as area_rules
 from fupin.core import clock, dates
 from fupin.core.errors import Forbidden, Invalid
@@ -97,7 +97,7 @@ def check(request, area: str = "", year: int | None = None, result: str = "", pa
 
 @router.get("/observation", response=ObservationPage,
             summary="Households in their observation / policy period after exit on a date (default today)")
-def observation(request, area: str = "", on: dt.date | None = None, page: int = 1, page_size: int = 50):
+def observation(request, area: str = "", on: Day | None = None, page: int = 1, page_size: int = 50):
     on = on or clock.today()
     qs = queries.in_observation(request.user, _prefix(request, area), on).order_by("observation_until", "area_code",
                                                                                     "number")

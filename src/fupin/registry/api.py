@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import scope_for
-from fupin.api.base import Error, actor, paginate
+from fupin.api.base import Day, Error, actor, paginate
 from fupin.areas import rules as area_rules
 from fupin.audit import actions as audit
 from fupin.core import dates
@@ -138,7 +138,7 @@ class MemberIn(Schema):
     id_number: str | None = None
     no_id_reason: str = ""
     sex: str = ""
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     relation: str
     ethnicity: str = "01"
     education: str = ""
@@ -201,7 +201,7 @@ class HouseholdIn(_HouseholdFields):
     main_cause: str
     identified_year: int
     status: str = "registered"
-    status_date: dt.date | None = None
+    status_date: Day | None = None
     members: list[MemberIn] = Field(default_factory=list, description="created with the household, all or none")
 
 
@@ -209,7 +209,7 @@ class HouseholdPatch(_HouseholdFields):
     area_code: str | None = None
     version: int | None = Field(None, description="the version you read; a concurrent change answers 409")
     status: str | None = Field(None, description="a new status, dated status_date (a dated change, kept)")
-    status_date: dt.date | None = None
+    status_date: Day | None = None
     status_reason: str = ""
 
 
@@ -480,7 +480,7 @@ def villages(request, area: str = "", year: int | None = None, status: str = "",
 
 @router.get("/stats", response={200: dict, 404: Error},
             summary="Statistics of an area: by status, category, cause and area; incidence rate; year by year")
-def statistics(request, area: str = "", date: dt.date | None = None, source: str = ""):
+def statistics(request, area: str = "", date: Day | None = None, source: str = ""):
     """``area``: an area code in your scope (default: your area); ``date``: also count the
     households in each status on that date; ``source``: ``live`` or ``rollup`` to force one."""
     data = stats.area_report(request.user, area or None, source=source if source in ("live", "rollup") else "",
