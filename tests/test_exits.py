@@ -243,6 +243,27 @@ def test_engine_refuses_a_household_that_fails_an_item(lines, county):
     assert batch.members.count() == 1
 
 
+def test_start_check_names_children_out_of_school_in_a_fixed_number_of_queries(lines):
+    """``failing`` (the start check) and ``explain`` read the names of the children out of
+    school for every row at once: one household costs as many queries as six (this was a
+    query per household), and each household still names its own children."""
+    def failing_household(n: int) -> Household:
+        h = household(n=n, per_capita=5000)
+        registry.add_member(SYSTEM, h, name=f"孩子{n}", id_number=id_number("360729", "20100305", 100 + n),
+                            relation="03", school_status="00", medical_insurance=True)
+        return h
+
+    one, six = [failing_household(1)], [failing_household(n) for n in range(2, 8)]
+    counts = []
+    for households in (one, six):
+        with CaptureQueriesContext(connection) as ctx:
+            got = queries.failing([h.pk for h in households], "360729", YEAR)
+        counts.append(len(ctx.captured_queries))
+        for h in households:
+            assert got[h.pk] == f"No child out of school: out of school: 孩子{h.number[-1]}"
+    assert counts[0] == counts[1], counts
+
+
 # --- a full batch --------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("upheld", [True, False])

@@ -279,10 +279,13 @@ def test_runs_and_imports_as_jobs(world, tmp_path):
         actions.start_warning_run(world["cadre"], Area.objects.get(code=VILLAGE_A), 2023)
 
 
-def test_clearance_guarantees_come_from_the_data(world, monkeypatch):
-    """两不愁三保障 in the clearance check: grade D housing, a child of 14 out of school
-    (one of 16 is past the compulsory-school age), and the grades, ages and codes read
-    from data/clearance.json (a county that edits them changes the result)."""
+def test_clearance_guarantees_come_from_the_exit_criteria(world):
+    """两不愁三保障 in the clearance check: grade D housing, a child of 15 out of school
+    (one of 16 is past the compulsory-school age on 1 September), judged by the exit
+    criteria (exits.queries.guarantee_checks) with their grades and ages: editing the exit
+    criteria changes the result; clearance.json keeps no copy of them."""
+    from fupin.exits.models import ExitCriteria
+
     h = household(30)
     registry.add_member(SYSTEM, h, name="子女甲", id_number=id_number(VILLAGE_A[:6], "20100302", 31), relation="03",
                         school_status="00", medical_insurance=True)
@@ -292,13 +295,19 @@ def test_clearance_guarantees_come_from_the_data(world, monkeypatch):
     h.refresh_from_db()
     rec = M.objects.create(household=h, area_code=h.area_code, kind=M.UNSTABLE, state=M.MONITORED,
                            since=D(2023, 5, 1))
+    assert "guarantees" not in rules.clearance_data()
     with clock.frozen(D(2025, 3, 1)):
         item = {i.code: i for i in actions.clearance_items(rec)}["guarantees"]
         assert not item.met
-        assert "housing not safe (grade D)" in item.detail and "out of school" in item.detail
-        data = rules.clearance_data()
-        edited = {**data, "guarantees": {**data["guarantees"], "unsafe_grades": ["C"], "school_age": [6, 13]}}
-        monkeypatch.setattr(rules, "clearance_data", lambda: edited)
+        assert item.detail == ("Safe housing: dangerous-house grade D, not renovated; "
+                               "No child out of school: out of school: 子女甲")
+        for c in ExitCriteria.objects.filter(area_prefix=""):
+            for i in c.items:
+                if i["code"] == "housing":
+                    i["params"]["grades"] = ["C"]
+                elif i["code"] == "school":
+                    i["params"]["max_age"] = 13
+            c.save()
         item = {i.code: i for i in actions.clearance_items(rec)}["guarantees"]
         assert item.met, item.detail
 
@@ -344,6 +353,28 @@ def test_rigid_spending_counts_only_the_bills_of_the_run_year(world, tmp_path):
     income(sick, 2024, 12000)
     run = engine.run_rules(world["county"], "360729000000", 2024)
     assert WarningHit.objects.filter(run=run, household=sick, rule="rigid_spending").exists()
+
+
+def test_department_warning_counts_only_the_warnings_of_the_run_year(world, tmp_path):
+    """A warning dated after the run's income year (the next year, or the future) makes no
+    department_warning hit in the run over that year; one on 31 December does."""
+    from fupin.core.tabular import write_xlsx
+
+    inside, after, before = household(44), household(45), household(46)
+    path = tmp_path / "warnings.xlsx"
+    write_xlsx(path, [c.header for c in importers.COLUMNS], [
+        (inside.members.get().id_number, "户主44", "受灾", "2023-12-31", "", "洪水"),
+        (after.members.get().id_number, "户主45", "受灾", "2024-01-01", "", "洪水"),
+        (before.members.get().id_number, "户主46", "受灾", "2022-12-31", "", "洪水"),
+    ])
+    n, report = importers.import_file(world["county"], path, department="县应急局", area_code="360729000000")
+    assert n == 3 and not report
+    run = engine.run_rules(world["county"], "360729000000", 2023)
+    hit = set(WarningHit.objects.filter(run=run, rule="department_warning").values_list("household_id", flat=True))
+    assert hit == {inside.pk}
+    run = engine.run_rules(world["county"], "360729000000", 2024)
+    hit = set(WarningHit.objects.filter(run=run, rule="department_warning").values_list("household_id", flat=True))
+    assert hit == {after.pk}
 
 
 def test_social_protection_categories_come_from_the_data(world, monkeypatch):

@@ -3,7 +3,8 @@
 - ``check``: the exit criteria over a queryset of households, item by item, as
   annotations (subqueries for the income ledger and the line that applies, member
   counts for school and insurance, CASE over the criteria of the areas involved);
-  ``passes_all`` filters on them; ``explain`` turns a page of rows into sentences.
+  ``checked_households`` filters on them; ``explain`` turns a page of rows into sentences;
+  ``guarantee_checks`` gives the items other than income (monitoring's risk clearance).
 - ``in_observation``: households in their policy period after exit on a date, with
   ``observation_until`` computed in SQL from the policy periods (data).
 """
@@ -276,16 +277,22 @@ def explain(rows, year: int) -> None:
 
 
 def _school_names(rows, sets, year) -> dict[int, list[str]]:
-    """The names of the children out of school, for the few rows that have any."""
-    out: dict[int, list[str]] = {}
-    for r in rows:
-        c = sets.get(r.x_criteria)
-        if not r.x_out_of_school or c is None:
-            continue
+    """The names of the children out of school (five a household at most) of the rows that
+    have any: one query for the whole page, whatever its size."""
+    q = Q()
+    for c in sets.values():
+        ids = [r.pk for r in rows if r.x_criteria == c.pk and r.x_out_of_school]
         filters = _school_filters(c, year)
-        if filters:
-            out[r.pk] = list(Member.objects.filter(household_id=r.pk, active=True, **filters)
-                             .values_list("name", flat=True)[:5])
+        if ids and filters:
+            q |= Q(household_id__in=ids, **filters)
+    if not q:
+        return {}
+    out: dict[int, list[str]] = {}
+    for hid, name in Member.objects.filter(q, active=True).order_by("household_id", "pk").values_list(
+            "household_id", "name"):
+        names = out.setdefault(hid, [])
+        if len(names) < 5:
+            names.append(name)
     return out
 
 
@@ -297,6 +304,17 @@ def failing(household_ids, area_prefix: str, year: int) -> dict[int, str]:
     explain(rows, year)
     return {r.pk: "; ".join(f"{e['label']}: {e['text']}" for e in r.failed) or str(_("no exit criteria apply"))
             for r in rows}
+
+
+def guarantee_checks(household_ids, area_prefix: str, year: int) -> dict[int, list[dict]]:
+    """{household id: its entries (as ``explain``) for the items other than income (safe
+    housing, school, medical insurance, water: 两不愁三保障 and safe water)} by the criteria
+    that apply to each household's area in ``year``. The one definition of these items:
+    monitoring's risk clearance asks here. A fixed number of queries for any number of
+    households (``area_prefix`` contains them all; "" for anywhere)."""
+    rows = list(check(Household.objects.filter(pk__in=list(household_ids)), area_prefix, year))
+    explain(rows, year)
+    return {r.pk: [e for e in r.checks if e["code"] in rules.GUARANTEE_ITEMS] for r in rows}
 
 
 def household_check(household: Household, year: int):

@@ -24,6 +24,8 @@ ITEMS = {
     "medical_insurance": gettext_lazy("Medical insurance"),
     "water": gettext_lazy("Safe drinking water"),
 }
+# The items besides income: 两不愁三保障 and safe water (also monitoring's risk clearance).
+GUARANTEE_ITEMS = tuple(code for code in ITEMS if code != "income")
 LINE_CHOICES = ("standard", "national", "provincial", "city")
 PERIOD_KINDS = {"observation": gettext_lazy("Observation period"),
                 "transition": gettext_lazy("Transition period (四个不摘)")}

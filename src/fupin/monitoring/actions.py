@@ -307,43 +307,8 @@ def settle(actor: Actor, prefix: str = "") -> int:
 # --- risk clearance criteria ---------------------------------------------------------------
 
 def clearance_items(record: MonitoredHousehold, *, on: dt.date | None = None) -> list[rules.Item]:
-    """The risk-clearance criteria for one household, item by item (a few queries)."""
-    from fupin.identification import queries as id_queries
-
-    on = on or clock.today()
-    h = record.household
-    n = rules.stable_years()
-    last = on.year - 1
-    years = range(last - n + 1, last + 1)
-    incomes = dict(h.incomes.filter(year__in=list(years)).values_list("year", "per_capita"))
-    book = id_queries.line_book(h.area_code[:12], range(years.start, years.stop))
-    lines = {}
-    for y in years:
-        e = book.find("monitoring", y, h.area_code[:12])
-        lines[y] = book.value(e)[0] if e else None
-    members = list(h.members.filter(active=True).values("labour", "birth_date", "school_status",
-                                                        "medical_insurance", "dibao", "tekun"))
-    g = rules.clearance_data()["guarantees"]
-    failed = []
-    if h.danger_grade in g["unsafe_grades"]:
-        failed.append(_("housing not safe (grade %(g)s)") % {"g": h.danger_grade})
-    lo, hi = g["school_age"]
-    for m in members:
-        age = registry_rules.age_on(m["birth_date"], on)
-        if age is not None and lo <= age <= hi and m["school_status"] in g["out_of_school"]:
-            failed.append(_("a child of compulsory-school age out of school"))
-            break
-    if g["medical_insurance"] and any(not m["medical_insurance"] for m in members):
-        failed.append(_("a member without basic medical insurance"))
-    no_labour = rules.clearance_data()["no_labour_codes"]
-    without_labour = bool(members) and not any(m["labour"] and m["labour"] not in no_labour for m in members)
-    protection = (record.social_protection or h.category in rules.clearance_data()["protection_categories"]
-                  or any(m["dibao"] or m["tekun"] for m in members))
-    open_risks = list(record.risks.filter(resolved_on__isnull=True).values_list("code", flat=True))
-    return rules.evaluate_clearance(incomes=incomes, lines=lines, last_year=last, guarantees_ok=not failed,
-                                    guarantees_detail="; ".join(failed), water_safe=h.water_safe and not
-                                    h.water_difficult, open_risks=open_risks, without_labour=without_labour,
-                                    social_protection=protection)
+    """The risk-clearance criteria for one household, item by item (queries.clearance)."""
+    return queries.clearance([record], on or clock.today())[record.pk]
 
 
 # --- applications ----------------------------------------------------------------------------

@@ -86,10 +86,19 @@ def _since(run) -> dt.date:
     return dt.date(run.year, 1, 1)
 
 
+def _until(run) -> dt.date:
+    return dt.date(run.year, 12, 31)
+
+
+def _in_period(run):
+    """The warnings dated in the run's income year (1 January to 31 December)."""
+    return {"date__gte": _since(run), "date__lte": _until(run)}
+
+
 def _rigid_spending(run, rule, statuses):
     p = rule["params"]
     bills = (DepartmentWarning.objects.filter(household_id=OuterRef("pk"), kind__in=p["warning_kinds"],
-                                              date__gte=_since(run), date__lte=dt.date(run.year, 12, 31))
+                                              **_in_period(run))
              .order_by().values("household_id").annotate(s=Sum("amount")).values("s")[:1])
     net = Income.objects.filter(household_id=OuterRef("pk"), year=run.year).values("net_income")[:1]
     ratio, floor = _money(p["ratio"]), _money(p["min_amount"])
@@ -102,13 +111,12 @@ def _rigid_spending(run, rule, statuses):
 
 
 def _department_warning(run, rule, statuses):
-    p = rule["params"]
-    latest = (DepartmentWarning.objects.filter(household_id=OuterRef("pk"), kind__in=p["warning_kinds"],
-                                               date__gte=_since(run)).order_by("-amount").values("amount")[:1])
+    warnings = DepartmentWarning.objects.filter(household_id=OuterRef("pk"), kind__in=rule["params"]["warning_kinds"],
+                                                **_in_period(run))
+    largest = warnings.order_by("-amount").values("amount")[:1]
     return (_households(run, statuses)
-            .filter(Exists(DepartmentWarning.objects.filter(household_id=OuterRef("pk"), kind__in=p["warning_kinds"],
-                                                            date__gte=_since(run))))
-            .annotate(a=Subquery(latest, output_field=MONEY))
+            .filter(Exists(warnings))
+            .annotate(a=Subquery(largest, output_field=MONEY))
             .values(hh=F("pk"), area=F("area_code"), v=F("a"), t=Cast(Value(None), output_field=MONEY)))
 
 

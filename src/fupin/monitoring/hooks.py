@@ -50,18 +50,22 @@ def identify_ready(actor, definition, area, household_ids) -> dict:
 
 @start_check("monitoring.clearance")
 def clearance(actor, definition, area, household_ids) -> dict:
-    """A household enters risk clearance when it is monitored and meets every criterion."""
-    from . import actions, rules
+    """A household enters risk clearance when it is monitored and meets every criterion
+    (queries.clearance: a fixed number of queries for the whole batch)."""
+    from fupin.core import clock
+
+    from . import queries, rules
 
     records = {r.household_id: r for r in M.objects.filter(household_id__in=household_ids, state=M.MONITORED)
                .select_related("household")}
+    items = queries.clearance(records.values(), clock.today())
     out = {}
     for hid in household_ids:
         record = records.get(hid)
         if record is None:
             out[hid] = _("not a monitored household")
             continue
-        refusal = rules.clearance_refusal(actions.clearance_items(record))
+        refusal = rules.clearance_refusal(items[record.pk])
         if refusal:
             out[hid] = refusal
     return out

@@ -4,15 +4,28 @@ lists and counts are set-based (annotations, subqueries, one GROUP BY)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.core.errors import NotFound
+from fupin.exits import queries as exits_queries
+from fupin.identification import queries as id_queries
+from fupin.identification.rules import PREFIX_LENGTHS
 from fupin.procedures.models import BatchMember
-from fupin.registry.models import Household, Member
+from fupin.registry.models import Household, Income, Member
 
-from .models import Application, DepartmentWarning, MonitoredHousehold, WarningHit, WarningImport, WarningRun
+from . import rules
+from .models import (
+    Application,
+    DepartmentWarning,
+    MonitoredHousehold,
+    Risk,
+    WarningHit,
+    WarningImport,
+    WarningRun,
+)
 
 VIEW = "registry.view"
 
@@ -104,6 +117,58 @@ def record(user, pk, perm: str = VIEW) -> MonitoredHousehold:
 def state_counts(user, prefix: str = "") -> dict:
     rows = records(user).filter(_prefix_q(prefix)).values("state").annotate(n=Count("id")).order_by()
     return {r["state"]: r["n"] for r in rows}
+
+
+# --- risk clearance ----------------------------------------------------------------------------
+
+def _common_prefix(codes: list[str]) -> str:
+    """The longest area prefix (2, 4, 6, 9 or 12 digits, or '') containing every code."""
+    return next(codes[0][:n] for n in reversed(PREFIX_LENGTHS) if len({c[:n] for c in codes}) == 1)
+
+
+def clearance(records, on: dt.date) -> dict[int, list[rules.Item]]:
+    """{record id: the risk-clearance criteria item by item} of monitored ``records``
+    (their ``household`` loaded) on the day ``on``, in a fixed number of queries whatever
+    their number: incomes, monitoring lines, members, open risks, and the exit criteria's
+    items other than income (两不愁三保障 and safe water) from the exits app's own check
+    (fupin.exits.queries.guarantee_checks, the criteria of the household's area in the year
+    of ``on``) — one definition and one set of parameters."""
+    records = list(records)
+    if not records:
+        return {}
+    data = rules.clearance_data()
+    hids = [r.household_id for r in records]
+    last = on.year - 1
+    years = range(last - rules.stable_years() + 1, last + 1)
+    prefix = _common_prefix([r.household.area_code[:12] for r in records])
+    incomes: dict[int, dict] = defaultdict(dict)
+    for hid, year, per_capita in Income.objects.filter(household_id__in=hids, year__in=list(years)).values_list(
+            "household_id", "year", "per_capita"):
+        incomes[hid][year] = per_capita
+    book = id_queries.line_book(prefix, years)
+    members: dict[int, list[dict]] = defaultdict(list)
+    for m in Member.objects.filter(household_id__in=hids, active=True).values("household_id", "labour", "dibao",
+                                                                                  "tekun"):
+        members[m["household_id"]].append(m)
+    open_risks: dict[int, list[str]] = defaultdict(list)
+    for rid, code in (Risk.objects.filter(record_id__in=[r.pk for r in records], resolved_on__isnull=True)
+                      .order_by("pk").values_list("record_id", "code")):
+        open_risks[rid].append(code)
+    checks = exits_queries.guarantee_checks(hids, prefix, on.year)
+    no_labour, categories = data["no_labour_codes"], data["protection_categories"]
+    out = {}
+    for r in records:
+        h, ms = r.household, members[r.household_id]
+        lines = {}
+        for y in years:
+            e = book.find("monitoring", y, h.area_code[:12])
+            lines[y] = book.value(e)[0] if e else None
+        without_labour = bool(ms) and not any(m["labour"] and m["labour"] not in no_labour for m in ms)
+        protection = (r.social_protection or h.category in categories or any(m["dibao"] or m["tekun"] for m in ms))
+        out[r.pk] = rules.evaluate_clearance(
+            incomes=incomes[r.household_id], lines=lines, last_year=last, exit_items=checks.get(r.household_id, []),
+            open_risks=open_risks[r.pk], without_labour=without_labour, social_protection=protection)
+    return out
 
 
 # --- applications, warnings ---------------------------------------------------------------

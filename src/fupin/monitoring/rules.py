@@ -129,12 +129,32 @@ def stable_years() -> int:
     return int(clearance_data()["stable_years"])
 
 
+def exit_items_met(entries: list[dict], codes: list[str]) -> tuple[bool, str]:
+    """(met, detail) of a clearance criterion made of the exit check's items ``codes``
+    (``entries``: fupin.exits.queries.guarantee_checks's entries of one household): met
+    when each of them passes; the detail says the exit check's sentence of each failed one
+    (an item missing from ``entries`` fails)."""
+    by_code = {e["code"]: e for e in entries}
+    texts = []
+    for code in codes:
+        e = by_code.get(code)
+        if e is not None and e["ok"]:
+            continue
+        if e is None or not e["enabled"]:  # no criteria apply (the same sentence for every item)
+            texts.append(e["text"] if e else code)
+        else:
+            texts.append(f"{e['label']}: {e['text']}" if len(codes) > 1 else e["text"])
+    return not texts, "; ".join(dict.fromkeys(texts))
+
+
 def evaluate_clearance(*, incomes: dict[int, Decimal | None], lines: dict[int, Decimal | None], last_year: int,
-                       guarantees_ok: bool, guarantees_detail: str, water_safe: bool, open_risks: list[str],
-                       without_labour: bool, social_protection: bool) -> list[Item]:
+                       exit_items: list[dict], open_risks: list[str], without_labour: bool,
+                       social_protection: bool) -> list[Item]:
     """The risk-clearance criteria, item by item. ``incomes`` and ``lines``: per-capita
     income and the monitoring line by year; the last ``stable_years`` years up to
-    ``last_year`` must each be above their line."""
+    ``last_year`` must each be above their line. A criterion naming ``exit_items`` in the
+    data (两不愁三保障, safe water) is judged by those items of the exit check
+    (``exit_items``: the household's entries from fupin.exits.queries.guarantee_checks)."""
     labels = {c["code"]: _pick(c) for c in clearance_criteria()}
     years = list(range(last_year - stable_years() + 1, last_year + 1))
     parts, income_ok = [], True
@@ -152,15 +172,18 @@ def evaluate_clearance(*, incomes: dict[int, Decimal | None], lines: dict[int, D
             parts.append(f"{y}: {inc} {'>' if above else '≤'} {line}")
     items = [
         Item("income_stable", labels["income_stable"], income_ok, "; ".join(parts)),
-        Item("guarantees", labels["guarantees"], guarantees_ok, guarantees_detail),
-        Item("water", labels["water"], water_safe, "" if water_safe else _("no safe drinking water")),
         Item("risks_gone", labels["risks_gone"], not open_risks,
              _("still open: %(list)s") % {"list": ", ".join(risk_label(c) for c in open_risks)} if open_risks else ""),
         Item("not_social_protection", labels["not_social_protection"], not (without_labour and social_protection),
              _("No member can work and the household lives under social protection (兜底保障): it stays monitored.")
              if without_labour and social_protection else ""),
     ]
-    return [i for i in items if i.code in labels]
+    for c in clearance_criteria():
+        if c.get("exit_items"):
+            met, detail = exit_items_met(exit_items, c["exit_items"])
+            items.append(Item(c["code"], labels[c["code"]], met, detail))
+    order = list(labels)
+    return sorted((i for i in items if i.code in labels), key=lambda i: order.index(i.code))
 
 
 def clearance_refusal(items: list[Item]) -> str:
