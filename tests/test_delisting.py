@@ -237,6 +237,18 @@ def county_items(wrong=(0, 100), missed=(0, 100), approval=(90, 100), poor=(20, 
     return {i["code"]: i["ok"] for i in items}
 
 
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize(("poor", "missing", "words"), [
+    (1, 1, ("1 poor person ÷", "1 village has no profile of the year")),
+    (20, 2, ("20 poor people ÷", "2 villages have no profile of the year"))])
+def test_county_incidence_counts_read_in_the_singular_and_the_plural(poor, missing, words):
+    items = rules.county_check(criteria=Crit, code=COUNTY_A, regions={"west": ["53"]}, poor_people=poor,
+                               rural_population=1000, wrong=(0, 100), missed=(0, 100), approval=(90, 100),
+                               missing_profiles=missing)
+    value = next(i for i in items if i["code"] == "incidence")["value"]
+    assert all(w in value for w in words), value
+
+
 def test_county_rates_golden():
     assert county_items(wrong=(2, 100))["wrong_exit"] is False      # 2.0 % is not < 2 %
     assert county_items(wrong=(199, 10000))["wrong_exit"] is True   # 1.99 %

@@ -117,6 +117,27 @@ def test_round_pages_survey_and_steps(rnd, make_user, login, api):
     assert checks[0]["code"] == VILLAGE_A and checks[0]["passed"] is True
 
 
+def test_round_export_needs_registry_export(rnd, make_user, login):
+    """The sample export holds households' numbers and names: a user who may only view the
+    round (a leader at the county) is refused like the other exports of personal data, and
+    nothing is logged; an exporter gets the file and one export row in the audit log."""
+    viewer = login(make_user("leader", COUNTY_A))
+    r = viewer.get(f"/delisting/rounds/{rnd.pk}/")
+    assert r.status_code == 200 and r.context["can_export"] is False  # the round itself is visible
+    r = viewer.get(f"/delisting/rounds/{rnd.pk}/export.xlsx")
+    assert r.status_code == 403
+    assert not AuditEvent.objects.filter(action="delisting.round.export").exists()
+    office = login(make_user("county_office", COUNTY_A))
+    assert office.get(f"/delisting/rounds/{rnd.pk}/").context["can_export"] is True
+    r = office.get(f"/delisting/rounds/{rnd.pk}/export.xlsx")
+    assert r.status_code == 200
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0][:2] == (importers.NUMBER, importers.HEAD)
+    assert sorted(row[0] for row in rows[1:]) == sorted(rnd.households.values_list("household__number", flat=True))
+    events = AuditEvent.objects.filter(action="delisting.round.export")
+    assert events.count() == 1 and events.get().area_code == COUNTY_A
+
+
 def test_survey_import_page_reports_errors(rnd, make_user, login):
     inspector = login(make_user("inspector", COUNTY_A))
     buffer = io.BytesIO()

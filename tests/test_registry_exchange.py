@@ -310,6 +310,29 @@ def test_reimport_updates_and_logs_every_changed_field(two_counties, good_file, 
     assert list(bulk.items.values_list("object_id", "change")) == [(str(h1.pk), "updated")]
 
 
+def test_a_household_moved_by_an_import_takes_its_status_history_along(two_counties, good_file, tmp_path):
+    """QN002 re-imported in county B: its members, incomes and dated status history carry the new
+    area (counts "on a date" count it where the lists do), and county A, which it left, gets an
+    event of its own (its statistics are no longer current)."""
+    from fupin.registry import stats
+
+    assert import_registry(SYSTEM, good_file).ok
+    h2 = Household.objects.get(number="QN002")
+    actions.set_status(SYSTEM, h2, "exited", dt.date(2019, 12, 1))
+    rows = good_rows()
+    rows[4].update({"区划代码": VILLAGE_B, "贫困户状态": "已脱贫（不再享受政策）", "状态日期": "2019-12-01"})
+    result = import_registry(SYSTEM, write_csv(tmp_path / "moved.csv", rows))
+    assert result.ok and result.households_updated == 1, result.report.summary()
+    h2.refresh_from_db()
+    assert h2.area_code == VILLAGE_B and h2.status_changes.count() == 2
+    assert set(h2.status_changes.values_list("area_code", flat=True)) == {VILLAGE_B}
+    on = dt.date(2018, 12, 31)
+    assert [(s, h) for _p, s, h, _n in stats.status_on("360783", "county", on)] == [("exited_policy", 1)]
+    assert [s for _p, s, _h, _n in stats.status_on("360729", "county", on)] == ["registered"]
+    moved_out = AuditEvent.objects.get(action="registry.household.import_moved_out")
+    assert (moved_out.area_code, moved_out.count) == ("360729000000", 1)
+
+
 def test_a_status_date_before_the_last_change_is_refused(two_counties, good_file, tmp_path):
     assert import_registry(SYSTEM, good_file).ok
     rows = good_rows()
@@ -358,6 +381,40 @@ def test_export_orders_members_by_household_and_keeps_ids_as_text(two_counties, 
     col = exchange.HEADERS.index("证件号码")
     assert HEAD_ID in [r[col] for r in rows[1:]]
     assert export_registry(SYSTEM, VILLAGE_B, tmp_path / "b.csv") == 0
+
+
+class _Recorder:
+    """A job's Progress as the registry's long runs see it (NoProgress's methods), recording."""
+
+    def __init__(self):
+        self.calls = []
+
+    def set_total(self, total):
+        self.calls.append(("total", total))
+
+    def update(self, done, **kwargs):
+        self.calls.append(("update", done, kwargs.get("message")))
+
+    def log(self, line):
+        self.calls.append(("log", line))
+
+
+def test_long_runs_report_to_a_progress_object(two_counties, good_file, tmp_path, monkeypatch):
+    """The export and the quality run take the job's Progress (NoProgress outside a job), one way."""
+    from fupin.areas.models import Area
+    from fupin.registry import exporters, quality
+
+    assert import_registry(SYSTEM, good_file).ok
+    monkeypatch.setattr(exporters, "PROGRESS_EVERY", 2)
+    progress = _Recorder()
+    assert export_registry(SYSTEM, VILLAGE_A, tmp_path / "out.csv", progress=progress) == 5
+    assert progress.calls == [("update", 2, None), ("update", 4, None), ("update", 5, None)]
+    progress = _Recorder()
+    quality.execute(SYSTEM, Area.objects.get(code=VILLAGE_A), on=dt.date(2019, 1, 1), income_year=2018,
+                    progress=progress)
+    total = len(quality.rules())
+    assert progress.calls[0] == ("total", total)
+    assert [c[1] for c in progress.calls if c[0] == "update"] == list(range(1, total + 1))
 
 
 # --- file types -----------------------------------------------------------------------------------
@@ -523,6 +580,12 @@ def _bad_rows_for_both_paths() -> list[dict]:
         # good rows in spellings the SQL leaves to Python
         row("QP18", {"状态日期": "2014/10/01", "联系电话": "0797-1234567", "是否饮水困难": " 否 "},
             姓名=" 巳 ", 证件号码=id_with_x().lower(), 出生日期="19710304"),
+        # dates as core.dates reads them (Python), and an ISO date with more after it, which the
+        # SQL reads by its first ten characters: both paths must read it alike
+        row("QP19", {"状态日期": "2014年10月1日 08:30"}, 姓名="午", 证件号码=make_id(dt.date(1976, 2, 3), 29),
+            出生日期="1976/2/3"),
+        row("QP20", {"状态日期": "2014-10-01（补录）"}, 姓名="未", 证件号码=make_id(dt.date(1976, 2, 4), 31)),
+        row("QP21", {"状态日期": "1870-01-01"}, 姓名="申", 证件号码=make_id(dt.date(1976, 2, 5), 33)),  # too early
     ]
 
 
@@ -572,14 +635,18 @@ def test_fast_path_gives_the_python_paths_report_word_for_word(two_counties, tmp
     assert not fast.ok
     assert _report(fast) == _report(slow)
     rows = {e[0] for e in _report(fast)}
-    assert rows == set(range(7, 26)) - {17}  # every bad row (17 is the first row of QP10); QP18 (26) is good
+    # every bad row (17 is the first row of QP10); QP18 to QP20 (26–28) are good, QP21 (29) is not
+    assert rows == (set(range(7, 26)) - {17}) | {29}
     assert counts()["Household"] == 0
 
 
 def test_fast_path_writes_what_the_python_path_writes(two_counties, tmp_path, monkeypatch, settings):
-    rows = [*good_rows(), *[r for r in _bad_rows_for_both_paths() if r["户编号"] == "QP18"]]
+    rows = [*good_rows(), *[r for r in _bad_rows_for_both_paths() if r["户编号"] in ("QP18", "QP19", "QP20")]]
     _errors, households, members, _counts = _same_both_ways(write_csv(tmp_path / "good.csv", rows), monkeypatch)
-    assert len(households) == 3 and len(members) == 6
+    assert len(households) == 5 and len(members) == 8
+    status_date = exchange.HOUSEHOLD_COLUMNS.index(exchange.BY_HEADER["状态日期"])
+    assert {h[0]: h[status_date] for h in households}["QP20"] == dt.date(2014, 10, 1)
+    assert {h[0]: h[status_date] for h in households}["QP19"] == dt.date(2014, 10, 1)
 
 
 def test_fast_path_writes_what_the_python_path_writes_without_the_optional_columns(two_counties, tmp_path,
@@ -680,7 +747,7 @@ def test_fast_path_follows_the_bounds_of_parse_cell(two_counties, tmp_path, monk
         monkeypatch.setattr(exchange, "ZERO_WHEN_EMPTY", exchange.ZERO_WHEN_EMPTY | {"housing_area"})
         rows = [{**r, "住房面积": ""} for r in rows]
     elif bound == "first year":
-        monkeypatch.setattr(exchange, "FIRST_YEAR", 2015)  # 识别年度 2014 is then out of range
+        monkeypatch.setattr(exchange, "PROGRAMME_FIRST_YEAR", 2015)  # 识别年度 2014 is then out of range
     else:
         monkeypatch.setattr(rules, "ID_FIRST_BIRTH_YEAR", 1969)  # the head (1968) is then impossible
     results = _both_ways(write_csv(tmp_path / "bounds.csv", rows), monkeypatch)

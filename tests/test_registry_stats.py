@@ -103,10 +103,42 @@ def test_status_on_a_date_comes_from_the_history(registry_a):
     # The father who died in March 2019 is no longer counted at the end of 2019.
     assert on(D(2019, 12, 31))["returned"] == (1, 1)
     assert on(D(2013, 12, 31)) == {}
-    # By village: the area a household's latest change was recorded in.
+    # By village: the area each household belongs to.
     by_village = {(p, s): (h, n) for p, s, h, n in stats.status_on("360729", "village", D(2018, 12, 31))}
     assert by_village[(VILLAGE_A, "returned")] == (1, 2)
     assert by_village[(VILLAGE_2, "registered")] == (2, 4)
+
+
+def test_a_household_that_moves_counts_where_it_belongs_now_on_every_date(registry_a):
+    """Decision (docs/decisions.md): a count "on a date" counts a household in the area it
+    belongs to now, as the lists do — a move takes its status history along. H2 (county A,
+    poor since 2015, returned in June 2018) moves to county B, then exits there: on a date
+    before the move and on one after it, county A counts it on neither, county B on both,
+    and the county it left sees that its statistics are no longer current."""
+    from fupin.core import clock
+    from fupin.dynamics import queries as dynamics
+
+    stats.refresh(SYSTEM, "")
+    before, after = D(2018, 12, 31), D(2099, 12, 31)
+    on = lambda prefix, d: _by_status(stats.status_on(prefix, "county", d))  # noqa: E731
+    county_a_without_h2 = {"exited_policy": (1, 3), "registered": (2, 4), "removed": (1, 1)}
+    assert on("360729", before) == {**county_a_without_h2, "returned": (1, 2)} and on("360783", before) == {}
+    h2 = Household.objects.get(number="H2")
+    actions.update_household(SYSTEM, h2, area_code=VILLAGE_B)
+    h2.refresh_from_db()
+    actions.set_status(SYSTEM, h2, "exited_policy", clock.today())
+    assert on("360729", before) == county_a_without_h2 and on("360729", after) == county_a_without_h2
+    assert on("360783", before) == {"returned": (1, 2)}
+    assert on("360783", after) == {"exited_policy": (1, 1)}  # (its father left in 2019)
+    # the lists agree: the household is county B's
+    assert list(Household.objects.filter(area_code__startswith="360783").values_list("number", flat=True)) == ["H2"]
+    # the year-end series and the passages of the dynamics page move with it
+    assert {(y, s) for y, _p, s, _h, _n in stats.status_at("360783", "county", {2016: D(2016, 12, 31)})} == {
+        (2016, "registered")}
+    assert dynamics.counts("360783", [2018], 6)[(2018, "360783")]["returns_households"] == 1
+    assert dynamics.counts("360729", [2018], 6).get((2018, "360729"), {}).get("returns_households", 0) == 0
+    # both counties' rollups are out of date now (the one it left is told by an event of its own)
+    assert stats.counties_changed("") == ["360729", "360783"]
 
 
 def test_one_query_for_many_dates_equals_one_per_date(registry_a, django_assert_num_queries):
@@ -199,14 +231,16 @@ def _county_user():
     return user
 
 
+@pytest.mark.usefixtures("english")
 def test_refresh_command(registry_a, capsys):
     call_command("refresh_stats", "--area", COUNTY_A)
-    assert "1 counties" in capsys.readouterr().out
+    assert "for 1 county, in" in capsys.readouterr().out
     assert StatsRollup.objects.filter(level="village", area_code=VILLAGE_2).exists()
     with pytest.raises(Exception, match="12-digit"):
         call_command("refresh_stats", "--area", "3607")
 
 
+@pytest.mark.usefixtures("english")
 def test_refresh_command_changed_refreshes_only_what_changed(registry_a, capsys):
     call_command("refresh_stats", "--area", COUNTY_A)
     capsys.readouterr()
@@ -215,7 +249,7 @@ def test_refresh_command_changed_refreshes_only_what_changed(registry_a, capsys)
     actions.create_household(SYSTEM, number="A-new", area_code=VILLAGE_2 + "001", main_cause="01",
                              identified_year=2020, status_date=D(2020, 1, 1))
     call_command("refresh_stats", "--changed")
-    assert "1 counties" in capsys.readouterr().out
+    assert "for 1 county, in" in capsys.readouterr().out
     assert stats.rollup_state("360729")["current"]
 
 

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.areas import rules as area_rules
 from fupin.exits import rules as exits_rules
@@ -151,10 +152,13 @@ def county_check(*, criteria, code: str, regions: dict[str, list[str]], poor_peo
     limit = incidence_max(criteria, code, regions)
     rows = []
     r = rate(poor_people, rural_population)
-    value = (_("%(rate)s (%(n)s poor people ÷ %(d)s rural registered population)")
+    value = (ngettext("%(rate)s (%(n)s poor person ÷ %(d)s rural registered population)",
+                      "%(rate)s (%(n)s poor people ÷ %(d)s rural registered population)", poor_people)
              % {"rate": shown(r), "n": poor_people, "d": rural_population})
     if missing_profiles:
-        value += " — " + _("%(n)s villages have no profile of the year") % {"n": missing_profiles}
+        value += " — " + ngettext("%(n)s village has no profile of the year",
+                                  "%(n)s villages have no profile of the year", missing_profiles) % {
+            "n": missing_profiles}
     rows.append(item("incidence", _("Poverty incidence"), value, f"≤ {limit}%",
                      compare(r, LE, limit) and not missing_profiles, criteria.incidence_source,
                      numerator=poor_people, denominator=rural_population, rate=shown(r)))

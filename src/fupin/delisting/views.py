@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scoping import can, scope_for
@@ -35,6 +36,7 @@ from . import actions, importers, queries, rules
 from .models import CountyCriteria, CountyStep, SampleHousehold, VillageCriteria
 
 VIEW = "registry.view"
+EXPORT = "registry.export"  # files with households' personal data (names): docs/permissions.md
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -268,7 +270,7 @@ def _round_page(request, rnd, *, errors=None, status: int = 200):
         "next_step": next((c for c in rules.COUNTY_STEPS if rules.COUNTY_STATE_BEFORE[c] == rnd.state), None),
         "step_labels": dict(CountyStep.CODES),
         "can_survey": can(request.user, actions.SURVEY, rnd.area_code) and rnd.state == rnd.SURVEY,
-        "errors": errors}, status=status)
+        "can_export": can(request.user, EXPORT, rnd.area_code), "errors": errors}, status=status)
 
 
 @require_perm(VIEW)
@@ -330,16 +332,24 @@ def survey_import(request, pk):
             response = HttpResponse(buffer.getvalue(), content_type=XLSX)
             response["Content-Disposition"] = 'attachment; filename="survey-errors.xlsx"'
             return response
-        messages.error(request, _("Nothing was imported: %(n)s errors.") % {"n": len(report)})
+        messages.error(request, ngettext("Nothing was imported: %(n)s error.", "Nothing was imported: %(n)s errors.",
+                                         len(report)) % {"n": len(report)})
         return _round_page(request, rnd, errors=report.errors, status=422)
-    messages.success(request, _("%(n)s survey records imported.") % {"n": count})
+    messages.success(request, ngettext("%(n)s survey record imported.", "%(n)s survey records imported.", count)
+                     % {"n": count})
     return redirect("delisting:round", pk=rnd.pk)
 
 
 @require_perm(VIEW)
 def round_export(request, pk):
-    """The sample with its survey records (also the import template). Holds names: logged as an export."""
+    """The sample with its survey records (also the import template). It holds the sampled
+    households' numbers, heads' names and the respondents: personal data, so it needs
+    ``registry.export`` at the round's county (as the other exports of households with
+    names), and each download is logged as an export. A round outside the user's scope is
+    a 404 first, as everywhere."""
     rnd = queries.round_(request.user, pk)
+    if not can(request.user, EXPORT, rnd.area_code):
+        raise Forbidden()
     check = queries.county_check(rnd)
     buffer = io.BytesIO()
     rates = [[str(i["label"]), i["value"], i["required"], _("met") if i["ok"] else _("not met"), i["source"]]

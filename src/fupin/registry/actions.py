@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
@@ -66,9 +67,9 @@ def _clean(columns, values: dict) -> dict:
         col = by_field.get(key)
         if col is None:
             continue
-        if isinstance(value, str) or value is None:
-            try:
-                value = parse_cell(col, value or "")
+        if isinstance(value, str) or value is None or (col.kind == "year" and type(value) is int):
+            try:  # (a year given as a number has the bounds of one typed in a cell)
+                value = parse_cell(col, "" if value is None else str(value))
             except ValueError as exc:
                 raise Invalid(f"{col.header}: {exc}", field=key) from None
         elif col.kind.startswith("code:") and value and value not in codes.codes(col.kind[5:]):
@@ -134,10 +135,17 @@ def update_household(actor: Actor, household: Household, *, version: int | None 
     if not updated:
         raise Conflict()
     if "area_code" in data:
+        # A household that moves takes its members, incomes and dated status history along: every
+        # count "on a date" counts it where it belongs now, as the lists do (docs/decisions.md).
         household.members.update(area_code=household.area_code)
         household.incomes.update(area_code=household.area_code)
+        household.status_changes.exclude(area_code=household.area_code).update(area_code=household.area_code)
     after = audit.snapshot(household, HOUSEHOLD_FIELDS)
     audit.record(actor, "registry.household.update", obj=household, before=before, after=after)
+    if before["area_code"][:6] != household.area_code[:6]:
+        # the county it left is told too (its audit log, and its statistics are no longer current)
+        audit.record(actor, "registry.household.moved_out", obj=household, area_code=before["area_code"],
+                     before={"area_code": before["area_code"]}, after={"area_code": household.area_code})
     return household
 
 
@@ -403,7 +411,8 @@ def close_recheck(actor: Actor, rnd: RecheckRound, *, force: bool = False) -> Re
         raise Conflict(_("The round is closed already."))
     unchecked = rnd.records.filter(checked=False).count()
     if unchecked and not force:
-        raise Invalid(_("%(n)s households are not checked yet.") % {"n": unchecked})
+        raise Invalid(ngettext("%(n)s household is not checked yet.", "%(n)s households are not checked yet.",
+                               unchecked) % {"n": unchecked})
     qn = connection.ops.quote_name
     tables = {name: qn(model._meta.db_table) for name, model in
               (("snap", HouseholdSnapshot), ("rec", RecheckRecord), ("hh", Household), ("inc", Income))}

@@ -26,6 +26,7 @@ from django.db.models import Max
 from django.db.models.functions import Length
 from django.tasks import task
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import Scope, require, scope_for
 from fupin.areas import rules as area_rules
@@ -166,7 +167,8 @@ def find_duplicates_task(job_id: str) -> None:
         counts = find(progress.actor, area)
         total = sum(counts.values())
         progress.update(2)
-        progress.succeed({"pairs": counts}, message=_("%(n)s possible duplicates found.") % {"n": total})
+        progress.succeed({"pairs": counts}, message=ngettext("%(n)s possible duplicate found.",
+                                                                  "%(n)s possible duplicates found.", total) % {"n": total})
 
     run_job(job_id, body)
 

@@ -8,12 +8,14 @@ and the data checks: a column's ``kind`` says how a cell is parsed and validated
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
 from fupin.areas import rules as area_rules
+from fupin.core import clock, dates
 
 from . import codes
 from .rules import is_valid_phone, parse_id_number
@@ -101,8 +103,32 @@ HEADERS = [c.header for c in COLUMNS]
 
 # Land areas (亩): an empty cell means none (0), not unknown.
 ZERO_WHEN_EMPTY = frozenset({"arable_mu", "irrigated_mu", "forest_mu", "returned_forest_mu"})
-# A year column accepts FIRST_YEAR to this year + YEARS_AHEAD (a planned exit year is ahead).
-FIRST_YEAR, YEARS_AHEAD = 1980, 10
+# The year columns (识别年度, 计划脱贫年度, 脱贫年度, 返贫年度, 危房改造年份) are years of the
+# poverty-alleviation work itself, so none is earlier than its beginning — a fact of history, not a
+# threshold an office sets: the central budget's first fund for poor areas (支援经济不发达地区发展
+# 资金) was set up in 1980. The registry itself (建档立卡) began in 2014, but it also keeps households
+# taken over from the rounds before it (seed 000: 惠州's 2013—2015 规划到户责任到人), so 识别年度 is
+# not bounded by 2014. A year before this one is a typing error (often a birth year in the wrong
+# column); birth dates are dates, bounded like every date by core.dates.FIRST_YEAR.
+PROGRAMME_FIRST_YEAR = 1980
+# … and the year columns go up to this year + YEARS_AHEAD (a planned exit year is ahead).
+YEARS_AHEAD = 10
+# A date cell is read by core.dates.cell_date (2017-01-05, 2017/1/5, 2017年1月5日, 20170105, an
+# Excel date, a time of day after it ignored), with one addition: a cell that begins with an ISO
+# date is that date whatever follows it. The PostgreSQL fast path of the import
+# (importers._cell_sql) reads a date cell by its first ten characters, and both paths must read a
+# file alike; the rule can go when that SQL accepts only a time of day after the date.
+_ISO_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_EXAMPLES = ("2017-01-05", "2017/1/5", "2017.1.5", "2017年1月5日", "20170105")
+
+
+def date_help() -> str:
+    """The one sentence saying how a date may be written in an import file (the template's
+    explanation sheet and the import page)."""
+    return _("a date written as %(examples)s, or an Excel date cell (a time of day after it is ignored)") % {
+        "examples": " / ".join(DATE_EXAMPLES)}
+
+
 TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√"}
 FALSE_WORDS = {"否", "无", "n", "no", "false", "0", ""}
 
@@ -144,7 +170,7 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
         return int(text)
     if kind == "year":
         if not (text.isdecimal() and len(text) == 4
-                and FIRST_YEAR <= int(text) <= (this_year or dt.date.today().year) + YEARS_AHEAD):
+                and PROGRAMME_FIRST_YEAR <= int(text) <= (this_year or clock.today().year) + YEARS_AHEAD):
             raise ValueError(_("not a year"))
         return int(text)
     if kind == "decimal":
@@ -156,10 +182,9 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
             raise ValueError(_("out of range"))
         return value.quantize(Decimal("0.01"))
     if kind == "date":
-        try:
-            return dt.date.fromisoformat(text[:10].replace("/", "-").replace(".", "-"))
-        except ValueError:
-            raise ValueError(_("not a date (write YYYY-MM-DD)")) from None
+        if _ISO_START.match(text):
+            text = text[:10]
+        return dates.cell_date(text)
     if kind == "id":
         return parse_id_number(text).number
     if kind == "area":
@@ -191,7 +216,7 @@ def explanation_rows() -> list[list[str]]:
         if c.kind.startswith("code:"):
             allowed = "、".join(e["zh"] for e in codes.entries(c.kind[5:]))
         else:
-            allowed = {"bool": "是 / 否", "int": "整数", "year": "四位年份", "decimal": "数字", "date": "YYYY-MM-DD",
+            allowed = {"bool": "是 / 否", "int": "整数", "year": "四位年份", "decimal": "数字", "date": date_help(),
                        "id": "18 位身份证号（校验位正确）", "area": "12 或 15 位区划代码", "phone": "手机或固话号码",
                        "text": f"文字，最多 {c.max_length} 字"}[c.kind]
         rows.append([c.header, "户" if c.level == HOUSEHOLD else "人", "必填" if c.required else "选填", allowed,

@@ -18,6 +18,7 @@ from fupin.audit import actions as audit
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid
 from fupin.core.tabular import write_csv, write_xlsx
+from fupin.jobs.actions import NoProgress
 
 from . import exchange
 from .models import Member
@@ -72,10 +73,11 @@ def count_rows(scope: Scope) -> int:
     return scope.filter(Member.objects.filter(active=True)).count()
 
 
-def export_registry(actor: Actor, area_code: str, target: str | Path, *,
-                    progress: Callable[[int], None] | None = None) -> int:
+def export_registry(actor: Actor, area_code: str, target: str | Path, *, progress=None) -> int:
     """Write the area's registry to ``target`` (.xlsx or .csv by suffix). Needs
-    registry.export at the area; the export of personal data is logged. Returns the rows written."""
+    registry.export at the area; the export of personal data is logged. Returns the rows written.
+    ``progress``: the job's (rows written so far); NoProgress outside a job."""
+    progress = progress or NoProgress()
     area = Area.objects.filter(code=area_code, valid_to__isnull=True).first()
     if area is None or area.level == area_rules.GROUP:
         raise Invalid(_("Area %(code)s does not exist.") % {"code": area_code}, field="area_code")
@@ -93,15 +95,14 @@ def export_registry(actor: Actor, area_code: str, target: str | Path, *,
         nonlocal count
         for row in export_rows(scope):
             count += 1
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(count)
+            if count % PROGRESS_EVERY == 0:
+                progress.update(count)
             yield row
 
     if suffix == ".csv":
         write_csv(target, exchange.HEADERS, rows())
     else:
         write_xlsx(target, exchange.HEADERS, rows(), sheet_name=DATA_SHEET)
-    if progress is not None:
-        progress(count)
+    progress.update(count)
     audit.record_export(actor, "registry.export", area_code=area.code, count=count, note=target.name)
     return count

@@ -13,7 +13,7 @@ from fupin.core import clock
 from fupin.core.forms import Form
 
 from . import codes, rules
-from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, PROGRAMME_FIRST_YEAR
 from .models import Household, Income, Member, VillageProfile
 
 
@@ -47,7 +47,8 @@ def _fields_from_columns(model, columns, skip=()) -> dict[str, forms.Field]:
             field = forms.DecimalField(label=label, required=False, min_value=0, max_digits=mf.max_digits,
                                        decimal_places=mf.decimal_places)
         elif kind == "year":
-            field = forms.IntegerField(label=label, required=col.required, min_value=1980, max_value=2100)
+            # (the last year depends on today: the action checks it, with parse_cell's bounds)
+            field = forms.IntegerField(label=label, required=col.required, min_value=PROGRAMME_FIRST_YEAR)
         elif kind == "int":
             field = forms.IntegerField(label=label, required=col.required, min_value=0, max_value=32767)
         elif kind == "date":

@@ -47,6 +47,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import can, scope_for
 from fupin.areas import rules as area_rules
@@ -93,6 +94,10 @@ STAGE = H_STAGE + M_STAGE  # the staging columns: the household's, then the memb
 BY_STAGE = {name: (col, f) for col, name, f in STAGE}
 
 
+def errors_message(n: int) -> str:
+    return ngettext("%(n)s error; nothing was imported.", "%(n)s errors; nothing was imported.", n) % {"n": n}
+
+
 @dataclass
 class ImportResult:
     report: ErrorReport
@@ -121,12 +126,17 @@ class ImportResult:
 
     def summary(self) -> str:
         if self.report:
-            return _("%(n)s errors; nothing was imported.") % {"n": len(self.report)}
-        text = _("%(rows)s rows: %(hc)s households created, %(hu)s updated, %(hn)s unchanged; "
-                 "%(mc)s members created, %(mu)s updated; %(sc)s status changes.") % {
-            "rows": self.rows, "hc": self.households_created, "hu": self.households_updated,
-            "hn": self.households_unchanged, "mc": self.members_created, "mu": self.members_updated,
-            "sc": self.status_changes}
+            return errors_message(len(self.report))
+        counts = {"rows": self.rows, "hc": self.households_created, "hu": self.households_updated,
+                  "hn": self.households_unchanged, "mc": self.members_created, "mu": self.members_updated,
+                  "sc": self.status_changes}
+        text = " ".join(part % counts for part in (
+            ngettext("%(rows)s row:", "%(rows)s rows:", self.rows),
+            ngettext("%(hc)s household created, %(hu)s updated, %(hn)s unchanged;",
+                     "%(hc)s households created, %(hu)s updated, %(hn)s unchanged;", self.households_created),
+            ngettext("%(mc)s member created, %(mu)s updated;", "%(mc)s members created, %(mu)s updated;",
+                     self.members_created),
+            ngettext("%(sc)s status change.", "%(sc)s status changes.", self.status_changes)))
         if self.dry_run:
             text += " " + _("Dry run: nothing was written.")
         return text
@@ -469,7 +479,7 @@ def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int
     if kind == "year":
         v = f"CASE WHEN length({c}) = 4 AND btrim({c}, {digits}) = '' THEN CAST({c} AS integer) END"
         last = this_year + exchange.YEARS_AHEAD
-        return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} BETWEEN {exchange.FIRST_YEAR} AND {last}, FALSE)", None
+        return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} BETWEEN {exchange.PROGRAMME_FIRST_YEAR} AND {last}, FALSE)", None
     if kind == "decimal":
         places = mfield.decimal_places
         ceiling = 10 ** (mfield.max_digits - places)
@@ -893,8 +903,9 @@ class _Checks:
                 "SELECT h_area_code, MIN(row_no), COUNT(*) FROM {stage} WHERE h_area_code IS NOT NULL "
                 "AND NOT {inside} GROUP BY h_area_code ORDER BY MIN(row_no)", params, inside=where):
             found = True
-            self.add(first, "区划代码", code, _("you may not import in area %(code)s (%(n)s rows with this code)")
-                     % {"code": code, "n": count})
+            self.add(first, "区划代码", code, ngettext("you may not import in area %(code)s (%(n)s row with this code)",
+                                                    "you may not import in area %(code)s (%(n)s rows with this code)",
+                                                    count) % {"code": code, "n": count})
         where, params = self._scope_condition("old_area_code")
         for row, number, code in self.db.rows(
                 "SELECT row_no, h_number, old_area_code FROM {stage_h} WHERE old_area_code IS NOT NULL "
@@ -976,8 +987,10 @@ class _Checks:
         for id_number, numbers in seen.items():
             for row in numbers:
                 rows.add(row)
-                others = "、".join(str(n) for n in numbers if n != row)
-                self.add(row, "证件号码", id_number, _("the same ID number is also on row %(rows)s") % {"rows": others})
+                others = [n for n in numbers if n != row]
+                self.add(row, "证件号码", id_number, ngettext(
+                    "the same ID number is also on row %(rows)s", "the same ID number is also on rows %(rows)s",
+                    len(others)) % {"rows": "、".join(map(str, others))})
         return rows
 
     def ids_elsewhere(self) -> None:
@@ -1023,9 +1036,11 @@ class _Checks:
         for numbers in seen.values():
             for row in numbers:
                 if row not in skip:
-                    others = "、".join(str(n) for n in numbers if n != row)
-                    self.add(row, "姓名", names[row], _("this row and row %(rows)s are the same member of the registry")
-                             % {"rows": others})
+                    others = [n for n in numbers if n != row]
+                    self.add(row, "姓名", names[row], ngettext(
+                        "this row and row %(rows)s are the same member of the registry",
+                        "this row and rows %(rows)s are the same member of the registry",
+                        len(others)) % {"rows": "、".join(map(str, others))})
 
     def same_person_without_id(self) -> None:
         seen: dict[tuple, list[tuple[int, str]]] = {}
@@ -1038,9 +1053,11 @@ class _Checks:
             seen.setdefault((number, name, birth), []).append((row, name))
         for rows in seen.values():
             for row, name in rows:
-                others = "、".join(str(n) for n, _name in rows if n != row)
-                self.add(row, "姓名", name, _("the same person (same name and birth date, no ID number) is also on "
-                                             "row %(rows)s") % {"rows": others})
+                others = [n for n, _name in rows if n != row]
+                self.add(row, "姓名", name, ngettext(
+                    "the same person (same name and birth date, no ID number) is also on row %(rows)s",
+                    "the same person (same name and birth date, no ID number) is also on rows %(rows)s",
+                    len(others)) % {"rows": "、".join(map(str, others))})
 
     def head_left_out(self) -> None:
         for row, number, name in self.db.rows(
@@ -1318,8 +1335,9 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
         _restore_secondary(db, rebuild)
 
     if existing:
-        # 6. households that moved take their members' and incomes' area codes along
-        for table in ("{mem}", "{income}"):
+        # 6. households that moved take their members', incomes' and status history's area codes
+        # along (a count "on a date" counts a household where it belongs now, as the lists do)
+        for table in ("{mem}", "{income}", "{sc}"):
             db.run("UPDATE {table} SET area_code = h.h_area_code FROM {stage_h} h WHERE {table}.household_id = h.hh_id "
                    "AND h.moved = TRUE", table=table)
         # 7. size and head of existing households whose members changed
@@ -1343,6 +1361,14 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
         "SELECT h.id AS object_id, CASE WHEN s.is_new = TRUE THEN 'created' ELSE 'updated' END AS change "
         "FROM {stage_h} s "
         "JOIN {hh} h ON h.number = s.h_number WHERE s.is_new = TRUE OR s.touched = TRUE"))
+    if existing:
+        # 9. each county that households moved out of is told (its statistics are no longer current)
+        for county, count in db.rows(
+                "SELECT SUBSTR(old_area_code, 1, 6), COUNT(*) FROM {stage_h} WHERE moved = TRUE "
+                "AND SUBSTR(old_area_code, 1, 6) <> SUBSTR(h_area_code, 1, 6) GROUP BY SUBSTR(old_area_code, 1, 6) "
+                "ORDER BY 1"):
+            audit.record(actor, "registry.household.import_moved_out", kind="bulk", object_type="registry.household",
+                         area_code=county.ljust(12, "0"), count=count, note=filename)
 
 
 def _household_changes(db: _Db, names: list[str]) -> Iterator[dict]:

@@ -185,6 +185,8 @@ class StatusChange(models.Model):
     # (the household is indexed as the first column of the (household, date) index, the area
     # code by a plain index without the pattern-ops twin: migration 0006)
     household = models.ForeignKey(Household, models.CASCADE, related_name="status_changes", db_index=False)
+    # the household's area now, denormalised like Member.area_code and Income.area_code: a move
+    # rewrites it on the whole history, so counts "on a date" count the household where the lists do
     area_code = models.CharField(max_length=15)
     status = models.CharField(_("status"), max_length=14)
     date = models.DateField(_("date"))

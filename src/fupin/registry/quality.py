@@ -58,7 +58,7 @@ from django.db.models.functions import (
 from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from fupin.accounts.scoping import Scope, require, scope_for
 from fupin.areas.models import Area
@@ -66,6 +66,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid
+from fupin.jobs.actions import NoProgress
 
 from . import codes
 from .models import Household, Income, Member, QualityIssue, QualityRun, StatusChange
@@ -820,18 +821,17 @@ def execute(actor: Actor, area: Area, *, on: dt.date, income_year: int, job=None
     require(actor, "registry.edit", area.code)
     ctx = Context(prefix=area.prefix, on=on, income_year=income_year)
     selected = [r for r in rules().values() if only is None or r.code in only]
+    progress = progress or NoProgress()
     run = QualityRun.objects.create(area_code=area.code, job=job, reference_date=on, income_year=income_year)
-    if progress is not None:
-        progress.set_total(len(selected))
-        if income_year not in national_lines():
-            progress.log(_("No national poverty line for %(year)s: rule per_capita_above_line checks nothing.")
-                         % {"year": income_year})
+    progress.set_total(len(selected))
+    if income_year not in national_lines():
+        progress.log(_("No national poverty line for %(year)s: rule per_capita_above_line checks nothing.")
+                     % {"year": income_year})
     counts: dict[str, int] = {}
     try:
         for i, r in enumerate(selected, start=1):
             counts[r.code] = run_rule(run, r, ctx)
-            if progress is not None:
-                progress.update(i, message=f"{r.code}: {counts[r.code]}")
+            progress.update(i, message=f"{r.code}: {counts[r.code]}")
     except Exception:
         with transaction.atomic():
             QualityIssue.objects.filter(run=run).delete()
@@ -855,7 +855,8 @@ def quality_run_task(job_id: str) -> None:
         run = execute(progress.actor, area, on=dt.date.fromisoformat(p["on"]), income_year=int(p["income_year"]),
                       job=progress.job, progress=progress)
         progress.succeed({"run": run.pk, "issues": run.issue_count},
-                         message=_("%(n)s issues found.") % {"n": run.issue_count})
+                         message=ngettext("%(n)s issue found.", "%(n)s issues found.", run.issue_count)
+                         % {"n": run.issue_count})
 
     run_job(job_id, body)
 

@@ -31,6 +31,7 @@ from django.db.models import Count, IntegerField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Cast, ExtractYear, Substr
 from django.tasks import task
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import Scope, require, scope_for
 from fupin.areas import rules as area_rules
@@ -175,7 +176,10 @@ def status_at(prefix: str, level: str, dates: dict[int, dt.date]) -> list[tuple]
     the status of its latest change dated on or before it; its people are the members it
     had then (born by then, and not left before then).
 
-    A household counts in the area its latest change was recorded in (where it belonged then)."""
+    A household counts in the area it belongs to now, as in the lists: its status history
+    carries its current area code (a move takes the history along: actions.update_household,
+    the import), so the area range and the LEAD over its changes see all of them. The figures
+    as they stood at a year's close are the re-check round's snapshots (HouseholdSnapshot)."""
     if not dates:
         return []
     sc, mem = _tables()
@@ -642,6 +646,14 @@ def area_report(user, code: str | None = None, *, source: str = "", on_date: dt.
 
 # --- the refresh job ------------------------------------------------------------------------------
 
+def refreshed_message(result: dict) -> str:
+    """What a refresh did (the job's message and the command's output)."""
+    return " ".join(part % result for part in (
+        ngettext("%(rows)s statistics row", "%(rows)s statistics rows", result["rows"]),
+        ngettext("for %(counties)s county, in %(seconds)s s.", "for %(counties)s counties, in %(seconds)s s.",
+                 result["counties"])))
+
+
 def _run_refresh(job_id: str, refresh_fn) -> None:
     """A refresh job's body: ``refresh_fn`` over ``params["area"]`` with a county-by-county bar."""
     from fupin.jobs.actions import run
@@ -652,8 +664,7 @@ def _run_refresh(job_id: str, refresh_fn) -> None:
             progress.update(i, message=county)
 
         result = refresh_fn(progress.actor, progress.params.get("area", ""), on_county=on_county)
-        progress.succeed(result, message=_("%(rows)s statistics rows for %(counties)s counties, in %(seconds)s s.")
-                         % result)
+        progress.succeed(result, message=refreshed_message(result))
 
     run(job_id, body)
 

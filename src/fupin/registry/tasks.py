@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.tasks import task
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import Scope
 from fupin.areas.models import Area
@@ -29,7 +30,9 @@ def import_registry_task(job_id: str) -> None:
         if result.report:
             progress.fail_with_report(
                 result.report,
-                _("%(n)s errors in the file; nothing was imported. See the error report.") % {"n": len(result.report)},
+                ngettext("%(n)s error in the file; nothing was imported. See the error report.",
+                         "%(n)s errors in the file; nothing was imported. See the error report.",
+                         len(result.report)) % {"n": len(result.report)},
                 done=result.rows, result=result.as_dict())
             return
         progress.update(result.rows)
@@ -49,11 +52,10 @@ def export_registry_task(job_id: str) -> None:
         suffix = "csv" if params.get("format") == "csv" else "xlsx"
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / f"registry-{area.code}.{suffix}"
-            count = exporters.export_registry(progress.actor, area.code, out,
-                                              progress=lambda done: progress.update(done))
+            count = exporters.export_registry(progress.actor, area.code, out, progress=progress)
             progress.attach(out, _("Registry of %(area)s") % {"area": area.name}, personal=True)
         progress.update(count)
         progress.succeed({"rows": count, "area_code": area.code},
-                         message=_("%(n)s members exported.") % {"n": count})
+                         message=ngettext("%(n)s member exported.", "%(n)s members exported.", count) % {"n": count})
 
     run(job_id, body)

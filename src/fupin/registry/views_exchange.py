@@ -24,6 +24,7 @@ from fupin.jobs import actions as jobs
 from fupin.jobs.queries import visible_jobs
 
 from . import exporters
+from .exchange import date_help
 
 IMPORT_KIND, EXPORT_KIND = "registry.import", "registry.export"
 AREA_CHOICES_LIMIT = 3000
@@ -44,6 +45,10 @@ def require_exchange(view):
 
 class ImportForm(UploadForm):
     dry_run = forms.BooleanField(label=gettext_lazy("Only check the file (write nothing)"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Date columns: %(dates)s.") % {"dates": date_help()}
 
 
 class ExportForm(Form):

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Substr
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scoping import can, scope_for
@@ -164,7 +164,9 @@ def recheck_open(request):
     except ActionError as exc:
         messages.error(request, str(exc.message))
         return redirect("registry:rechecks")
-    messages.success(request, _("Re-check round %(year)s of %(area)s opened: %(n)s households to check.")
+    messages.success(request, ngettext("Re-check round %(year)s of %(area)s opened: %(n)s household to check.",
+                                       "Re-check round %(year)s of %(area)s opened: %(n)s households to check.",
+                                       rnd.household_count)
                      % {"year": rnd.year, "area": area.name, "n": rnd.household_count})
     return redirect("registry:recheck", pk=rnd.pk)
 
@@ -242,6 +244,7 @@ def recheck_close(request, pk):
     except ActionError as exc:
         messages.error(request, str(exc.message))
     else:
-        messages.success(request, _("The round is closed and the year's snapshot of %(n)s households is kept.")
-                         % {"n": rnd.household_count})
+        messages.success(request, ngettext("The round is closed and the year's snapshot of %(n)s household is kept.",
+                                           "The round is closed and the year's snapshot of %(n)s households is kept.",
+                                           rnd.household_count) % {"n": rnd.household_count})
     return redirect("registry:recheck", pk=rnd.pk)

@@ -20,6 +20,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import can, scope_for
 from fupin.areas import rules as area_rules
@@ -158,7 +159,7 @@ def household_rows(households, kind: str, full: bool):
 
 
 def household_total_row(totals: dict) -> list:
-    row = [_("Total"), _("%(n)s households") % {"n": totals["households"]}, "", "", "", totals["people"]]
+    row = [_("Total"), ngettext("%(n)s household", "%(n)s households", totals["households"]) % {"n": totals["households"]}, "", "", "", totals["people"]]
     return row + [""] * (len(household_headers("village")) - len(row))
 
 

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import ngettext
 
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
@@ -18,4 +19,5 @@ class Command(BaseCommand):
             count = export_registry(Actor.system(), area, output)
         except ActionError as exc:
             raise CommandError(str(exc.message)) from None
-        self.stdout.write(f"{count} rows written to {output}.")
+        self.stdout.write(ngettext("%(n)s row written to %(file)s.", "%(n)s rows written to %(file)s.", count)
+                          % {"n": count, "file": output})

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
-from fupin.registry.importers import import_registry
+from fupin.registry.importers import errors_message, import_registry
 
 
 class Command(BaseCommand):
@@ -42,7 +42,7 @@ class Command(BaseCommand):
                 result.report.write_xlsx(errors)
             if options["verbosity"] >= 2:
                 self.stderr.write("Seconds by phase: " + ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items()))
-            raise CommandError(f"{len(result.report)} errors; nothing was imported.\n{result.report.summary(20)}"
+            raise CommandError(f"{errors_message(len(result.report))}\n{result.report.summary(20)}"
                                + (f"\nThe full report is in {errors}." if errors else ""))
         self.stdout.write(f"{result.summary()} ({time.monotonic() - started:.1f} s)")
         if options["verbosity"] >= 2:

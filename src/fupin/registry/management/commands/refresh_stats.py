@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
@@ -30,5 +31,4 @@ class Command(BaseCommand):
             result = refresh(Actor.system(), area, on_county=on_county)
         except ActionError as exc:
             raise CommandError(str(exc.message)) from exc
-        self.stdout.write(f"Statistics refreshed: {result['counties']} counties, {result['rows']} rows, "
-                          f"{result['seconds']} s.")
+        self.stdout.write(_("Statistics refreshed: %(done)s") % {"done": stats.refreshed_message(result)})
