@@ -60,7 +60,8 @@ def county(two_counties, frozen):
     village = Area.objects.get(code=VILLAGE_A)
     unit = Unit.objects.get(area_code=COUNTY_A)
     poor = make_household("3607291002010001", head="张三", seq="031")
-    exited = make_household("3607291002010002", status="exited_policy", head="李四", seq="051")
+    # exited, its policy period over (no hold: tests/test_assistance_exit_hold.py has one in its period)
+    exited = make_household("3607291002010002", status="exited", head="李四", seq="051")
     a = actions.save_helper(SYSTEM, None, name="王帮扶", area=village, unit=unit, post="干部", phone="13970010001")
     b = actions.save_helper(SYSTEM, None, name="刘帮扶", area=village, unit=unit, post="干部", phone="13970010002")
     return {"village": village, "unit": unit, "poor": poor, "exited": exited, "a": a, "b": b}
@@ -100,6 +101,7 @@ def test_last_helper_of_a_poor_household_cannot_be_unpaired(county):
 
 
 def test_exited_household_may_lose_its_helper(county):
+    """After its policy period (status ``exited``) nothing holds its helper."""
     p = actions.pair(SYSTEM, county["exited"], county["a"], dt.date(2023, 1, 1))
     actions.unpair(SYSTEM, p, dt.date(2024, 5, 1))
     assert Pairing.objects.get(pk=p.pk).end == dt.date(2024, 5, 1)

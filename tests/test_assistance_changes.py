@@ -320,7 +320,7 @@ def test_a_later_app_registers_statuses_that_keep_a_helper(world):
     and the coverage page says why a household without a helper needs one."""
     c = world["c"]
     with clock.frozen(TODAY):
-        watched = make_household("3607291002010009", status="exited_policy", head="赵六", seq="071")
+        watched = make_household("3607291002010009", status="exited", head="赵六", seq="071")
         Household.objects.filter(pk=watched.pk).update(status="monitored_test")
         holds.register_statuses("monitored_test", ["monitored_test"], label="being monitored (test)")
         try:
@@ -340,7 +340,7 @@ def test_a_later_app_registers_statuses_that_keep_a_helper(world):
 
 def test_holds_with_a_custom_query(world):
     with clock.frozen(TODAY):
-        exited = make_household("3607291002010008", status="exited_policy", head="钱七", seq="081")
+        exited = make_household("3607291002010008", status="exited", head="钱七", seq="081")  # period over
     holds.register("custom_test", check=lambda h: "custom" if h.pk == exited.pk else None,
                    q=lambda: Q(pk=exited.pk), label="custom")
     try:
@@ -392,7 +392,7 @@ def test_json_is_the_data(world):
 # --- Excel: an export imports again without doubling -------------------------------------------------
 
 def test_every_kind_round_trips_without_doubling(world, tmp_path):
-    from fupin.assistance import importers
+    from fupin.assistance import exporters, importers
     from fupin.assistance.models import Pairing, TeamMember
     from fupin.core.tabular import write_xlsx
 
@@ -411,8 +411,8 @@ def test_every_kind_round_trips_without_doubling(world, tmp_path):
         assert before["visits"] == 1  # the withdrawn visit is not exported
         for kind in importers.KINDS:
             out = tmp_path / f"{kind}.xlsx"
-            rows = list(importers.export_rows(kind, Scope([COUNTY_A[:6]])))
-            assert len(rows) == before[kind] == importers.export_count(kind, Scope([COUNTY_A[:6]]))
+            rows = list(exporters.export_rows(kind, Scope([COUNTY_A[:6]])))
+            assert len(rows) == before[kind] == exporters.export_count(kind, Scope([COUNTY_A[:6]]))
             write_xlsx(out, importers.headers(kind), rows)
             counts, report = importers.import_file(SYSTEM, kind, out)
             assert not report, (kind, report.summary())
@@ -459,23 +459,26 @@ def test_reimporting_an_old_export_keeps_withdrawn_records_withdrawn(world):
         what = "measure" if kind == "measures" else "visit"
         assert (f"Row 3: the same {what} (no. {gone.pk}) was withdrawn ({reason}); a withdrawn record is not "
                 "restored, the row was skipped.") in job.log
-        assert "1 rows match withdrawn records and were skipped" in job.message
+        assert ("1 rows were skipped: an import neither restores a withdrawn record nor changes a recorded one"
+                in job.message)
         assert job.message.startswith(f"{what}s already recorded: 1, withdrawn {what}s skipped: 1. "), job.message
         event = AuditEvent.objects.get(action=f"assistance.import.{kind}")
         assert event.after == job.result and not event.items.exists()
 
 
 def test_a_row_matching_a_live_and_a_withdrawn_record_is_unchanged(world, tmp_path):
-    """The same measure recorded twice and one withdrawn as the duplicate: the row is the
-    live record's, unchanged, with no note."""
-    from fupin.assistance import importers
+    """The same measure recorded twice and one withdrawn as the duplicate: a row without a
+    record number (a file from elsewhere, an export older than the column) matches the
+    live record by its terms — unchanged, with no note."""
+    from fupin.assistance import exporters, importers
     from fupin.core.tabular import write_xlsx
 
     with clock.frozen(TODAY):
         first = _measure(world)
         actions.withdraw_measure(SYSTEM, _measure(world), "重复")
         out = tmp_path / "m.xlsx"
-        write_xlsx(out, importers.headers("measures"), importers.export_rows("measures", Scope([COUNTY_A[:6]])))
+        write_xlsx(out, importers.headers("measures"),
+                   [row[:-1] for row in exporters.export_rows("measures", Scope([COUNTY_A[:6]]))])
         notes = []
         counts, report = importers.import_file(SYSTEM, "measures", out, notes)
     assert not report and counts == {"measures_unchanged": 1} and notes == []
@@ -489,7 +492,7 @@ def test_a_household_being_monitored_keeps_its_last_helper(world):
     assert "monitored" in holds.HOLDS
     c = world["c"]
     with clock.frozen(TODAY):
-        exited = make_household("3607291002010007", status="exited_policy", head="孙八", seq="091")
+        exited = make_household("3607291002010007", status="exited", head="孙八", seq="091")  # period over
         episode = MonitoredHousehold.objects.create(household=exited, area_code=exited.area_code, kind="unstable",
                                                     state="candidate")
         assert holds.reason(exited) is None  # being identified is not being monitored

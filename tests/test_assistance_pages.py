@@ -15,7 +15,7 @@ from python_calamine import CalamineWorkbook
 
 from fupin.accounts.scoping import Scope
 from fupin.areas.models import Area, Unit
-from fupin.assistance import actions, importers
+from fupin.assistance import actions, exporters, importers
 from fupin.assistance.models import Helper, Measure, Pairing, TeamMember, Visit, WorkTeam
 from fupin.audit.models import AuditEvent
 from fupin.core import clock
@@ -224,7 +224,7 @@ def test_import_measures_visits_teams(world, tmp_path):
         # round trip: the export of each kind imports again without changing anything new
         for kind in ("pairings", "teams", "visits"):
             out = tmp_path / f"export-{kind}.xlsx"
-            write_xlsx(out, importers.headers(kind), importers.export_rows(kind, Scope([COUNTY_A[:6]])))
+            write_xlsx(out, importers.headers(kind), exporters.export_rows(kind, Scope([COUNTY_A[:6]])))
             counts, report = importers.import_file(SYSTEM, kind, out)
             assert not report, (kind, report.summary())
         assert TeamMember.objects.count() == 2 and Pairing.objects.count() == 1

@@ -24,6 +24,10 @@ or, when the app marks such households with registry statuses of their own::
 
     holds.register_statuses("monitored", ["monitored"], label=_("being monitored"))
 
+The exits app registers "policy_period" this way (exits/holds.py, 四个不摘): a household
+that has exited keeps its helper while it is in its post-exit policy period (the exits
+app's period data and query).
+
 Every hold is asked when a pairing is ended (actions.unpair) and every ``q`` is OR-ed for
 the lists; nothing else in the assistance app needs to change. Registering a name again
 replaces the earlier hold (safe under autoreload); ``unregister`` removes one (tests)."""

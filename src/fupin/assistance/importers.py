@@ -1,18 +1,18 @@
-"""Excel / CSV in and out for pairings (结对帮扶), work teams (驻村工作队), measures
-(帮扶措施) and visits (走访记录): all or nothing, with an error report naming the row,
-the column, the value and the reason.
+"""Excel / CSV in for pairings (结对帮扶), work teams (驻村工作队), measures (帮扶措施)
+and visits (走访记录): all or nothing, with an error report naming the row, the column,
+the value and the reason (the template and the exports: exporters.py).
 
 The file is streamed in chunks; each chunk is validated set-based (one query per
 chunk for its households, helpers, villages and units — never one per row) and
 written with bulk_create inside one transaction, which is rolled back whole if any row
 of the file is wrong. The column headers and their explanations are data (the lists
 below), as for the registry's exchange format; the same headers are written by the
-export, so an exported file imports again."""
+export, so an exported file imports again — without doubling anything: measures and
+visits are recognised by the record number the export writes (reimport.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,11 +28,11 @@ from fupin.audit import actions as audit
 from fupin.core import clock, dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
-from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
+from fupin.core.tabular import ErrorReport, read_table, require_headers
 from fupin.registry.models import Household
 from fupin.registry.rules import is_valid_phone
 
-from . import catalog, rules
+from . import catalog, reimport, rules
 from .models import Helper, Measure, Pairing, TeamMember, Visit, WorkTeam
 
 EDIT = "assistance.edit"
@@ -89,6 +89,7 @@ KINDS = {
             Column("资金来源", False, "、".join(f["zh"] for f in catalog.fund_sources())),
             Column("明细", False, "措施类型的明细项，写成“项目=值；项目=值”，项目名见“措施明细”表。"),
             Column("备注", False, "选填。"),
+            Column(reimport.COLUMN, False, reimport.HELP["measures"]),
         ]},
     "visits": {
         "zh": "走访记录", "columns": [
@@ -97,6 +98,7 @@ KINDS = {
             Column("日期", True, "走访日期 YYYY-MM-DD，不晚于今天。"),
             Column("走访发现", False, "走访发现的情况；与“商定事项”至少填一项。"),
             Column("商定事项", False, "与农户商定的事项。"),
+            Column(reimport.COLUMN, False, reimport.HELP["visits"]),
         ]},
 }
 ROLE_ZH = {r["zh"]: r["code"] for r in catalog.team_roles()} | {r["code"]: r["code"] for r in catalog.team_roles()}
@@ -164,6 +166,7 @@ class Context:
         self.counts: dict[str, int] = {}
         self.touched: list[tuple[int, str]] = []
         self.notes: list[str] = []  # rows left out on purpose, each naming its row (the job's log)
+        self.referenced: set[int] = set()  # the record numbers (记录编号) the file's rows gave so far
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
@@ -193,9 +196,10 @@ class Context:
 def import_file(actor: Actor, kind: str, path: str | Path,
                 notes: list[str] | None = None) -> tuple[dict, ErrorReport]:
     """Import every row of the file, or none. Returns (counts, error report). Rows that
-    are not wrong but are left out on purpose (a row matching a withdrawn measure or
-    visit: a withdrawn record is never restored) are counted and, when ``notes`` is given,
-    named there, one line a row."""
+    are not wrong but are left out on purpose (a row of a measure or visit withdrawn or
+    corrected since the export: a withdrawn record is never restored, a recorded one never
+    changed — see reimport.py) are counted and, when ``notes`` is given, named there, one
+    line a row."""
     if kind not in KINDS:
         raise ValueError(kind)
     table = read_table(path)
@@ -498,6 +502,7 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
         codes = {r.get("村代码", "").strip() for _n, r in chunk if r.get("村代码", "").strip()}
         villages = {a.code: a for a in ctx.scope.filter(Area.objects.filter(code__in=codes, level="village",
                                                                              valid_to__isnull=True), "code")}
+        found = reimport.named("measures", chunk)
         new = []
         for number, row in chunk:
             household, village = None, None
@@ -551,78 +556,16 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
                               fund_source=fund, details=details, note=row.get("备注", "").strip()[:200],
                               recorded_by=ctx.actor.user,
                               income_item=rules.income_item(mtype, details) if household else "")
-            new.append((number, measure))
+            ok, pk = reimport.reference(ctx, "measures", number, row, report, found, measure)
+            if ok:
+                new.append((number, measure, pk))
         if report:
             continue
-        new = _without_existing_measures(ctx, new)
+        new = reimport.new_records(ctx, "measures", new, found)
         Measure.objects.bulk_create(new, batch_size=1000)
         if new:
             ctx.count("measures_created", len(new))
         ctx.touched += [(m.pk, "created") for m in new]
-
-
-def _measure_key(m) -> tuple:
-    return (m.household_id, m.village_id, m.type, m.date, m.amount_to_household, m.amount_spent)
-
-
-def _without_existing(ctx: Context, kind: str, new: list, existing, key) -> list:
-    """The rows of ``new`` ((row number, record) pairs) not already recorded: a row whose
-    record is there and in force is "unchanged"; a row matching only withdrawn records
-    is left out too, with a note naming the row — a withdrawn record is never restored by
-    importing an old export. ``existing`` (withdrawn ones included) is one query a chunk."""
-    live, withdrawn = set(), {}
-    for r in existing:
-        if r.voided_at is None:
-            live.add(key(r))
-        else:
-            withdrawn.setdefault(key(r), r)
-    kept = []
-    for number, r in new:
-        k = key(r)
-        if k in live:
-            ctx.count(f"{kind}_unchanged")
-        elif k in withdrawn:
-            ctx.count(f"{kind}_withdrawn_skipped")
-            gone = withdrawn[k]
-            what = _("Row %(row)s: the same measure (no. %(id)s) was withdrawn (%(reason)s); a withdrawn record is "
-                     "not restored, the row was skipped.") if kind == "measures" else \
-                _("Row %(row)s: the same visit (no. %(id)s) was withdrawn (%(reason)s); a withdrawn record is not "
-                  "restored, the row was skipped.")
-            ctx.notes.append(what % {"row": number, "id": gone.pk, "reason": gone.void_reason})
-        else:
-            kept.append(r)
-    return kept
-
-
-def _without_existing_measures(ctx: Context, new: list) -> list:
-    """An export imports again without doubling: a measure already recorded (same
-    household or village, type, date and money) is left as it is, and one withdrawn since
-    stays withdrawn — one query a chunk."""
-    if not new:
-        return []
-    existing = Measure.all_objects.filter(
-        Q(household_id__in={m.household_id for _n, m in new if m.household_id})
-        | Q(household__isnull=True, village_id__in={m.village_id for _n, m in new if not m.household_id}),
-        date__in={m.date for _n, m in new})
-    return _without_existing(ctx, "measures", new, existing.only(
-        "household_id", "village_id", "type", "date", "amount_to_household", "amount_spent", "voided_at",
-        "void_reason").order_by("pk"), _measure_key)
-
-
-def _visit_key(v) -> tuple:
-    return (v.helper_id, v.household_id, v.date, v.findings, v.agreements)
-
-
-def _without_existing_visits(ctx: Context, new: list) -> list:
-    """A visit already recorded (same helper, household, date and notes) is left as it
-    is, and one withdrawn since stays withdrawn."""
-    if not new:
-        return []
-    existing = Visit.all_objects.filter(household_id__in={v.household_id for _n, v in new},
-                                        date__in={v.date for _n, v in new})
-    return _without_existing(ctx, "visits", new, existing.only(
-        "helper_id", "household_id", "date", "findings", "agreements", "voided_at", "void_reason").order_by("pk"),
-        _visit_key)
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -631,6 +574,7 @@ def _visits(ctx: Context, table, report: ErrorReport) -> None:
     for chunk in _chunks(table.rows):
         households = ctx.households(r.get("户编号", "") for _n, r in chunk)
         ctx.find_helpers(r.get("帮扶责任人手机", "").strip() for _n, r in chunk)
+        found = reimport.named("visits", chunk)
         new = []
         for number, row in chunk:
             household = households.get(row.get("户编号", "").strip())
@@ -655,73 +599,13 @@ def _visits(ctx: Context, table, report: ErrorReport) -> None:
                 continue
             visit = Visit(helper=helper, household=household, area_code=household.area_code, date=day,
                           findings=findings[:4000], agreements=agreed[:4000], recorded_by=ctx.actor.user)
-            new.append((number, visit))
+            ok, pk = reimport.reference(ctx, "visits", number, row, report, found, visit)
+            if ok:
+                new.append((number, visit, pk))
         if report:
             continue
-        new = _without_existing_visits(ctx, new)
+        new = reimport.new_records(ctx, "visits", new, found)
         Visit.objects.bulk_create(new, batch_size=1000)
         if new:
             ctx.count("visits_created", len(new))
         ctx.touched += [(v.pk, "created") for v in new]
-
-
-# --- templates and exports -----------------------------------------------------------------------
-
-def explain_sheets(kind: str) -> dict:
-    sheets = {"说明": (["列", "必填", "说明"], [[c.header, "是" if c.required else "", c.help]
-                                               for c in KINDS[kind]["columns"]])}
-    if kind == "measures":
-        rows = []
-        for t in catalog.measure_types():
-            for f in t["fields"]:
-                allowed = "、".join(zh for _c, zh, _en in f.get("choices", [])) or {
-                    "text": "文字", "int": "整数", "decimal": "数字", "bool": "是/否", "date": "日期"}[f["kind"]]
-                rows.append([t["zh"], f["zh"], "是" if f.get("required") else "", allowed])
-        sheets["措施明细"] = (["措施类型", "明细项目", "必填", "取值"], rows)
-        std = catalog.standard("relocation_area_per_person")
-        sheets["标准"] = (["标准", "值", "来源"], [[std["zh"], f"{std['value']} {std['unit']}", std["source"]]])
-    return sheets
-
-
-def template_bytes(kind: str) -> bytes:
-    out = io.BytesIO()
-    write_xlsx(out, headers(kind), [], sheet_name=KINDS[kind]["zh"], extra_sheets=explain_sheets(kind))
-    return out.getvalue()
-
-
-def export_rows(kind: str, scope: Scope):
-    """The rows of an export in the import's columns, streamed (iterator, chunked)."""
-    if kind == "pairings":
-        qs = scope.filter(Pairing.objects.all()).select_related("household", "helper", "helper__unit").order_by(
-            "area_code", "household_id", "start", "pk")
-        for p in qs.iterator(chunk_size=2000):
-            h = p.helper
-            yield [p.household.number, h.name, h.phone, h.unit.name if h.unit else "", h.post,
-                   LEVEL_ZH.get(h.level, ""), p.start.isoformat(), p.end.isoformat() if p.end else "", p.end_reason]
-    elif kind == "teams":
-        qs = scope.filter(TeamMember.objects.all()).select_related("team", "team__unit", "person").order_by(
-            "area_code", "team_id", "pk")
-        roles = {r["code"]: r["zh"] for r in catalog.team_roles()}
-        for m in qs.iterator(chunk_size=2000):
-            t = m.team
-            yield [t.area_code, t.unit.name, t.name, t.start.isoformat(), t.end.isoformat() if t.end else "",
-                   m.person.name, m.person.phone, m.person.post, roles.get(m.role, m.role), m.start.isoformat(),
-                   m.end.isoformat() if m.end else ""]
-    elif kind == "measures":
-        qs = scope.filter(Measure.objects.all()).select_related("household").order_by("area_code", "date", "pk")
-        funds = {f["code"]: f["zh"] for f in catalog.fund_sources()}
-        types = {t["code"]: t["zh"] for t in catalog.measure_types()}
-        for m in qs.iterator(chunk_size=2000):
-            yield [m.household.number if m.household_id else "", "" if m.household_id else m.area_code,
-                   types.get(m.type, m.type), m.date.isoformat(), str(m.amount_to_household), str(m.amount_spent),
-                   funds.get(m.fund_source, ""), format_details(m.type, m.details), m.note]
-    elif kind == "visits":
-        qs = scope.filter(Visit.objects.all()).select_related("household", "helper").order_by("area_code", "date",
-                                                                                               "pk")
-        for v in qs.iterator(chunk_size=2000):
-            yield [v.household.number, v.helper.phone, v.date.isoformat(), v.findings, v.agreements]
-
-
-def export_count(kind: str, scope: Scope) -> int:
-    model = {"pairings": Pairing, "teams": TeamMember, "measures": Measure, "visits": Visit}[kind]
-    return scope.filter(model.objects.all()).count()

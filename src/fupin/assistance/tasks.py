@@ -1,5 +1,6 @@
 """Background jobs of assistance: importing a file (all or nothing, with its report; rows
-skipped on purpose are named in the job's log)."""
+skipped on purpose — of records withdrawn or corrected since the export — are named in the
+job's log)."""
 
 from django.tasks import task
 from django.utils.translation import gettext as _
@@ -21,9 +22,11 @@ COUNT_LABELS = {
     "measures_created": gettext_lazy("new measures"),
     "measures_unchanged": gettext_lazy("measures already recorded"),
     "measures_withdrawn_skipped": gettext_lazy("withdrawn measures skipped"),
+    "measures_changed_skipped": gettext_lazy("measures changed since the export (rows skipped)"),
     "visits_created": gettext_lazy("new visits"),
     "visits_unchanged": gettext_lazy("visits already recorded"),
     "visits_withdrawn_skipped": gettext_lazy("withdrawn visits skipped"),
+    "visits_changed_skipped": gettext_lazy("visits changed since the export (rows skipped)"),
 }
 
 
@@ -36,14 +39,14 @@ def import_task(job_id: str) -> None:
             progress.fail_with_report(
                 report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
             return
-        if notes:  # rows skipped on purpose (a withdrawn record is not restored), each named; one write
+        if notes:  # rows skipped on purpose (withdrawn or corrected records are kept as they are), each named
             progress.log("\n".join(notes))
         total = sum(counts.values())
         progress.set_total(total)
         message = ", ".join(f"{COUNT_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())) or _("Nothing new.")
         if notes:
-            message = _("%(counts)s. %(n)s rows match withdrawn records and were skipped: a withdrawn record is not "
-                        "restored (see the log).") % {"counts": message, "n": len(notes)}
+            message = _("%(counts)s. %(n)s rows were skipped: an import neither restores a withdrawn record nor "
+                        "changes a recorded one (see the log).") % {"counts": message, "n": len(notes)}
         progress.update(total, message=message)
         progress.succeed(counts)
 

@@ -14,7 +14,7 @@ from fupin.core.uploads import save_upload
 from fupin.core.views_util import require_perm
 from fupin.jobs import actions as jobs
 
-from .. import importers
+from .. import exporters, importers
 from ..forms import ImportForm
 from .common import EDIT, VIEW, actor, area_context
 
@@ -54,7 +54,7 @@ def exchange(request):
 def exchange_template(request, kind):
     if kind not in importers.KINDS:
         raise Http404
-    response = HttpResponse(importers.template_bytes(kind), content_type=XLSX)
+    response = HttpResponse(exporters.template_bytes(kind), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="assistance-{kind}-template.xlsx"'
     return response
 
@@ -70,11 +70,11 @@ def exchange_export(request, kind):
     _s, area, _ctx = area_context(request, EXPORT)
     if area is not None:
         scope = scope.narrow(area.prefix)
-    count = importers.export_count(kind, scope)
+    count = exporters.export_count(kind, scope)
     tmp = tempfile.TemporaryFile()
     from fupin.core.tabular import write_xlsx
 
-    write_xlsx(tmp, importers.headers(kind), importers.export_rows(kind, scope),
+    write_xlsx(tmp, importers.headers(kind), exporters.export_rows(kind, scope),
                sheet_name=importers.KINDS[kind]["zh"])
     tmp.seek(0)
     audit.record_export(actor(request), f"assistance.export.{kind}", area_code=area.code if area else "",

@@ -1,0 +1,69 @@
+"""四个不摘 — 摘帽不摘责任、不摘政策、不摘帮扶、不摘监管: a household that has exited keeps
+its helper while it is in its policy period after exit (the exits app's hold in the
+assistance app's registry, fupin.assistance.holds; registered by ExitsConfig.ready).
+
+Sources (the same as the periods' data, exits/data/policy_periods.json): seed 003
+泗水县退出工作方案 三 “脱贫的农户，在一定时期内继续享受有关扶贫政策扶持”; seed 003
+《乡村振兴重点帮扶村工作方案》 “过渡期内，即2021-2025年” and “落实好‘四个不摘’要求”;
+seeds 001 and 004 “不脱贫不脱钩” — a helper (帮扶) is one of the policies kept.
+
+Which households and until when is the exits app's own data and query: the policy
+periods (exits.PolicyPeriod, by area and exit year) read by ``queries.with_period`` —
+no date or duration lives here. A household is held on a day when it is
+``exited_policy``, exited on or before that day, and its period's last day is not before
+it (as ``queries.in_observation``, without a user's scope: a hold is asked for any
+household). From the day after its period's last day the hold lets go, whether or not
+``fupin close_observation`` has moved it to ``exited`` yet."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fupin.core import clock
+from fupin.registry.models import Household
+
+from . import queries, rules
+
+NAME = "policy_period"
+STATUS = "exited_policy"
+
+
+def in_period(qs, on: dt.date):
+    """The households of ``qs`` in their post-exit policy period on ``on``, annotated
+    with ``exit_date``, ``observation_until`` and ``period_kind`` (set-based)."""
+    qs = qs.filter(status=STATUS).filter(queries._exited_by(on))
+    return queries.with_period(qs, on).filter(status_on=STATUS, observation_until__gte=on)
+
+
+def check(household) -> str | None:
+    """Why the household keeps its helper today, or None."""
+    if household.status != STATUS:
+        return None
+    row = (in_period(Household.objects.filter(pk=household.pk), clock.today())
+           .values("exit_date", "observation_until", "period_kind").first())
+    if row is None:
+        return None
+    return _("The household exited on %(exit)s and is in its policy period after exit to %(until)s (%(period)s): "
+             "it keeps its helper, not unpaired (四个不摘: 不摘帮扶).") % {
+        "exit": row["exit_date"], "until": row["observation_until"],
+        "period": rules.PERIOD_KINDS.get(row["period_kind"], row["period_kind"])}
+
+
+def q() -> Q:
+    """The households in their policy period today, as a Q over registry.Household."""
+    return Q(pk__in=in_period(Household.objects.all(), clock.today()).values("pk"))
+
+
+def register() -> None:
+    """Register the hold with the assistance app (when it is installed)."""
+    from django.apps import apps
+
+    if not apps.is_installed("fupin.assistance"):
+        return
+    from fupin.assistance import holds
+
+    holds.register(NAME, check=check, q=q, label=gettext_lazy("in its policy period after exit"))
