@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fupin.audit.models import AuditEvent
 from fupin.core import clock
 from fupin.procedures import actions
 from fupin.procedures.models import BatchMember, ProcedureBatch
@@ -157,3 +158,41 @@ register("procedures:document_regenerate",
          Case(NOT_FOUND, method="post", kwargs=_doc_b, data=lambda w: {"note": "龙南 更正"}),
          Case(NO_EFFECT, method="post", kwargs=_doc_b, data=lambda w: {"note": "龙南 更正"}, effect=_new_version_b,
               status=404))
+
+
+# --- the zip's job and the documents API (brief C) -------------------------------------------------
+
+def _one_missing_b(w) -> dict:
+    """County B's batch with every document stored but one (the witness's job then
+    renders a single PDF)."""
+    from django.core.files.base import ContentFile
+
+    from fupin.procedures import documents
+
+    if not hasattr(w, "proc_one_missing_b"):
+        latest = documents.latest(documents.documents_of(batch_b(w)))
+        for d in latest[:-1]:
+            if not d.file:
+                d.file.save(f"scoping-{d.pk}.pdf", ContentFile("%PDF-1.4 龙南 test".encode()), save=True)
+        w.proc_one_missing_b = latest[-1]
+    return {"pk": batch_b(w).pk}
+
+
+def _render_job_b(w) -> bool:
+    from fupin.jobs.models import Job
+    from fupin.procedures.actions import RENDER_JOB
+
+    return Job.objects.filter(kind=RENDER_JOB, params__batch=batch_b(w).pk).exists()
+
+
+register("procedures:documents_prepare",
+         Case(NOT_FOUND, kwargs=_one_missing_b),
+         Case(NOT_FOUND, kwargs=_one_missing_b, role="helper", area=VILLAGE_A),
+         Case(NO_EFFECT, method="post", kwargs=_one_missing_b, effect=_render_job_b, status=404))
+register("GET /api/v1/procedures/batches/{batch_id}/documents",
+         Case(NOT_FOUND, kwargs=lambda w: {"batch_id": batch_b(w).pk}),
+         Case(NOT_FOUND, kwargs=lambda w: {"batch_id": batch_b(w).pk}, role="village_cadre", area=VILLAGE_A))
+register("GET /api/v1/procedures/documents/{document_id}",
+         Case(NOT_FOUND, kwargs=lambda w: {"document_id": _stored_docs_b(w)[-1].pk}),
+         Case(NO_EFFECT, kwargs=lambda w: {"document_id": _stored_docs_b(w)[-1].pk}, status=404,
+              effect=lambda w: AuditEvent.objects.filter(action="procedures.document.download").exists()))

@@ -169,14 +169,19 @@ def test_downloads_render_through_the_action_once(two_counties, make_user, login
     assert StepDocument.objects.filter(record=doc.record, code=doc.code).count() == 1
     assert len(list(media.rglob("*.pdf"))) == 1
     assert AuditEvent.objects.filter(action="procedures.document.download", kind="export").count() == 2
-    # the zip goes through the same action: every latest document, each rendered once
+    # the zip's job goes through the same action: every latest document not stored yet,
+    # each rendered once; the zip itself renders nothing
     called.clear()
-    response = client.get(reverse("procedures:documents_zip", args=[batch.pk]))
-    assert response.status_code == 200
     latest = documents.latest(documents.documents_of(batch))
-    assert sorted(called) == sorted(d.pk for d in latest)
+    zip_url = reverse("procedures:documents_zip", args=[batch.pk])
+    assert client.get(zip_url).status_code == 302 and called == []
+    assert client.post(reverse("procedures:documents_prepare", args=[batch.pk])).status_code == 302
+    assert sorted(called) == sorted(d.pk for d in latest if d.pk != doc.pk)
     assert len(renders) == len(latest) and len(list(media.rglob("*.pdf"))) == len(latest)
+    called.clear()
+    assert client.get(zip_url).status_code == 200 and called == []
     assert AuditEvent.objects.filter(action="procedures.document.download", kind="export").count() == 3
+    assert AuditEvent.objects.filter(action="procedures.document.render").count() == len(latest)
 
 
 def test_rendering_needs_the_right_to_read_the_batch(two_counties, make_user):

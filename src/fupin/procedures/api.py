@@ -1,17 +1,24 @@
 """The procedures API: types, batches in the token owner's area, acting on a batch's
-current step, objections. Every write goes through procedures.actions."""
+current step, objections, the step documents (list and PDF). Every write goes through
+procedures.actions."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
-from ninja import Router, Schema, Status
+from django.http import HttpResponse
+from django.utils.encoding import escape_uri_path
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import can
 from fupin.api.base import Error, actor, paginate
-from fupin.core.errors import Forbidden, NotFound
+from fupin.core.errors import ActionError, Forbidden, NotFound
 
-from . import actions, queries, rules
+from . import actions, documents, queries, rules
+
+log = logging.getLogger(__name__)
 
 router = Router(tags=["procedures"])
 
@@ -50,9 +57,32 @@ class BatchPage(Schema):
 
 
 class DocumentOut(Schema):
+    id: int = Field(description="download: GET /procedures/documents/{id}")
     code: str
     title: str
+    version: int = 1
     has_file: bool
+
+
+class StepDocumentOut(Schema):
+    id: int = Field(description="download the PDF: GET /procedures/documents/{id}")
+    step_index: int = Field(description="the step that produced it (0 = the first step)")
+    step: str = Field(description="the step's code")
+    kind: str = Field(description="the document's code in the type's data (village_notice, county_report …)")
+    title: str
+    version: int = Field(description="1, then one more for each new version made from the record as it is now")
+    latest: bool = Field(description="the newest version of this document of this step")
+    note: str = Field(description="the reason given for a new version")
+    created_at: dt.datetime
+    sha256: str | None = Field(None, description="SHA-256 of the stored PDF; null until it is rendered")
+    rendered_at: dt.datetime | None = Field(None, description="when the PDF was rendered and stored; null until "
+                                                              "the first download")
+
+
+class DocumentUnavailable(ActionError):
+    code = "unavailable"
+    status = 503
+    default_message = _("The document could not be generated; try again later or tell the administrator.")
 
 
 class StepOut(Schema):
@@ -151,8 +181,8 @@ def _detail(batch) -> dict:
         steps.append({"index": i, "code": s["code"], "name": s["name"], "name_en": s["name_en"], "kind": s["kind"],
                       "level": s["level"], "days": s.get("days"), "started": r.started if r else None,
                       "closed": r.closed if r else None, "last_day": last, "notes": r.notes if r else "",
-                      "documents": [{"code": d.code, "title": d.title, "has_file": bool(d.file)}
-                                    for d in (r.documents.all() if r else [])]})
+                      "documents": [{"id": d.pk, "code": d.code, "title": d.title, "version": d.version,
+                                     "has_file": bool(d.file)} for d in (r.documents.all() if r else [])]})
     members = [{"id": m.pk, "household_id": m.household_id, "household_number": m.household.number,
                 "head_name": m.household.head_name, "area_code": m.area_code, "state": m.state, "reason": m.reason,
                 "moved_to": m.moved_to_id} for m in queries.members(batch)]
@@ -247,3 +277,51 @@ def _objection(o) -> dict:
     return {"id": o.pk, "member_id": o.member_id, "household_number": o.member.household.number,
             "step": o.record.code, "status": o.status, "received_on": o.received_on, "content": o.content,
             "resolution": o.resolution, "resolved_on": o.resolved_on}
+
+
+# --- documents -----------------------------------------------------------------------------
+
+_PDF = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get("/batches/{batch_id}/documents", response={200: list[StepDocumentOut], 404: Error},
+            summary="The documents of a batch's steps (every version), with their SHA-256 once rendered")
+def batch_documents(request, batch_id: int):
+    """Every document the batch's steps produced, by step, code and version. A document
+    is rendered as PDF the first time it is downloaded (then ``sha256`` and
+    ``rendered_at`` are set, and the stored file never changes). A batch outside your
+    area: 404."""
+    batch = queries.batch(request.user, batch_id)
+    docs = documents.documents_of(batch)
+    newest = {d.pk for d in documents.latest(docs)}
+    return [{"id": d.pk, "step_index": d.record.index, "step": d.record.code, "kind": d.code, "title": d.title,
+             "version": d.version, "latest": d.pk in newest, "note": d.note, "created_at": d.created_at,
+             "sha256": d.sha256 or None, "rendered_at": d.generated_at if d.file else None} for d in docs]
+
+
+@router.get("/documents/{document_id}", summary="Download a step document as PDF (logged as an export)",
+            openapi_extra={"responses": {200: {"description": "the PDF", "content": {"application/pdf": _PDF}},
+                                         503: {"description": "the PDF could not be rendered now; try again later",
+                                               "content": {"application/json": {"schema": {
+                                                   "$ref": "#/components/schemas/Error"}}}}}})
+def document_download(request, document_id: int):
+    """The document's PDF, as the batch page gives it: names and villages, ID numbers
+    masked (they are masked in the document's snapshot), objectors not named. Rendered
+    and stored the first time (audited as ``procedures.document.render``); every
+    download is logged as an export (``procedures.document.download``). A document of
+    a batch outside your area: 404."""
+    doc = queries.document(request.user, document_id)
+    batch = doc.record.batch
+    who = actor(request)
+    try:
+        doc = actions.render_document(who, doc)
+        body = documents.read_file(doc)
+    except ActionError:
+        raise
+    except Exception:
+        log.exception("document %s of batch %s could not be rendered", doc.pk, batch.pk)
+        raise DocumentUnavailable() from None
+    documents.log_download(who, batch, [doc])
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(documents.filename(doc))}"
+    return response

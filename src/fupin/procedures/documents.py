@@ -6,8 +6,9 @@ because the notice is the document that is posted). At that moment ``snapshot`` 
 the record — the batch, its area, the step with its dates and who acted, the meeting
 and votes, the households listed, the objections and decisions so far — into
 ``StepDocument.data`` (JSON). The PDF is rendered from that snapshot the first time
-someone downloads it (actions.render_document, called by the pages; this module
-only reads) and is then stored in ``StepDocument.file`` with its SHA-256, so a
+someone downloads it (actions.render_document, called by the pages and the API, or by
+the zip's background job; this module only reads) and is then stored in
+``StepDocument.file`` with its SHA-256 (the rendering is audited), so a
 document always shows the record as it was when its step produced it, and rendering
 (WeasyPrint, ~1 s with HarfBuzz subsetting) never slows or blocks an officer's step:
 a failure to snapshot or to render is logged and retried at the next download.
@@ -378,6 +379,12 @@ def latest(docs: list[StepDocument]) -> list[StepDocument]:
     return sorted(newest.values(), key=lambda d: (d.record.index, d.code))
 
 
+def missing(batch: ProcedureBatch) -> list[StepDocument]:
+    """The latest version of each document of the batch that has no stored PDF yet (what
+    the zip's job renders)."""
+    return [d for d in latest(documents_of(batch)) if not d.file]
+
+
 def log_download(actor: Actor, batch: ProcedureBatch, docs: list[StepDocument]) -> None:
     """A document lists people (names, villages, masked ID numbers): its download is an export."""
     audit.record_export(actor, "procedures.document.download", area_code=batch.area_code,
@@ -386,7 +393,8 @@ def log_download(actor: Actor, batch: ProcedureBatch, docs: list[StepDocument]) 
 
 
 def zip_bytes(docs: list[StepDocument]) -> bytes:
-    """The stored PDFs of ``docs`` in one zip (each rendered first by actions.render_document)."""
+    """The stored PDFs of ``docs`` in one zip (each rendered before, by the zip's job:
+    actions.start_rendering; nothing is rendered here)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for d in docs:

@@ -11,7 +11,7 @@ from fupin.areas.models import Area
 from fupin.registry.models import Household, Member
 
 from . import rules
-from .models import BatchMember, Objection, ProcedureBatch, ProcedureType, StepRecord
+from .models import BatchMember, Objection, ProcedureBatch, ProcedureType, StepDocument, StepRecord
 
 VIEW = "registry.view"
 
@@ -49,6 +49,23 @@ def objection(user, pk, perm: str = VIEW) -> Objection:
     """An objection, scoped by its batch's area."""
     return scope_for(user, perm).get(Objection.objects.select_related("batch", "member__household", "record"),
                                      "batch__area_code", pk=pk)
+
+
+def document(user, pk, perm: str = VIEW) -> StepDocument:
+    """A step's document (any version), scoped by its batch's area."""
+    return scope_for(user, perm).get(
+        StepDocument.objects.select_related("record__batch__type", "record__batch__area", "created_by"),
+        "record__batch__area_code", pk=pk)
+
+
+def documents_job(user, batch: ProcedureBatch):
+    """The newest job rendering ``batch``'s documents that the user may see (theirs, or
+    their area's with ``jobs.view``), or None."""
+    from fupin.jobs.queries import visible_jobs
+
+    from .actions import RENDER_JOB
+
+    return visible_jobs(user).filter(kind=RENDER_JOB, params__batch=batch.pk).order_by("-created_at").first()
 
 
 def _head_id():

@@ -14,6 +14,7 @@ urlpatterns = [
     path("batches/<int:pk>/documents/<int:doc_pk>/regenerate/", views.document_regenerate,
          name="document_regenerate"),
     path("batches/<int:pk>/documents.zip", views.documents_zip, name="documents_zip"),
+    path("batches/<int:pk>/documents/prepare/", views.documents_prepare, name="documents_prepare"),
     path("objections/<int:pk>/resolve/", views.objection_resolve, name="objection_resolve"),
     path("types/", views.type_list, name="types"),
     path("types/<str:code>/", views.type_detail, name="type"),

@@ -345,25 +345,48 @@ def document(request, pk, doc_pk):
 
 @require_perm(VIEW)
 def documents_zip(request, pk):
-    """The latest version of every document of a batch, in one zip (each rendered and
-    stored by actions.render_document the first time, as for a single download: about
-    a second a document with HarfBuzz, so this stays a request, not a job)."""
+    """The latest version of every document of a batch in one zip, built from the stored
+    PDFs (logged as one export). Nothing is rendered here: while some document has no
+    PDF yet, this sends the officer to ``documents_prepare``, where a background job
+    renders them (about a second a document) and then offers the zip."""
     batch = queries.batch(request.user, pk)
     docs = documents.latest(documents.documents_of(batch))
     if not docs:
         raise Http404
-    actor = Actor.from_request(request)
+    if any(not d.file for d in docs):
+        return redirect("procedures:documents_prepare", pk=batch.pk)
     try:
-        docs = [actions.render_document(actor, d) for d in docs]
         body = documents.zip_bytes(docs)
-    except (NotFound, Forbidden):
-        raise
-    except Exception:
-        log.exception("documents of batch %s could not be rendered", batch.pk)
-        messages.error(request, _("The document could not be generated; try again later or tell the administrator."))
+    except OSError:  # a stored file gone from storage
+        log.exception("documents of batch %s could not be read", batch.pk)
+        messages.error(request, _("A stored document could not be read; tell the administrator."))
         return redirect("procedures:batch", pk=batch.pk)
-    documents.log_download(actor, batch, docs)
+    documents.log_download(Actor.from_request(request), batch, docs)
     return _pdf(body, f"batch-{batch.pk}-documents.zip", inline=False, content_type="application/zip")
+
+
+@require_perm(VIEW)
+def documents_prepare(request, pk):
+    """Before the zip: how many of the batch's documents are generated, the job that
+    generates the others (started here with POST; its progress refreshes this page),
+    and the zip once every document is stored."""
+    batch = queries.batch(request.user, pk)
+    docs = documents.latest(documents.documents_of(batch))
+    if not docs:
+        raise Http404
+    if request.method == "POST":
+        try:
+            actions.start_rendering(Actor.from_request(request), batch)
+        except (NotFound, Forbidden):
+            raise
+        except ActionError as exc:
+            messages.error(request, str(exc.message))
+        return redirect("procedures:documents_prepare", pk=batch.pk)
+    missing = [d for d in docs if not d.file]
+    template = "procedures/_documents_prepare.html" if request.headers.get("HX-Request") else \
+        "procedures/documents_prepare.html"
+    return render(request, template, {"batch": batch, "total": len(docs), "missing": missing,
+                                      "ready": len(docs) - len(missing), "job": queries.documents_job(request.user, batch)})
 
 
 @require_POST
