@@ -227,6 +227,11 @@ def test_api_runs_a_batch_with_an_objection(officer, api):
     assert act({"step": "village_notice", "action": "publish"}, D(2024, 3, 1)).status_code == 200
     member = batch["members"][0]["id"]
     with clock.frozen(D(2024, 3, 2)):
+        for stamp in (1709337600, "2024-03-02T00:00:00", "2024-02-30"):  # dates are read as the pages read them
+            refused = client.post(f"/api/v1/procedures/batches/{batch['id']}/objections",
+                                  json.dumps({"member": member, "content": "有车", "received_on": stamp}),
+                                  content_type="application/json")
+            assert refused.status_code == 422 and refused.json()["field"] == "received_on", refused.content
         response = client.post(f"/api/v1/procedures/batches/{batch['id']}/objections",
                                json.dumps({"member": member, "content": "有车"}), content_type="application/json")
     assert response.status_code == 201, response.content

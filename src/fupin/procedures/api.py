@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import can
-from fupin.api.base import Error, actor, paginate
+from fupin.api.base import Day, Error, actor, paginate
 from fupin.core.errors import ActionError, Forbidden, NotFound
 
 from . import actions, documents, queries, rules
@@ -142,7 +142,7 @@ class ActIn(Schema):
     version: int | None = None
     notes: str = ""
     # appraise
-    held_on: dt.date | None = None
+    held_on: Day | None = None
     total: int | None = None
     present: int | None = None
     minutes: str = ""
@@ -159,7 +159,7 @@ class ObjectionIn(Schema):
     content: str
     objector_name: str = ""
     objector_contact: str = ""
-    received_on: dt.date | None = None
+    received_on: Day | None = None
 
 
 class ResolveIn(Schema):
