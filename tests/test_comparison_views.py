@@ -64,7 +64,7 @@ def _read(response) -> list[list]:
 def test_a_county_officer_imports_works_the_queue_and_downloads_the_forms(world, make_user, login):
     officer = login(make_user("county_office", COUNTY_A))
     page = officer.get(reverse("comparison:import"))
-    assert page.status_code == 200 and "车辆登记信息" in page.content.decode()
+    assert page.status_code == 200 and "Vehicles" in page.content.decode()
     rows = vehicle_rows([(X[1], X[0], CUTOFF - DAY, "150000"), (Y[1], Y[0], CUTOFF + DAY, "80000")])
     response = officer.post(reverse("comparison:import"), {
         "file": _xlsx(VEHICLE_HEADERS, rows), "kind": "vehicle", "source": "全南县交警大队", "as_of": "2016-06-30",

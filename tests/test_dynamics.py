@@ -321,3 +321,42 @@ def test_lists_show_households_in_observation(county, make_user, login):
     r = office.get("/dynamics/observation/export/", {"area": COUNTY_A, "year": Y1})
     rows = list(load_workbook(io.BytesIO(b"".join(r.streaming_content))).active.iter_rows(values_only=True))
     assert any(row[0] == county["01"].number and row[7] == "13979830001" for row in rows[1:])
+
+
+# --- the cards and the totals ------------------------------------------------------------------------
+
+def test_cards_show_zero_without_a_sign(county, make_user, login):
+    """A year without exits read “−0” (and “+0” without returns)."""
+    c = login(make_user("county_office", COUNTY_A))
+    text = c.get("/dynamics/", {"area": T1, "year": Y2}).content.decode()  # T1 2020: no exit
+    assert "−0" not in text and "+0" not in text
+    assert '<div class="fp-stat">0</div><div class="fp-stat-label">Exited' in text
+    assert '<div class="fp-stat">+1</div><div class="fp-stat-label">Returned to poverty' in text
+    text = c.get("/dynamics/", {"area": COUNTY_A, "year": Y1}).content.decode()  # 2019: no return
+    assert '<div class="fp-stat">−4</div><div class="fp-stat-label">Exited' in text
+    assert '<div class="fp-stat">0</div><div class="fp-stat-label">Returned to poverty' in text
+
+
+def test_year_by_year_table_has_a_total_for_the_period(county, make_user, login):
+    r = login(make_user("county_office", COUNTY_A)).get("/dynamics/", {"area": COUNTY_A, "year": Y2})
+    period, series = r.context["period"], r.context["series"]
+    assert (period["first_year"], period["last_year"]) == (series[0]["year"], series[-1]["year"]) == (2016, 2021)
+    # the start of the first year and the end of the last; the passages added up:
+    # exits H9 (2018), H1 H2 H3 H10 (2019), H7 (2020); the one difference is H10's correction (2020)
+    assert _numbers(period) == {"start": 0, "exits": 6, "returns": 2, "new": 12, "removals": 2,
+                                "corrections_in": 1, "corrections_out": 0, "end": 7}
+    assert period["difference_households"] == 1 and period["difference_people"] == 5
+    text = r.content.decode()
+    footer = text[text.index('id="dynamics-years-total"'):]
+    footer = footer[:footer.index("</tr>")]
+    assert "Total" in footer and "2016–2021" in footer and footer.count('class="text-end"') == 9
+
+
+def test_household_lists_have_a_total(county, make_user, login):
+    office = login(make_user("county_office", COUNTY_A))
+    r = office.get("/dynamics/observation/", {"area": COUNTY_A, "year": Y1})
+    rows = r.context["rows"]
+    assert rows and r.context["totals"] == {"households": len(rows), "people": sum(x["h"].size for x in rows)}
+    text = r.content.decode()
+    footer = text[text.index('id="list-total"'):]
+    assert f"Total · {len(rows)} households" in footer[:footer.index("</tr>")]

@@ -281,3 +281,48 @@ def test_criteria_national_row_refused_to_a_county(world):
     assert r.status_code == 403
     national.refresh_from_db()
     assert national.item("income")
+
+
+# --- the exit year the check opens on, and its layout ------------------------------------------------
+
+@pytest.fixture
+def last_year_only(two_counties, make_user, login):
+    """Incomes of county A recorded for 2023 only (2024's not entered yet); county B has 2024's."""
+    line(2023, 4000)
+    line(2024, 4100)
+    passing = household(n=11, per_capita=4500, year=2023)
+    household(VILLAGE_B, 12, per_capita=5000, year=2024)
+    client = login(make_user("county_office", COUNTY_A))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return {"client": client, "passing": passing}
+
+
+def test_check_opens_on_the_latest_year_with_incomes_in_the_users_area(last_year_only):
+    """It opened on this year, whose incomes are not recorded yet: nearly every household
+    failed on 'no income recorded'. County B's 2024 incomes do not count for county A."""
+    r = last_year_only["client"].get("/exits/")
+    body = r.content.decode()
+    assert r.context["year"] == 2023
+    assert 'id="f-year" name="year" value="2023"' in body
+    assert "Exit year 2023 is shown: the latest year with incomes recorded in this area." in body
+    assert r.context["rows"][0].ok_all and "no income recorded" not in body
+    r = last_year_only["client"].get("/exits/", {"year": "2024"})  # asked for: no explanation
+    assert r.context["year"] == 2024 and 'id="year-note"' not in r.content.decode()
+
+
+def test_check_opens_on_last_year_when_the_area_has_no_income(two_counties, make_user, login):
+    household(n=13)
+    household(VILLAGE_B, 14, per_capita=5000, year=2024)  # another county's: not the user's area
+    client = login(make_user("county_office", COUNTY_A))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = client.get("/exits/")
+    assert r.context["year"] == 2023
+    assert "No income is recorded in this area yet: last year, 2023, is shown." in r.content.decode()
+
+
+def test_check_table_keeps_short_columns_on_one_line_and_wraps_the_reason(world):
+    body = world["client"].get("/exits/", {"year": "2024"}).content.decode()
+    table = body[body.index('id="exit-check"'):body.index("</table>")]
+    assert 'class="small text-nowrap exit-status"' in table
+    assert 'class="small exit-reason" style="white-space: normal; overflow-wrap: anywhere"' in table
+    assert "min-width: 24rem" not in table  # the reason's width pushed the table past the card's edge

@@ -84,7 +84,7 @@ def test_shipped_rule_sets_have_sources_and_the_guangxi_eight_vetoes():
     assert not national.criteria.filter(group="veto", enabled=True).exists()
     assert national.criteria.filter(group="guarantee", enabled=True).count() == 4
     guangxi = RuleSet.objects.get(area_prefix="45")
-    assert "seed 003" in guangxi.source and "八个" in guangxi.source
+    assert "《核实建档立卡贫困人口工作方案》" in guangxi.source and "八个" in guangxi.source
     assert guangxi.criteria.filter(group="veto", enabled=True).count() == 8
     assert all(c.source for c in Criterion.objects.all())
 
@@ -591,7 +591,7 @@ def test_line_form_with_the_zhejiang_preset(two_counties, make_user, login):
         "preset": "zhejiang_low_income"})
     line = Line.objects.get(kind="provincial", area_prefix="330921")
     assert response.status_code == 302 and line.annual_value == Decimal("12000.00")
-    assert "seed 002" in line.source
+    assert "浙委发〔2018〕41号" in line.source
     page = client.get(reverse("identification:line", args=[line.pk])).content.decode()
     assert "12,000.00" in page and "10,800.00" in page
 

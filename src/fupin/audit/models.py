@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import labels
+
 
 class AuditEvent(models.Model):
     """One change of state, or one sensitive read or export. Append-only: the app has
@@ -40,6 +42,11 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        """What the action means, in the reader's language (audit/labels.py; the code when unknown)."""
+        return labels.label(self.action)
 
     def changed_fields(self) -> list[tuple[str, object, object]]:
         before, after = self.before or {}, self.after or {}

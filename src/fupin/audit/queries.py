@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from fupin.accounts.scoping import scope_for
 from fupin.core.errors import Invalid
 
+from . import labels
 from .models import AuditEvent
 
 
@@ -23,8 +24,10 @@ def search(viewer, *, user: str = "", action: str = "", object_type: str = "", o
     qs = scope.filter(AuditEvent.objects.all())
     if user:
         qs = qs.filter(Q(username__icontains=user))
-    if action:
-        qs = qs.filter(action__startswith=action)
+    if action:  # the beginning of a code, or words of its label ("登录", "Signed in")
+        codes = labels.matching(action)
+        qs = qs.filter(Q(action__startswith=action) | Q(action__in=codes)) if codes else \
+            qs.filter(action__startswith=action)
     if object_type:
         qs = qs.filter(object_type=object_type)
     if object_id:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from fupin.core.errors import Invalid
 from fupin.core.views_util import date_param, require_perm
 
-from . import queries
+from . import labels, queries
 from .models import AuditEvent
 
 
@@ -25,7 +25,7 @@ def event_list(request):
     page = Paginator(qs.order_by("-at", "-id"), settings.PAGE_SIZE).get_page(g.get("page"))
     return render(request, "audit/list.html", {  # the date inputs show the dates applied, as YYYY-MM-DD
         "page_obj": page, "f": filters, "since": since.isoformat() if since else "",
-        "until": until.isoformat() if until else "", "kinds": AuditEvent.KIND_CHOICES})
+        "until": until.isoformat() if until else "", "kinds": AuditEvent.KIND_CHOICES, "actions": labels.choices()})
 
 
 @require_perm("audit.view")

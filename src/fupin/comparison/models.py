@@ -126,12 +126,13 @@ class Hit(models.Model):
         # (the data set's foreign key is the first column of its index)
         indexes = [models.Index(fields=["area_code", "status"]), models.Index(fields=["dataset", "area_code"])]
 
-    def __str__(self):
-        return f"{self.get_kind_display()} {self.household_id}"
+    def __str__(self):  # (the audit log's object name: in Chinese whatever the reader's language)
+        k = rules.kinds().get(self.kind)
+        return f"{k.zh if k else self.kind} {self.household_id}"
 
     def get_kind_display(self) -> str:
         k = rules.kinds().get(self.kind)
-        return k.zh if k else self.kind
+        return k.label if k else self.kind
 
     @property
     def needs_decision(self) -> bool:

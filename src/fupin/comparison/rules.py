@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -95,7 +96,9 @@ class Kind:
 
     @property
     def label(self) -> str:
-        return f"{self.zh} ({self.en})"
+        """The kind's name in the reader's language only (as registry.codes labels are chosen)."""
+        lang = translation.get_language() or "zh-hans"
+        return self.en if lang.startswith("en") else self.zh
 
     @property
     def headers(self) -> list[str]:

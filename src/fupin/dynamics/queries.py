@@ -46,6 +46,7 @@ import importlib
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import Count, Sum
 
 from fupin.accounts.scoping import Scope
 from fupin.areas import rules as area_rules
@@ -180,6 +181,27 @@ def balance(cell: dict[str, int]) -> dict:
         out[f"difference_{k}"] = cell[f"end_{k}"] - expected
     out["adds_up"] = out["difference_households"] == 0 and out["difference_people"] == 0
     return out
+
+
+def period_total(series: list[dict]) -> dict | None:
+    """The 合计 row of the year-by-year table: the poor at the start of the first year
+    shown and at the end of the last, the passages summed over the years. Each year starts
+    where the one before ended, so the balance of the period is the sum of the years'."""
+    if not series:
+        return None
+    first, last = series[0], series[-1]
+    cell = _blank()
+    for k in ("households", "people"):
+        cell[f"start_{k}"] = first[f"start_{k}"]
+        cell[f"end_{k}"] = last[f"end_{k}"]
+        for m in MEASURES[1:-1]:
+            cell[f"{m}_{k}"] = sum(r[f"{m}_{k}"] for r in series)
+    return {"first_year": first["year"], "last_year": last["year"], **cell, **balance(cell)}
+
+
+def list_totals(qs) -> dict:
+    """How many households a list holds and their people (one aggregate, the whole list)."""
+    return qs.order_by().aggregate(households=Count("pk"), people=Sum("size"))
 
 
 def _function(module: str, name: str):

@@ -151,8 +151,9 @@ def index(request):
         years = sorted({*years, year}, reverse=True)
     report = queries.year_report(prefix, year, areas=queries.child_areas(scope, prefix))
     series = queries.series(prefix, sorted(years))
+    period = queries.period_total(series)
     lists = _lazy_counts(request.user, prefix, year)
-    for r in [*report["rows"], report["total"], *series]:
+    for r in [*report["rows"], report["total"], *series, *([period] if period else [])]:
         r["cells"] = [(r[f"{m}_households"], r[f"{m}_people"]) for m in queries.MEASURES]
     monitoring = report["monitoring"]
     monitoring_rows = [(label, monitoring[key] if monitoring else None) for key, label in queries.monitoring_labels()]
@@ -161,7 +162,7 @@ def index(request):
         "area": area, "area_name": _area_name(area), "code": registry_stats.code_of(prefix), "prefix": prefix,
         "ancestors": ancestors, "top_areas": top_areas, "top_areas_codes": [a.code for a in top_areas],
         "everything": scope.is_everything, "monitoring_rows": monitoring_rows, "year": year, "years": years,
-        "report": report, "series": series, "measures": measure_labels(),
+        "report": report, "series": series, "period": period, "measures": measure_labels(),
         "child_label": _child_label(report["child_level"]),
         "charts": [years_chart(series)], "waterfall": waterfall(report["total"]),
         "lists": lists, "lists_on": _lists_on(year),
@@ -267,6 +268,7 @@ def _list_page(request, kind: str, export_file: bool):
                             note="unmasked" if full else "masked")
         return _file(buffer, f"{title}-{_area_name(area)}-{on.isoformat()}.xlsx")
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page")) if qs is not None else None
+    totals = queries.list_totals(qs) if qs is not None else None
     rows = []
     if page is not None:
         for h in page.object_list:
@@ -275,7 +277,7 @@ def _list_page(request, kind: str, export_file: bool):
     return render(request, "dynamics/list.html", {
         "kind": kind, "title": title, "area": area, "area_name": _area_name(area),
         "code": registry_stats.code_of(prefix), "ancestors": ancestors, "year": year, "on": on, "today": today,
-        "available": fn is not None, "page_obj": page, "rows": rows, "observation": observation,
+        "available": fn is not None, "page_obj": page, "rows": rows, "totals": totals, "observation": observation,
         "can_export": can(request.user, "registry.export", registry_stats.code_of(prefix) or None),
         "top_areas": registry_stats.top_areas(request.user, "registry.view"), "everything": scope.is_everything,
     })

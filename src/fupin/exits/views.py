@@ -12,6 +12,7 @@ import tempfile
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import date_param, require_perm
 from fupin.registry import codes
 from fupin.registry import stats as registry_stats
+from fupin.registry.models import Income
 from fupin.registry.views.common import chooser, chosen_area
 
 from . import actions, queries, rules
@@ -55,6 +57,19 @@ def _year(value) -> int:
     return clock.today().year
 
 
+def _default_year(user, prefix: str) -> tuple[int, bool]:
+    """The exit year the check opens on when none is asked for: the latest year, up to this
+    one, with incomes recorded in the area (this year's are usually not entered yet, so
+    every household would fail on 'no income recorded'), or last year when the area has
+    none. One aggregate over the income rows of the area in the user's scope: a range of
+    the (area_code, year) index, read without the table, lighter than the page's own count
+    of the area's households. Returns (year, whether incomes were found)."""
+    this_year = clock.today().year
+    scope = scope_for(user, VIEW).narrow(prefix)
+    latest = scope.filter(Income.objects.filter(year__lte=this_year)).aggregate(latest=Max("year"))["latest"]
+    return (latest, True) if latest else (this_year - 1, False)
+
+
 def _prefix(request, area) -> str:
     if area is not None:
         return area.prefix
@@ -67,12 +82,22 @@ def _prefix(request, area) -> str:
 @require_perm(VIEW)
 def check(request):
     area, ctx = _area(request)
-    year = _year(request.GET.get("year"))
+    prefix = _prefix(request, area)
+    asked = (request.GET.get("year") or "").strip()
+    year_note = ""
+    if asked:
+        year = _year(asked)
+    else:
+        year, found = _default_year(request.user, prefix)
+        year_note = (_("Exit year %(year)s is shown: the latest year with incomes recorded in this area. "
+                       "Enter another year to check it.") if found else
+                     _("No income is recorded in this area yet: last year, %(year)s, is shown. "
+                       "Enter another year to check it.")) % {"year": year}
     result = request.GET.get("result", "")
     status = request.GET.get("status", "")
     statuses = [status] if status in queries.CHECK_STATUSES else list(queries.CHECK_STATUSES)
     q = request.GET.get("q", "").strip()
-    qs = queries.checked_households(request.user, _prefix(request, area), year, statuses=statuses,
+    qs = queries.checked_households(request.user, prefix, year, statuses=statuses,
                                     result=result if result in ("pass", "fail") else "", q=q)
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -80,7 +105,8 @@ def check(request):
     can_start = area is not None and area.level in ("village", "township", "county") and \
         can(request.user, "procedures.village", area.code)
     return render(request, "exits/check.html", {
-        **ctx, "page_obj": page, "rows": rows, "year": year, "result": result, "status": status, "q": q,
+        **ctx, "page_obj": page, "rows": rows, "year": year, "year_note": year_note, "result": result,
+        "status": status, "q": q,
         "items": [(code, rules.item_label(code)) for code in rules.ITEMS], "can_start": can_start,
         "statuses": [(s, codes.label("status", s)) for s in queries.CHECK_STATUSES]})
 

@@ -4,8 +4,11 @@ see (facts through the scoped query)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 
+from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from fupin.areas.models import Area
@@ -21,6 +24,67 @@ def area_names(prefixes: Iterable[str]) -> dict[str, str]:
     codes = {padded(p): p for p in prefixes if p}
     for code, name in Area.objects.filter(code__in=list(codes), valid_to__isnull=True).values_list("code", "name"):
         out[codes[code]] = name
+    return out
+
+
+def _join(items) -> str:
+    """A list as one reads it: 、 between Chinese items, a comma between English ones."""
+    lang = translation.get_language() or ""
+    return ("、" if lang.startswith("zh") else ", ").join(str(i) for i in items)
+
+
+def _plain(value) -> str:
+    """A parameter value of a kind this page does not know, still readable (no Python repr)."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return _join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return _join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _month_day(text: str) -> str:
+    """'09-01' as the reader writes a day of the year (9月1日, September 1)."""
+    try:
+        month, day = (int(x) for x in str(text).split("-"))
+        return date_format(dt.date(2001, month, day), "MONTH_DAY_FORMAT")
+    except (TypeError, ValueError):
+        return str(text)
+
+
+def describe_params(params) -> list[tuple[str, str]]:
+    """A criterion's parameters as (label, value) pairs for people: fact kinds and codes by
+    their labels, yes/no, amounts in yuan (the page showed the Python dict)."""
+    if not isinstance(params, dict):
+        return [] if params in (None, "", {}) else [(_("Parameters"), _plain(params))]
+    p = dict(params)
+    out: list[tuple[str, str]] = []
+    if "fact_kinds" in p:
+        kinds = p.pop("fact_kinds") or []
+        out.append((_("Facts that veto"), _join(rules.FACT_KINDS.get(k, k) for k in kinds) or "—"))
+    if "min_value" in p:
+        amount = p.pop("min_value")
+        out.append((_("Only above the amount"), _("any amount") if amount in (None, "") else
+                    _("%(amount)s yuan") % {"amount": rules.money(amount)}))
+    if "relatives" in p:
+        out.append((_("Relatives outside the household count"), _plain(bool(p.pop("relatives")))))
+    if "grades" in p:
+        grades = p.pop("grades") or []
+        out.append((_("Dangerous-house grades"), _join(registry_codes.label("danger_grade", g) for g in grades) or "—"))
+    if "min_age" in p or "max_age" in p:
+        low, high = p.pop("min_age", None), p.pop("max_age", None)
+        out.append((_("Compulsory-school ages"), _("%(min)s to %(max)s years old") % {
+            "min": "—" if low is None else low, "max": "—" if high is None else high}))
+    if "on" in p:
+        out.append((_("Ages counted on"), _month_day(p.pop("on"))))
+    if "statuses" in p:
+        statuses = p.pop("statuses") or []
+        out.append((_("School statuses meaning out of school"),
+                    _join(registry_codes.label("school_status", s) for s in statuses) or "—"))
+    out += [(str(key), _plain(value)) for key, value in p.items()]
     return out
 
 

@@ -38,6 +38,7 @@ from .forms import (
 from .models import Criterion, MemberFact, RuleOutcome, RuleRun, RunLine, padded
 from .present import (
     area_names,
+    describe_params,
     explain_outcomes,
     household_lines,
     run_counts,
@@ -198,6 +199,8 @@ def ruleset_create(request):
 def ruleset(request, pk):
     rs = queries.ruleset(request.user, pk)
     criteria = list(rs.criteria.all())
+    for c in criteria:
+        c.params_text = describe_params(c.params)
     history = None
     if _sees_history(request.user, rs.area_code):
         history = AuditEvent.objects.filter(
@@ -340,8 +343,10 @@ def run(request, pk):
         rl.area_name = line_names.get(rl.area_prefix, rl.area_prefix)
         rl.kind_label = rules.LINE_KINDS.get(rl.kind, rl.kind)
         rl.computation_text = rules.describe_computation(rl.computation)
+    by_village_total = {key: sum(v[key] for v in by_village) for key in ("to_eligible", "to_not_eligible")}
     return render(request, "identification/run.html", {
         "run": obj, "area_name": names.get(obj.area_prefix, obj.area_prefix), "by_village": by_village,
+        "by_village_total": by_village_total,
         "counts": counts, "lines": lines, "rulesets": visible_rulesets_used(request.user, obj),
         "changes": _changes_for_display(visible_changes(request.user, obj)), "job": obj.job if obj.job_id else None})
 
@@ -351,7 +356,8 @@ def _changes_for_display(changes: dict) -> dict:
     lines = [{**ch, "kind_label": rules.LINE_KINDS.get(ch["kind"], ch["kind"]),
               "area_name": names.get(ch["area_prefix"], ch["area_prefix"]),
               "value_text": rules.money(ch["value"])} for ch in changes.get("lines", [])]
-    criteria = [{**ch, "label": rules.criterion_label(ch["code"])} for ch in changes.get("criteria", [])]
+    criteria = [{**ch, "label": rules.criterion_label(ch["code"]), "params_text": describe_params(ch.get("params"))}
+                for ch in changes.get("criteria", [])]
     return {"lines": lines, "criteria": criteria}
 
 
