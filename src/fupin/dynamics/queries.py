@@ -31,8 +31,8 @@ Readings (docs/dynamics.md explains them):
   (an exit revoked: exited → registered; a removed household taken back; registered →
   identified) is a *correction*, counted apart, and the page warns when the balance
   does not add up.
-- a household counts in the area its status change was recorded in (where it belonged
-  then), as in the registry's statistics (registry.stats.status_at).
+- a household counts in the area it belongs to now (a move carries its status history:
+  docs/decisions.md), as in the registry's statistics (registry.stats.status_at).
 - *people* are the household's size now (its active members, Household.size), not the
   members it had on the date: every passage then moves the same number of people as
   the household carries, so the people balance adds up exactly like the households',
