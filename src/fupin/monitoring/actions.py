@@ -503,6 +503,7 @@ def start_warning_run(actor: Actor, area: Area, year: int):
     require(actor, WARN, area.code)
     if not 2000 <= int(year) <= clock.today().year:
         raise Invalid(_("Choose an income year up to this year."), field="year")
+    rules.check_warning_rules()  # a rule the data leaves without statuses is refused now, not in the job
     return jobs.start(actor, warning_run_task, kind="monitoring.warning_run",
                       title=_("Early-warning rules: %(area)s, %(year)s") % {"area": area.name, "year": year},
                       area_code=area.code, params={"area_code": area.code, "year": int(year)})

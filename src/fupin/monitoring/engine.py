@@ -143,10 +143,11 @@ def _insert(run: WarningRun, code: str, qs) -> int:
 @transaction.atomic
 def execute(run: WarningRun, progress=None) -> WarningRun:
     """Run every rule of the data file over the run's area: earlier open hits of the area
-    are superseded, then one INSERT … SELECT per rule."""
+    are superseded, then one INSERT … SELECT per rule over the households of the statuses
+    the data names for it (rules.rule_statuses: the rule's own, else the file's)."""
     progress = progress or NoProgress()
     data = rules.warning_data()
-    statuses = data.get("statuses") or ["exited_policy", "exited", "returned", "rural"]
+    rules.check_warning_rules()  # every rule's statuses come from the data file (refused when missing)
     run.rules = data["rules"]
     run.lines = resolve_lines(run)
     if not run.lines:
@@ -160,7 +161,7 @@ def execute(run: WarningRun, progress=None) -> WarningRun:
         builder = KINDS.get(rule["kind"])
         if builder is None:
             raise ValueError(f"warning rule {rule['code']}: unknown kind {rule['kind']!r}")
-        count = _insert(run, rule["code"], builder(run, rule, statuses))
+        count = _insert(run, rule["code"], builder(run, rule, rules.rule_statuses(rule)))
         total += count
         progress.log(f"{rule['code']}: {count}")
         progress.update(n, message=_("%(rule)s: %(n)s households") % {"rule": rules.warning_rule_label(rule["code"]),
@@ -173,5 +174,6 @@ def execute(run: WarningRun, progress=None) -> WarningRun:
 def run_rules(actor: Actor, area_code: str, year: int, *, job=None, progress=None) -> WarningRun:
     """A run over the area with this code (a full code or a prefix); the caller checked permission."""
     prefix = id_rules.prefix_of_code(area_code)
+    rules.check_warning_rules()  # refused before a run is recorded
     run = WarningRun.objects.create(area_code=prefix, year=year, job=job, created_by=actor.user)
     return execute(run, progress)

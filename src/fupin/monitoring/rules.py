@@ -11,6 +11,10 @@ from pathlib import Path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from fupin.core.errors import Invalid
+from fupin.identification import rules as id_rules
+from fupin.registry import codes as registry_codes
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -109,6 +113,88 @@ def warning_rule(code: str) -> dict | None:
 def warning_rule_label(code: str) -> str:
     r = warning_rule(code)
     return _pick(r) if r else code
+
+
+def rule_statuses(rule: dict) -> list[str]:
+    """The registry statuses of the households a warning rule looks at: the rule's own
+    "statuses", else the data file's "statuses" (the documented default for every rule).
+    The list is data only: a rule with neither, or naming a status the registry does not
+    know, is refused with a message naming the rule (nothing runs)."""
+    statuses = rule.get("statuses", warning_data().get("statuses"))
+    label = warning_rule_label(rule.get("code", ""))
+    if not statuses or not isinstance(statuses, list):
+        raise Invalid(_("The warning rule “%(rule)s” names no household statuses to look at, and the rules' data "
+                        "file gives no default: add “statuses” to the data file.") % {"rule": label},
+                      field="statuses")
+    known = {c for c, _label in registry_codes.choices("status")}
+    unknown = [s for s in statuses if s not in known]
+    if unknown:
+        raise Invalid(_("The warning rule “%(rule)s” names household statuses the registry does not know: "
+                        "%(codes)s.") % {"rule": label, "codes": ", ".join(map(str, unknown))}, field="statuses")
+    return list(statuses)
+
+
+def check_warning_rules() -> None:
+    """Refuse (Invalid) when a rule of the data file cannot run: no statuses, or unknown ones."""
+    for rule in warning_rules():
+        rule_statuses(rule)
+
+
+def _join(items) -> str:
+    """A list as one reads it: 、 between Chinese items, a comma between English ones."""
+    lang = translation.get_language() or ""
+    return ("、" if lang.startswith("zh") else ", ").join(str(i) for i in items)
+
+
+def _number(value) -> str:
+    """A decimal as people write it: 50, 0.5, 12.5 (no trailing zeros, no exponent)."""
+    d = Decimal(str(value)).normalize()
+    return f"{d:f}"
+
+
+def _plain(value) -> str:
+    """A parameter of a kind this page does not know, still readable (no Python repr)."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return _join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return _join(f"{k}: {_plain(v)}" for k, v in value.items())
+    return str(value)
+
+
+def describe_rule_params(rule: dict) -> list[tuple[str, str]]:
+    """A warning rule's parameters as (label, value) pairs for people: the line by its
+    name, departments' warning kinds by their labels, shares and percentages with %,
+    amounts in yuan (the page showed the Python dict)."""
+    p = dict(rule.get("params") or {})
+    out: list[tuple[str, str]] = []
+    if "line_kind" in p:
+        kind = p.pop("line_kind")
+        out.append((_("Line"), str(id_rules.LINE_KINDS.get(kind, kind))))
+    if "warning_kinds" in p:
+        kinds = p.pop("warning_kinds") or []
+        out.append((_("Kinds of department warning"), _join(warning_kind_label(k) for k in kinds) or "—"))
+    if "ratio" in p:
+        out.append((_("Share of the yearly household net income"),
+                    f"{_number(Decimal(str(p.pop('ratio'))) * 100)}%"))
+    if "min_amount" in p:
+        out.append((_("At least"), _("%(amount)s yuan") % {"amount": id_rules.money(p.pop("min_amount"))}))
+    if "percent" in p:
+        out.append((_("Drop on the year before, at least"), f"{_number(p.pop('percent'))}%"))
+    out += [(str(key), _plain(value)) for key, value in p.items()]
+    return out
+
+
+def describe_rule_statuses(rule: dict) -> str:
+    """The statuses a rule looks at, by their registry labels ("—" when the data gives none)."""
+    try:
+        statuses = rule_statuses(rule)
+    except Invalid:
+        return "—"
+    return _join(registry_codes.label("status", s) for s in statuses)
 
 
 # --- risk clearance --------------------------------------------------------------------

@@ -81,6 +81,15 @@ def _household_in(request, number: str, perm: str = EDIT) -> Household:
     return scope_for(request.user, perm).get(Household.objects.all(), number=number)
 
 
+def _place(*groups) -> None:
+    """Give each object of ``groups`` (lists of rows with an ``area_code``) its area's name
+    as ``place``: one query for the whole page (queries.place_names)."""
+    names = queries.place_names(obj.area_code for group in groups for obj in group)
+    for group in groups:
+        for obj in group:
+            obj.place = names.get(obj.area_code, obj.area_code)
+
+
 def _label(rec) -> None:
     """The risks' and the procedure states' labels for a page (the rows carry codes)."""
     states = dict(BatchMember.STATE_CHOICES)
@@ -103,6 +112,7 @@ def index(request):
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     for r in page:
         _label(r)
+    _place(page)
     return render(request, "monitoring/index.html", {
         **ctx, "page_obj": page, "filters": f, "kinds": M.KIND_CHOICES, "states": M.STATE_CHOICES,
         "risks": rules.risk_choices(), "counts": queries.state_counts(request.user, prefix),
@@ -157,6 +167,7 @@ def record(request, pk):
     _settle(request)
     rec = queries.record(request.user, pk)
     _label(rec)
+    _place([rec])
     items = actions.clearance_items(rec) if rec.state == M.MONITORED else []
     return render(request, "monitoring/record.html", {
         "rec": rec, "risks": rec.risk_list, "discoveries": rec.discoveries.select_related("recorded_by"),
@@ -220,12 +231,16 @@ def worklist(request):
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     for h in page:
         h.rule_label = rules.warning_rule_label(h.rule)
-    runs = queries.runs(request.user).select_related("job")[:5]
+    runs = list(queries.runs(request.user).select_related("job")[:5])
+    _place(page, runs)
     run_area = area or top_area(scope_for(request.user, WARN))
+    warning_rules = [{"code": r["code"], "label": rules.warning_rule_label(r["code"]),
+                      "params": rules.describe_rule_params(r), "statuses": rules.describe_rule_statuses(r),
+                      "source": r.get("source", "")} for r in rules.warning_rules()]
     return render(request, "monitoring/worklist.html", {
         **ctx, "page_obj": page, "state": state, "rule": rule, "states": WarningHit.STATE_CHOICES,
-        "rules": [(r["code"], rules.warning_rule_label(r["code"])) for r in rules.warning_rules()],
-        "warning_rules": rules.warning_rules(), "runs": runs, "run_form": RunForm(initial={"year": clock.today().year - 1}),
+        "rules": [(r["code"], r["label"]) for r in warning_rules],
+        "warning_rules": warning_rules, "runs": runs, "run_form": RunForm(initial={"year": clock.today().year - 1}),
         "run_area": run_area, "can_warn": run_area is not None and can(request.user, WARN, run_area.code),
         "can_edit": can(request.user, EDIT),
         "start_form": HitStartForm()})
@@ -280,6 +295,7 @@ def applications(request):
     if state:
         qs = qs.filter(state=state)
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    _place(page)
     return render(request, "monitoring/applications.html", {**ctx, "page_obj": page, "state": state,
                                                             "states": Application.STATE_CHOICES})
 
@@ -323,6 +339,7 @@ def application(request, pk):
             accept.add_error("household", _("No household with this number in your area."))
         except ActionError as exc:
             _error(request, accept, exc)
+    _place([app])
     return render(request, "monitoring/application.html", {"app": app, "accept": accept, "dismiss": dismiss})
 
 
@@ -370,7 +387,8 @@ def warnings(request):
             form.add_error(None, _("Choose an area of yours."))
         except ActionError as exc:
             _error(request, form, exc)
-    imports = queries.imports(request.user).filter(queries._prefix_q(prefix))[:50]
+    imports = list(queries.imports(request.user).filter(queries._prefix_q(prefix))[:50])
+    _place(imports)
     recent = queries.department_warnings(request.user, WARN).filter(queries._prefix_q(prefix)).select_related(
         "household", "source")[:100]
     for w in recent:
