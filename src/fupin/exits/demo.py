@@ -43,7 +43,7 @@ from . import actions, queries
 from .models import ExitCriteria, PolicyPeriod
 
 COUNTY6 = COUNTY_CODE[:6]
-EXAMPLE = "演示数据（示例），不是正式标准 — demo data, not a real standard"
+EXAMPLE = "演示数据（示例），不是正式标准"
 
 
 def _lines(actor: Actor, years) -> None:
@@ -62,15 +62,15 @@ def _standards(actor: Actor) -> None:
         for i in items:
             if i["code"] == "income":
                 i["params"] = {**i["params"], "consecutive_years": 2}
-                i["source"] = EXAMPLE + "：“稳定” read as two consecutive years above the line."
+                i["source"] = EXAMPLE + "：“稳定”理解为连续两年高于标准线。"
         actions.save_criteria(actor, None, name="全南县贫困户退出标准（示例）", area_prefix=COUNTY6, from_year=2021,
                               items=items, source=EXAMPLE, is_example=True,
-                              note="An example county variant: two consecutive years above the line.")
+                              note="县级标准示例：收入连续两年高于标准线。")
     if not PolicyPeriod.objects.filter(area_prefix=COUNTY6).exists():
         actions.save_period(actor, None, name="全南县脱贫户观察期（示例）", area_prefix=COUNTY6, from_year=2021,
                             kind="observation", years=2, source=EXAMPLE, is_example=True,
-                            note="An example: two years of observation after an exit, modelled on seed 002's "
-                                 "one-year observation period.")
+                            note="示例：退出后观察两年，参照浙委发〔2018〕41号《低收入农户高水平全面小康计划(2018-2022年)》"
+                                 "的一年观察期。")
 
 
 def _candidates(year: int, n_villages: int = 2, per_village: int = 5) -> list[list[Household]]:

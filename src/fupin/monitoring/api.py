@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import scope_for
@@ -28,7 +29,7 @@ def _prefix(request, area: str, perm: str = VIEW) -> str:
     if not area:
         return ""
     if not area_rules.is_valid_code(area):
-        raise Invalid("area: a 12-digit area code", field="area")
+        raise Invalid(_("area: a 12-digit area code"), field="area")
     return area_rules.prefix_of(area)
 
 
@@ -130,7 +131,7 @@ def hits(request, area: str = "", state: str = "open", rule: str = "", page: int
              summary="Record a household's application (a call or a visit to the office)")
 def application_create(request, body: ApplicationIn):
     if body.channel not in (Application.PHONE, Application.CADRE):
-        raise Invalid("channel: phone | cadre", field="channel")
+        raise Invalid(_("The channel is “phone” or “cadre”."), field="channel")
     app = actions.record_application(actor(request), village=body.village, name=body.name, what=body.what,
                                      id_number=body.id_number, phone=body.phone, address=body.address,
                                      channel=body.channel)
