@@ -326,3 +326,28 @@ def test_check_table_keeps_short_columns_on_one_line_and_wraps_the_reason(world)
     assert 'class="small text-nowrap exit-status"' in table
     assert 'class="small exit-reason" style="white-space: normal; overflow-wrap: anywhere"' in table
     assert "min-width: 24rem" not in table  # the reason's width pushed the table past the card's edge
+
+
+def test_criteria_page_shows_parameters_as_labelled_values(world):
+    from django.utils import translation
+
+    with translation.override("en"):
+        html = world["client"].get("/exits/criteria/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for raw in ("consecutive_years=", "year_offset=", "renovated_passes=", "inclusive=", "{'"):
+        assert raw not in html, raw
+    for shown in ("Years in a row above the line", "the exit year", "A renovated house counts as safe",
+                  "the line of the household&#x27;s identification standard"):
+        assert shown in html, shown
+
+
+def test_item_parameters_read_in_words():
+    from django.utils import translation
+
+    from fupin.exits.views import describe_item_params
+
+    with translation.override("en"):
+        shown = dict(describe_item_params({"line": "provincial", "year_offset": -2, "inclusive": True,
+                                           "grades": ["C", "D"], "custom": [1, 2]}))
+    assert shown["Income year"] == "2 years before the exit year"
+    assert shown["An income equal to the line passes"] == "yes"
+    assert "provincial" in shown["Line"].lower() and "custom" in shown

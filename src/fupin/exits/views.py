@@ -17,6 +17,7 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scoping import can, scope_for
@@ -249,10 +250,42 @@ def return_start(request, pk):
 
 # --- criteria (standards) --------------------------------------------------------------------------------
 
+def describe_item_params(params) -> list[tuple[str, str]]:
+    """An exit item's parameters as (label, value) pairs for people (the page printed
+    ``key=value``): the income item's own keys here, the rest as identification's criteria
+    show theirs (grades, school ages, the counting day, school statuses)."""
+    from fupin.identification import rules as id_rules
+    from fupin.identification.present import describe_params
+
+    p = dict(params or {})
+    out: list[tuple[str, str]] = []
+    if "line" in p:
+        line = p.pop("line")
+        out.append((_("Line"), _("the line of the household's identification standard") if line == "standard"
+                    else str(id_rules.LINE_KINDS.get(line, line))))
+    if "consecutive_years" in p:
+        out.append((_("Years in a row above the line"), str(p.pop("consecutive_years"))))
+    if "inclusive" in p:
+        out.append((_("An income equal to the line passes"), _("yes") if p.pop("inclusive") else _("no")))
+    if "year_offset" in p:
+        offset = int(p.pop("year_offset") or 0)
+        out.append((_("Income year"), _("the exit year") if offset == 0 else
+                    ngettext("%(n)s year before the exit year", "%(n)s years before the exit year", -offset)
+                    % {"n": -offset} if offset < 0 else
+                    ngettext("%(n)s year after the exit year", "%(n)s years after the exit year", offset)
+                    % {"n": offset}))
+    if "renovated_passes" in p:
+        out.append((_("A renovated house counts as safe"), _("yes") if p.pop("renovated_passes") else _("no")))
+    return out + describe_params(p)
+
+
 @require_perm(VIEW)
 def criteria(request):
+    sets = list(queries.criteria_sets(request.user).order_by("area_prefix", "-from_year"))
+    for s in sets:
+        s.shown_items = [{**i, "described": describe_item_params(i.get("params"))} for i in s.items]
     return render(request, "exits/criteria.html", {
-        "sets": list(queries.criteria_sets(request.user).order_by("area_prefix", "-from_year")),
+        "sets": sets,
         "periods": list(queries.periods(request.user).order_by("area_prefix", "-from_year")),
         "labels": dict((c, rules.item_label(c)) for c in rules.ITEMS),
         "can_edit": can(request.user, "standards.edit")})
