@@ -86,6 +86,10 @@ SEARCH_CASES = [
     ("3607291002010002", {"3607291002010002"}),  # household number
     ("石桥村", {"3607291002010001", "3607291002010002"}),  # village name
     ("赵六", set()),
+    ("张", {"3607291002010001"}),  # a name from its beginning: 张 finds 张三 (head)
+    ("李", {"3607291002010001"}),  # … and 李四 (a member)
+    ("三", set()),  # not from the middle
+    ("360729100201000", {"3607291002010001", "3607291002010002"}),  # a household number's beginning
 ]
 
 
@@ -101,6 +105,29 @@ def test_search_when_more_than_the_limit_match(world, q, expected, monkeypatch):
 
     monkeypatch.setattr(queries, "FIND_MATCH_LIMIT", 0)
     assert listed(world["client"], q=q) == expected
+
+
+def test_name_search_is_an_indexed_range(world):
+    """The name prefix is a range on the plain btree indexes (member_name,
+    household_head_name), never a LIKE with a leading wildcard: the plan names the index on
+    SQLite and on PostgreSQL (sequential scans priced out, as on a province's tables)."""
+    from django.db import connection
+
+    from fupin.registry import queries
+
+    for model, field, index in ((Member, "name", "member_name"), (Household, "head_name", "household_head_name")):
+        qs = model.objects.filter(queries.name_prefix_q(field, "张")).values_list("pk", flat=True)
+        sql, params = qs.query.sql_with_params()
+        assert "LIKE" not in sql.upper()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("EXPLAIN " + sql, params)
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(r) for r in cursor.fetchall())
+        assert index in plan, plan
+    assert list(Member.objects.filter(queries.name_prefix_q("name", "张")).values_list("name", flat=True)) == ["张三"]
 
 
 def id_ending(tail: str, birth_year: int, area: str = "360729") -> str:
@@ -228,6 +255,29 @@ def test_card_shows_everything_masked(world):
     assert 'id="assistance-panel"' in html
 
 
+@pytest.mark.usefixtures("english")
+def test_card_fits_the_page_and_says_things_once(world):
+    """The member table keeps the columns read every day (the other fields open under the
+    row), insurance as short badges with the full name as title; the causes appear once;
+    the status history names its sources instead of showing codes."""
+    h = world["h"]
+    head = h.members.get(relation="01")
+    Member.objects.filter(pk=head.pk).update(medical_insurance=True, pension_insurance=True, work_months=7)
+    actions.set_status(SYSTEM, h, "exited_policy", dt.date(2019, 12, 20), reason="稳定脱贫", source="procedure:12")
+    html = page(world["client"], reverse("registry:household", args=[h.pk]))
+    members = html[html.index('id="members"'):html.index('id="income"')]
+    header = members[members.index("<thead>"):members.index("</thead>")]
+    assert header.count("<th>") == 12  # toggle, name, ID, 6 fields, phone, insurance, edit
+    assert "ethnicity" not in header and "months worked" not in header
+    assert f'id="member-{head.pk}-details"' in members and ">7<" in members  # work months, on demand
+    assert 'title="basic medical insurance">Medical</span>' in members
+    assert 'title="pension insurance">Pension</span>' in members
+    assert html.count("Causes of poverty") == 1 and 'id="causes"' in html
+    history = html[html.index('id="history"'):]
+    assert ">Entered by hand<" in history and ">Procedure batch 12<" in history
+    assert ">manual<" not in history
+
+
 def test_reveal_on_the_card_is_logged(world):
     h = world["h"]
     head = h.members.get(relation="01")
@@ -315,6 +365,24 @@ def test_household_pdf_full_ids_only_for_revealers_and_logged(world, monkeypatch
     assert world["login"](helper).get(url).status_code == 200
     assert HEAD_ID not in seen[-1]
     assert AuditEvent.objects.filter(action="registry.household.pdf", note__contains="unmasked").count() == 1
+
+
+def test_household_pdf_full_ids_need_export_as_well_as_reveal(world, monkeypatch):
+    """A village cadre may reveal an ID number on the card (logged) but may not export:
+    ?full=1 gives them the masked PDF, as the register PDF does, and the card offers no
+    "PDF with ID numbers"."""
+    from fupin.registry import pdf
+
+    seen = []
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: seen.append(html) or b"%PDF-1.7 test")
+    cadre = world["login"](world["make_user"]("village_cadre", VILLAGE_A))
+    url = reverse("registry:household_pdf", args=[world["h"].pk])
+    assert cadre.get(url + "?full=1").status_code == 200
+    assert HEAD_ID not in seen[-1] and HEAD_ID[-4:] in seen[-1]
+    event = AuditEvent.objects.get(action="registry.household.pdf")
+    assert event.kind == "export" and event.note.endswith(" masked")
+    card = page(cadre, reverse("registry:household", args=[world["h"].pk]))
+    assert "?full=1" not in card
 
 
 # --- household forms -------------------------------------------------------------------
@@ -632,6 +700,25 @@ def test_register_pdf_landscape_with_cjk(world, monkeypatch):
 
     page0 = weasyprint.HTML(string=seen["html"]).render().pages[0]
     assert page0.width > page0.height  # landscape
+
+
+def test_register_pdf_prints_amounts_with_two_decimals_and_names_on_one_line(world, monkeypatch):
+    """Per-capita income as the page and the Excel show it (5,349.37; 8,444.00), not
+    "5349.37000000000" or "8444"; fixed column widths (the head's name on one line, no
+    cell measured on every page)."""
+    from fupin.registry import pdf
+
+    client = world["client"]
+    for h, wages in ((world["h"], "10698.74"), (world["other"], "8444")):
+        response = client.post(reverse("registry:household_income", args=[h.pk]), {"year": "2020", "wages": wages})
+        assert response.status_code == 302
+    seen = {}
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: seen.setdefault("html", html) and b"%PDF")
+    assert client.get(reverse("registry:register_pdf", args=[VILLAGE_A])).status_code == 200
+    html = seen["html"]
+    assert '<td class="num">5,349.37</td>' in html and '<td class="num">8,444.00</td>' in html
+    assert "5349.37" not in html
+    assert '<td class="nowrap">张三</td>' in html and "table-layout: fixed" in html
 
 
 def test_pages_refuse_other_counties(world):

@@ -603,3 +603,14 @@ def test_duplicates_search_from_the_page(two_counties, make_user, login):
 def test_helpers_cannot_see_the_duplicates_queue(two_counties, make_user, login):
     client = login(make_user("helper", VILLAGE_A))
     assert client.get(reverse("registry:duplicates")).status_code == 403
+
+
+@pytest.mark.usefixtures("english")
+def test_the_rules_table_names_rules_by_their_message_not_their_code(two_counties, make_user, login):
+    """The snake_case code is no column of the rules table: the message is the rule's name
+    and the code is kept in a tooltip (and a data attribute)."""
+    body = login(make_user("county_office", COUNTY_A)).get(reverse("registry:quality")).content.decode()
+    table = body[body.index("The rules ("):]
+    table = table[:table.index("</table>")]
+    assert "<th>Code</th>" not in table and ">id_check_digit<" not in table
+    assert 'title="Rule code: id_check_digit"' in table and 'data-rule="id_check_digit"' in table

@@ -171,7 +171,8 @@ def test_live_report_numbers(registry_a):
     years = {y["year"]: y for y in data["years"]}
     assert min(years) == 2014 and max(years) == 2020  # up to the last change or profile
     assert years[2014]["poor_households"] == 2 and years[2014]["registered"] == 2
-    assert years[2015]["removed"] == 1 and years[2015]["incidence"] is None  # no profile for 2015
+    # No profile of 2015: each village's 2014 profile is carried forward.
+    assert years[2015]["removed"] == 1 and years[2015]["rural_population"] == 1000 + 500
     assert years[2016]["exited"] == 1 and years[2016]["change_poor_households"] == 1
     assert years[2018]["returned"] == 1
     assert years[2018]["incidence"] == (Decimal(2 + 4) * 100 / Decimal(1004 + 504)).quantize(Decimal("0.01"))
@@ -383,3 +384,76 @@ def test_households_off_the_register_are_not_counted_as_registered():
     summary = registry_stats._summary({"registered": [2, 5], "exited": [1, 2], "rural": [1, 3], "removed": [1, 1]})
     assert (summary["households"], summary["people"]) == (3, 7)
     assert summary["removed_households"] == 1
+
+
+# --- the incidence rate: the same villages above and below the line ------------------------------
+
+V1, V2, V3 = VILLAGE_A, "360729100202", "360729100203"  # three villages of township A
+
+
+@pytest.fixture
+def three_villages(two_counties):
+    """V1 profiled in 2019 (1000) and 2021 (1500), V2 in 2019 only (800), V3 never.
+    Households: V1 3 poor people; V2 a returned household of 2 (exited during 2021) and an
+    exited one of 4; V3 5 poor people."""
+    areas._insert_levels([{"code": V2, "name": "二村"}, {"code": V3, "name": "三村"}], source="test",
+                         valid_from=None)
+    _household("P1", V1, [("registered", D(2020, 3, 1))],
+               [("甲", "19700102", "01"), ("乙", "19710102", "02"), ("丙", "19990102", "03")])
+    _household("P2", V2, [("registered", D(2020, 3, 1)), ("exited_policy", D(2021, 6, 1)), ("returned", D(2022, 6, 1))],
+               [("丁", "19600203", "01"), ("戊", "19610203", "02")])
+    _household("P3", V2, [("registered", D(2020, 3, 1)), ("exited_policy", D(2020, 12, 1))],
+               [("己", "19800304", "01"), ("庚", "19810304", "02"), ("辛", "20050304", "03"), ("壬", "20070304", "03")])
+    _household("P4", V3, [("registered", D(2020, 3, 1))],
+               [("子", "19500405", "01"), ("丑", "19510405", "02"), ("寅", "19800405", "03"), ("卯", "19820405", "03"),
+                ("辰", "20100405", "04")])
+    for code, year, rural in ((V1, 2019, 1000), (V1, 2021, 1500), (V2, 2019, 800)):
+        actions.save_village_profile(SYSTEM, Area.objects.get(code=code), year, rural_population=rural)
+
+
+def test_incidence_carries_each_village_profile_forward_and_leaves_out_unprofiled_villages(three_villages):
+    """Golden numbers by hand. Now: poor people 3 + 2 + 5 = 10; V3 has no profile, so it
+    and its 5 poor people are left out: 5 ÷ (1500 (V1, 2021) + 800 (V2, 2019 carried
+    forward)) = 0.2174 % → 0.22 %. (It was 10 ÷ 1500 = 0.67 %: V1's 2021 profile alone.)"""
+    data = stats.report(Area.objects.get(code=TOWNSHIP_A), TOWNSHIP_A[:9], stats.live_facts(TOWNSHIP_A[:9]))
+    s = data["summary"]
+    assert s["poor_people"] == 10
+    assert (s["rural_population"], s["rural_first_year"], s["rural_year"]) == (2300, 2019, 2021)
+    assert (s["profiled_villages"], s["missing_villages"], s["missing_poor"]) == (2, 1, 5)
+    assert s["incidence"] == Decimal("0.22")
+    villages = {r["code"]: r for r in data["areas"][0]["rows"]}
+    assert (villages[V1]["rural_population"], villages[V1]["incidence"]) == (1500, Decimal("0.20"))
+    assert (villages[V2]["rural_population"], villages[V2]["incidence"]) == (800, Decimal("0.25"))
+    assert villages[V3]["incidence"] is None and villages[V3]["missing_villages"] == 1
+    years = {y["year"]: y for y in data["years"]}
+    # 2020: (3 + 2 + 5 − 5) ÷ (1000 + 800) = 0.2778 %; 2021: P2 exited, (3 + 5 − 5) ÷ (1500 + 800)
+    # = 0.1304 %; 2022: P2 returned, 5 ÷ 2300.
+    assert (years[2020]["rural_population"], years[2020]["incidence"]) == (1800, Decimal("0.28"))
+    assert (years[2021]["rural_population"], years[2021]["incidence"]) == (2300, Decimal("0.13"))
+    assert (years[2022]["rural_population"], years[2022]["incidence"]) == (2300, Decimal("0.22"))
+    assert years[2020]["missing_villages"] == 1 and years[2020]["missing_poor"] == 5
+
+
+@pytest.mark.usefixtures("english")
+def test_the_page_says_which_profiles_and_which_villages_the_rate_uses(three_villages, make_user, login):
+    client = login(make_user("county_office", COUNTY_A))
+    html = client.get(reverse("registry:stats"), {"area": TOWNSHIP_A}).content.decode()
+    assert "0.22%" in html
+    assert "Rural population 2,300: each village’s latest profile (2019–2021)." in html
+    assert "1 village without a profile is left out, with its 5 poor people." in html
+    # The village without a profile: "—", explained.
+    assert 'title="No village profile: the rural population is unknown."' in html
+
+
+@pytest.mark.usefixtures("english")
+@pytest.mark.parametrize("url", ["/", "/registry/stats/"])
+def test_the_poor_card_says_it_counts_returned_households(registry_a, make_user, login, url):
+    """One definition (codes.POOR_STATUSES: registered and returned), and a label that says
+    so: the card no longer shares its label with the status row of registered households
+    only (贫困户（未脱贫）, 2 here) while showing 3 (2 registered + 1 returned)."""
+    client = login(make_user("county_office", COUNTY_A))
+    html = client.get(url).content.decode()
+    card = re.search(r'<div class="fp-stat">(\d+)</div><div class="fp-stat-label">'
+                     r"Poor households \(incl\. returned to poverty\)</div>", html)
+    assert card and card.group(1) == "3"
+    assert "Poor households (not yet exited)" not in html

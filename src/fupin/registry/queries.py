@@ -147,9 +147,10 @@ FIND_MATCH_LIMIT = 5000
 
 
 def find_households(scope: Scope, q: str):
-    """Household search: a name, an ID number (full, or its last four or more digits
-    through the reversed ID), a household number (exact, or its beginning when digits are
-    typed), or the name of an area (village, township, county …) inside the scope.
+    """Household search: a name (a member's or the head's, from its beginning), an ID
+    number (full, or its last four or more digits through the reversed ID), a household
+    number (from its beginning), or the name of an area (village, township, county …)
+    inside the scope.
 
     Every alternative is an indexed lookup. The matching household ids are read first, in
     one statement, each alternative stopping at FIND_MATCH_LIMIT + 1 rows: a short list of
@@ -176,8 +177,11 @@ def find_households(scope: Scope, q: str):
             member_parts.append(members.filter(id_rev__startswith=upper[::-1]))
         household_conds.append(Q(number__startswith=q))
     else:
-        member_parts.append(members.filter(name=q))
-        household_conds += [Q(head_name=q), Q(number=q)]
+        # Names from their beginning (陈军 finds 陈军东) as a range, which the plain btree
+        # indexes on the names serve on SQLite and PostgreSQL alike (no LIKE, no leading
+        # wildcard); a household number from its beginning (its index's pattern twin).
+        member_parts.append(members.filter(name_prefix_q("name", q)))
+        household_conds += [name_prefix_q("head_name", q), Q(number__startswith=q)]
         areas = scope.filter(Area.objects.filter(name=q, valid_to__isnull=True), "code")[:50]
         prefixes = [a.prefix for a in areas if a.level != area_rules.GROUP]
         if prefixes:
@@ -189,6 +193,14 @@ def find_households(scope: Scope, q: str):
         return base.filter(pk__in=ids)
     # a very common name, a whole county's name: still correct, still indexed
     return base.filter(reduce(or_, [*(Q(pk__in=m) for m in member_parts), *household_conds]))
+
+
+PREFIX_END = "\uffff"  # sorts after every character of a name
+
+
+def name_prefix_q(field: str, prefix: str) -> Q:
+    """``field`` begins with ``prefix``, as an indexable range: prefix <= field < prefix + U+FFFF."""
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + PREFIX_END})
 
 
 def _first_matches(parts, limit: int) -> set[int] | None:

@@ -14,7 +14,8 @@ Two sources give the same figures (a test proves it):
 Both produce *facts*: ``{(level, area_code, year, dim, status, category, cause):
 (households, people)}``, the shape of a rollup row, and ``report`` turns facts into
 what the page and the API show. The rural registered population (the incidence rate's
-denominator) always comes live from VillageProfile, a small table.
+denominator) always comes live from VillageProfile, a small table (incidence.py: each
+village's latest profile at or before the year, over the same villages as the poor people).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -41,8 +41,8 @@ from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import NotFound
 
-from . import codes
-from .models import Household, Member, StatusChange, VillageProfile
+from . import codes, incidence
+from .models import Household, Member, StatusChange
 from .models_stats import StatsRollup
 
 COUNTRY = "country"
@@ -270,14 +270,6 @@ def live_facts(prefix: str, *, depth: int = 2, years: bool = True) -> Facts:
     return facts
 
 
-def rural_population(prefix: str, level: str) -> dict[tuple[str, int], int]:
-    """{(12-digit area code at ``level``, year): rural registered population} from the
-    villages' yearly profiles."""
-    rows = (VillageProfile.objects.filter(_range_q(prefix)).order_by()
-            .annotate(p=_cut(LENGTH[level])).values("p", "year").annotate(r=Sum("rural_population")))
-    return {(code_of(r["p"]), r["year"]): r["r"] or 0 for r in rows}
-
-
 # --- the rollup: refresh --------------------------------------------------------------------
 
 def _county_facts(county: str) -> Facts:
@@ -439,10 +431,7 @@ def rollup_facts(prefix: str, *, depth: int = 2) -> Facts:
 
 # --- from facts to the report -------------------------------------------------------------------
 
-def _pct(numerator: int, denominator: int) -> Decimal | None:
-    if not denominator:
-        return None
-    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+_pct = incidence.pct
 
 
 def _choose_source(prefix: str, requested: str) -> tuple[str, dict | None]:
@@ -541,14 +530,19 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         row["mention_share"] = _pct(m["households"], summary["households"])
         causes.append(row)
 
-    # Incidence: poor people ÷ the rural registered population of the latest profile year.
-    rural_area = rural_population(prefix, level)
-    profile_years = sorted({y for (_c, y) in rural_area if y <= today.year})
-    rural_year = profile_years[-1] if profile_years else None
-    rural_now = rural_area.get((code, rural_year), 0) if rural_year else 0
-    summary["rural_population"] = rural_now
-    summary["rural_year"] = rural_year
-    summary["incidence"] = _pct(summary["poor_people"], rural_now)
+    # Incidence: poor people ÷ rural registered population over the same villages, each
+    # village's latest profile at or before the year (see incidence.py).
+    profiles = incidence.Profiles(prefix)
+    own = incidence.rate(profiles, today.year, LENGTH[level], {prefix: summary["poor_people"]}, None)
+    rate_now = own.get(prefix, incidence.EMPTY)
+    summary["rural_population"] = rate_now["rural"]
+    summary["rural_year"] = rate_now["last"]  # the latest profile year used (None: no profile)
+    summary["rural_first_year"] = rate_now["first"]
+    summary["profiled_villages"] = rate_now["villages"]
+    summary["missing_villages"] = rate_now["missing"]
+    summary["missing_poor"] = rate_now["missing_poor"]
+    summary["incidence_poor"] = rate_now["poor"]
+    summary["incidence"] = rate_now["incidence"]
 
     # Children and grandchildren: one row per area, every current area listed.
     tables = []
@@ -562,32 +556,38 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         if len(known) > MAX_TABLE_ROWS or len(cells) > MAX_TABLE_ROWS:
             break
         known.update(_names(set(cells) - set(known)))
-        rural = rural_population(prefix, lv) if rural_year else {}
+        summaries = {c: _summary(cells.get(c, {})) for c in sorted(set(known) | set(cells))}
+        rates = incidence.rate(profiles, today.year, LENGTH[lv],
+                               {prefix_of(c): s["poor_people"] for c, s in summaries.items()}, None)
         rows = []
-        for c in sorted(set(known) | set(cells)):
-            s = _summary(cells.get(c, {}))
-            r = rural.get((c, rural_year), 0) if rural_year else 0
+        for c, s in summaries.items():
+            r = rates.get(prefix_of(c), incidence.EMPTY)
             a = known.get(c)
             parent = a.parent.name if a is not None and a.parent is not None and len(tables) == 1 else ""
             rows.append({"code": c, "name": a.name if a else c, "parent_name": parent, **s,
-                         "rural_population": r, "incidence": _pct(s["poor_people"], r)})
+                         "rural_population": r["rural"], "incidence": r["incidence"],
+                         "profiled_villages": r["villages"], "missing_villages": r["missing"],
+                         "missing_poor": r["missing_poor"]})
         tables.append({"level": lv, "label": str(area_rules.LEVEL_LABELS[lv]), "rows": rows})
         lv = CHILD[lv]
 
     # The year-end series and each year's flows, up to the last year with a recorded
     # change or a village profile (later years would repeat the last one).
-    last = max([*year_flow, *(y for (_c, y) in rural_area)], default=0)
+    last = max([*year_flow, *profiles.years], default=0)
     years = []
     previous = None
     for y in sorted(y for y in set(year_status) | set(year_flow) if y <= last):
         s = _summary(year_status.get(y, {}))
-        r = rural_area.get((code, y), 0)
+        r = incidence.rate(profiles, y, LENGTH[level], {prefix: s["poor_people"]}, year_end(y)).get(
+            prefix, incidence.EMPTY)
         f = year_flow.get(y, {})
         row = {"year": y, "poor_households": s["poor_households"], "poor_people": s["poor_people"],
                "exited_households": s["exited_households"], "households": s["households"],
                "registered": f.get("registered", 0), "exited": f.get("exited_policy", 0),
                "returned": f.get("returned", 0), "removed": f.get("removed", 0),
-               "rural_population": r, "incidence": _pct(s["poor_people"], r)}
+               "rural_population": r["rural"], "incidence": r["incidence"],
+               "rural_first_year": r["first"], "rural_year": r["last"], "missing_villages": r["missing"],
+               "missing_poor": r["missing_poor"]}
         if previous is not None:
             row["change_poor_households"] = row["poor_households"] - previous["poor_households"]
             row["change_poor_people"] = row["poor_people"] - previous["poor_people"]

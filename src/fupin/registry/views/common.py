@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fupin.accounts.scoping import Scope
 from fupin.areas import queries as area_queries
@@ -109,7 +110,7 @@ def household_sections(h: Household, *, reveal: bool | None = None) -> list[dict
                                   "pii": None})
                 continue
             items.append({"label": label, "value": display_value(h, HOUSEHOLD, name), "pii": None})
-        sections.append({"title": title, "items": items})
+        sections.append({"title": title, "items": items, "names": names})
     return sections
 
 
@@ -134,9 +135,65 @@ def member_headers() -> list:
 def member_flags(m) -> list[str]:
     from ..models import Member
 
-    return [str(Member._meta.get_field(f).verbose_name) for f in
-            ("medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun")
-            if getattr(m, f)]
+    return [str(Member._meta.get_field(f).verbose_name) for f in FLAGS if getattr(m, f)]
+
+
+FLAGS = ("medical_insurance", "serious_illness_insurance", "pension_insurance", "dibao", "tekun")
+
+# The card's member table: these columns; the other fields of MEMBER_TABLE open under the
+# row on demand, so the table fits the page (a phone's width for the rest).
+CARD_MEMBER_COLUMNS = ["relation", "sex", "birth_date", "health", "labour", "work_status"]
+CARD_WRAPPING = {"labour", "work_status"}  # long labels; the other cells stay on one line
+
+
+def _badge_labels() -> dict[str, str]:
+    return {"medical_insurance": pgettext("insurance badge", "Medical"),
+            "serious_illness_insurance": pgettext("insurance badge", "Serious illness"),
+            "pension_insurance": pgettext("insurance badge", "Pension"),
+            "dibao": pgettext("insurance badge", "Dibao"), "tekun": pgettext("insurance badge", "Tekun")}
+
+
+def member_badges(m) -> list[dict]:
+    """The member's insurance and support as short badges, the full name as their title."""
+    from ..models import Member
+
+    short = _badge_labels()
+    return [{"short": short[f], "title": str(Member._meta.get_field(f).verbose_name)} for f in FLAGS if getattr(m, f)]
+
+
+def card_member_headers() -> list:
+    from ..models import Member
+
+    return [Member._meta.get_field(f).verbose_name for f in CARD_MEMBER_COLUMNS]
+
+
+def card_member_row(m) -> tuple[list, list[tuple[str, object]]]:
+    """(the card's cells, [(label, value)] of the other fields) of a member."""
+    from ..models import Member
+
+    def value(f):
+        v = display_value(m, MEMBER, f)
+        return v.isoformat() if isinstance(v, dt.date) else v
+
+    cells = [{"value": value(f), "wrap": f in CARD_WRAPPING} for f in CARD_MEMBER_COLUMNS]
+    details = [(Member._meta.get_field(f).verbose_name, value(f)) for f in MEMBER_TABLE
+               if f not in CARD_MEMBER_COLUMNS]
+    return cells, details
+
+
+# Where a status change came from (StatusChange.source): a label; "procedure:<id>" names
+# the batch of the procedure that decided it.
+def change_source(source: str) -> str:
+    labels = {"manual": _("Entered by hand"), "api": _("API"), "import": _("Import"), "demo": _("Demo data"),
+              "exits:observation": _("End of the observation period")}
+    if source in labels:
+        return labels[source]
+    kind, _sep, ref = source.partition(":")
+    if kind == "procedure" and ref:
+        return _("Procedure batch %(id)s") % {"id": ref}
+    if kind == "comparison" and ref:
+        return _("Comparison hit %(id)s") % {"id": ref}
+    return source
 
 
 # --- income by year --------------------------------------------------------------------

@@ -23,10 +23,14 @@ from .. import actions, codes, queries, stats
 from ..forms import HouseholdForm, StatusForm, add_action_error, household_initial
 from ..pdf import pdf_response
 from .common import (
+    card_member_headers,
+    card_member_row,
+    change_source,
     chooser,
     chosen_area,
     household_sections,
     income_table,
+    member_badges,
     member_cells,
     member_flags,
     member_headers,
@@ -97,11 +101,20 @@ def _assistance_template():
         return None
 
 
+def _history(h) -> list:
+    changes = list(h.status_changes.select_related("recorded_by").order_by("date", "pk"))
+    for c in changes:
+        c.source_label = change_source(c.source)
+    return changes
+
+
 def card_context(h, *, reveal: bool | None = None) -> dict:
     members = list(h.members.all().order_by("-active", "relation", "birth_date", "pk"))
     for m in members:
         m.cells = member_cells(m)
         m.flags = member_flags(m)
+        m.badges = member_badges(m)
+        m.card_cells, m.details = card_member_row(m)
         if reveal is not None:
             m.id_shown = m.id_number if reveal else masking.mask_id_number(m.id_number)
             m.phone_shown = m.phone if reveal else masking.mask_phone(m.phone)
@@ -113,8 +126,9 @@ def card_context(h, *, reveal: bool | None = None) -> dict:
         "members": [m for m in members if m.active],
         "left_members": [m for m in members if not m.active],
         "member_headers": member_headers(),
+        "card_member_headers": card_member_headers(),
         "income": income_table(incomes) if incomes else None,
-        "history": list(h.status_changes.select_related("recorded_by").order_by("date", "pk")),
+        "history": _history(h),
         "assistance_installed": apps.is_installed("fupin.assistance"),
         "assistance_template": _assistance_template(),
         "today": clock.today(),
@@ -125,23 +139,33 @@ def card_context(h, *, reveal: bool | None = None) -> dict:
 def household_card(request, pk):
     h = queries.household(request.user, pk)
     context = card_context(h)
+    # The causes are shown once, as badges under the sections (#causes).
+    context["sections"] = [s for s in context["sections"] if "main_cause" not in s["names"]]
     context.update({"can_edit": can(request.user, "registry.edit", h.area_code),
-                    "can_reveal": can(request.user, "pii.reveal", h.area_code)})
+                    "can_reveal": can(request.user, "pii.reveal", h.area_code),
+                    "can_full_pdf": full_export(request.user, h.area_code)})
     return render(request, "registry/household.html", context)
 
 
 @require_perm("registry.view")
 def household_pdf(request, pk):
-    """The card as PDF. Personal numbers are masked; a user who may reveal them asks for
-    them with ``?full=1``, and that export is logged. Every PDF is logged as an export."""
+    """The card as PDF. Personal numbers are masked; a user who may export them unmasked
+    (``registry.export`` and ``pii.reveal``, as for the registers) asks for them with
+    ``?full=1``. Every PDF is logged as an export, saying whether it was unmasked."""
     h = queries.household(request.user, pk)
-    reveal = request.GET.get("full") == "1" and can(request.user, "pii.reveal", h.area_code)
+    reveal = request.GET.get("full") == "1" and full_export(request.user, h.area_code)
     context = card_context(h, reveal=reveal)
     audit.record_export(Actor.from_request(request), "registry.household.pdf", area_code=h.area_code,
                         count=len(context["members"]) + len(context["left_members"]),
                         note=f"{h.number} {'unmasked' if reveal else 'masked'}")
     return pdf_response("registry/household_pdf.html", context, request,
                         f"{_('household card')}-{h.number}.pdf")
+
+
+def full_export(user, area_code: str) -> bool:
+    """Whether the user may download personal numbers unmasked at the area: a file with
+    them is an export of personal data (the registers ask the same, registers._full)."""
+    return can(user, "registry.export", area_code) and can(user, "pii.reveal", area_code)
 
 
 def _villages_for(user):

@@ -34,7 +34,7 @@ from .. import codes, queries, stats
 from ..models import Household, VillageProfile
 from ..pdf import pdf_response
 from .common import chooser, chosen_area, top_area
-from .households import filter_choices, list_filters
+from .households import filter_choices, full_export, list_filters
 
 FILTER_KEYS = ("status", "category", "cause", "year")
 
@@ -135,7 +135,7 @@ def register(request, code):
 
 
 def _full(user, area: Area) -> bool:
-    return can(user, "registry.export", area.code) and can(user, "pii.reveal", area.code)
+    return full_export(user, area.code)
 
 
 # --- the shape of the exported tables --------------------------------------------------
@@ -269,6 +269,33 @@ def _village_rows(scope, area: Area, data) -> list[dict]:
             for p, r in sorted(by_prefix.items())]
 
 
+# The PDF's columns: (width in mm of the 273 mm of an A4 landscape page, kind): "num" right
+# aligned, "money" an amount (two decimals, thousands separators, as the page and the
+# Excel), "nowrap" kept on one line (names, numbers), "" wraps. Fixed widths spare
+# WeasyPrint measuring every cell on every page (table-layout: fixed).
+HOUSEHOLD_PDF_COLUMNS = [(7, "num"), (30, "nowrap"), (22, ""), (16, "nowrap"), (33, "nowrap"), (9, "num"),
+                         (18, ""), (22, ""), (38, ""), (10, "num"), (10, "num"), (22, "money"), (10, "num"),
+                         (22, "nowrap")]
+AREA_PDF_COLUMNS = [(34, ""), (27, "nowrap"), *[(23, "num")] * 9]
+
+
+def pdf_columns(headers: list[str], spec: list[tuple[int, str]]) -> list[dict]:
+    return [{"label": h, "width": w, "kind": k} for h, (w, k) in zip(headers, spec, strict=True)]
+
+
+def pdf_cells(row: list, columns: list[dict]) -> list[dict]:
+    """A row as the PDF prints it: amounts as 1,234.50, other values as they are."""
+    out = []
+    for value, column in zip(row, columns, strict=True):
+        kind = column["kind"]
+        if value is None:
+            value = ""
+        elif kind == "money" and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            value = f"{Decimal(value):,.2f}"
+        out.append({"value": value, "kind": "num" if kind == "money" else kind})
+    return out
+
+
 @require_perm("registry.view")
 def register_pdf(request, code):
     area = _area_or_404(request.user, code)
@@ -277,13 +304,16 @@ def register_pdf(request, code):
     kind = data["kind"]
     context = {**data, "title": TITLES[kind](area), "today": clock.today(), "full": full}
     if area.level == area_rules.VILLAGE:
-        context["headers"] = household_headers(kind)
-        context["rows"] = list(household_rows(data["households"], kind, full))
-        context["total_row"] = household_total_row(data["totals"])
+        columns = pdf_columns(household_headers(kind), HOUSEHOLD_PDF_COLUMNS)
+        rows = household_rows(data["households"], kind, full)
+        total = household_total_row(data["totals"])
     else:
-        context["headers"] = area_headers()
-        context["rows"] = list(area_rows(data["child_rows"]))
-        context["total_row"] = area_total_row(data["child_total"])
+        columns = pdf_columns(area_headers(), AREA_PDF_COLUMNS)
+        rows = area_rows(data["child_rows"])
+        total = area_total_row(data["child_total"])
+    context["columns"] = columns
+    context["rows"] = [pdf_cells(row, columns) for row in rows]
+    context["total_row"] = pdf_cells(total, columns)
     audit.record_export(Actor.from_request(request), "registry.register.pdf", area_code=area.code,
                         count=data["totals"]["households"], note="unmasked" if full else "masked")
     return pdf_response("registry/register_pdf.html", context, request,
