@@ -255,6 +255,14 @@ def test_import_is_all_or_nothing_with_an_error_report(world, tmp_path):
     assert sheet[0] == ["Row", "Column", "Value", "Reason"] and len(sheet) == len(result.report) + 1
 
 
+def test_a_row_repeated_three_times_names_the_other_rows_in_the_plural(world, tmp_path):
+    rows = vehicle_rows([(X[1], X[0], CUTOFF, "1")])
+    rows += [list(rows[0]), list(rows[0])]  # the same car of the same person on rows 2, 3 and 4
+    result = import_file(table_file(tmp_path, VEHICLE_HEADERS, rows))
+    reasons = {e.row: e.reason for e in result.report.errors if e.column == "身份证号"}
+    assert reasons[2].endswith("is also on rows 3、4"), reasons[2]
+
+
 def test_import_refuses_a_file_without_the_required_columns(world, tmp_path):
     path = table_file(tmp_path, ["身份证号", "姓名"], [[X[1], X[0]]])
     with pytest.raises(Invalid, match="号牌号码"):

@@ -118,7 +118,7 @@ ACTIONS = {
     "assistance.measure.create": _("Measure recorded"),
     "assistance.measure.update": _("Measure changed"),
     "assistance.measure.void": _("Measure withdrawn"),
-    "assistance.measure.carry": _("Measures carried to the next year"),
+    "assistance.measure.carry": _("Measures carried into the income ledger"),
     "assistance.visit.create": _("Visit recorded"),
     "assistance.visit.update": _("Visit changed"),
     "assistance.visit.void": _("Visit withdrawn"),

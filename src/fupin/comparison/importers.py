@@ -27,6 +27,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
@@ -266,11 +267,14 @@ class _Checks:
         for (id_number, key), numbers in groups.items():
             for row in numbers:
                 others = "、".join(str(n) for n in numbers if n != row)
+                n = len(numbers) - 1
                 if labels:
-                    reason = _("the same person with the same %(columns)s (%(key)s) is also on row %(rows)s") % {
-                        "columns": "、".join(labels), "key": key, "rows": others}
+                    reason = ngettext("the same person with the same %(columns)s (%(key)s) is also on row %(rows)s",
+                                      "the same person with the same %(columns)s (%(key)s) is also on rows %(rows)s",
+                                      n) % {"columns": "、".join(labels), "key": key, "rows": others}
                 else:
-                    reason = _("the same ID number is also on row %(rows)s") % {"rows": others}
+                    reason = ngettext("the same ID number is also on row %(rows)s",
+                                      "the same ID number is also on rows %(rows)s", n) % {"rows": others}
                 self.report.add(row, header, id_number, reason)
 
     def area_codes(self) -> None:
