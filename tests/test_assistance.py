@@ -214,7 +214,7 @@ def test_measure_details_are_checked_against_the_type():
 
 def test_relocation_area_per_person_is_the_seed_standard():
     std = catalog.standard("relocation_area_per_person")
-    assert std["value"] == 25 and "seed 001" in std["source"]
+    assert std["value"] == 25 and "《全南县2017年精准脱贫攻坚工作要点》" in std["source"]
     ok = rules.clean_details("relocation", {"site": "梦想家园员山小区", "persons": "4", "area_m2": "100"})
     assert rules.per_person_area(ok) == Decimal("25.00")
     with pytest.raises(Invalid) as exc:
@@ -364,7 +364,7 @@ def test_a_helper_logs_only_own_visits(county, make_user):
     (3, Decimal("750.00"), Decimal("10"), True),
 ])
 def test_ranger_deductions(absences, pay, pct, may_end):
-    assert RULE["annual_pay"] == "10000.00" and "seed 003" in RULE["source"]
+    assert RULE["annual_pay"] == "10000.00" and "生态护林员森林管护补助协议" in RULE["source"]
     row = rules.month_pay(RULE, absences)
     assert row["monthly"] == Decimal("833.33")
     assert (row["pay"], row["deduct_percent"], row["may_end"]) == (pay, pct, may_end)

@@ -74,13 +74,14 @@ def test_a_county_officer_runs_identification_in_the_browser(officer, login):
             "title": "石桥村2024年识别"})
     batch = ProcedureBatch.objects.get(title="石桥村2024年识别")
     assert response.status_code == 302 and response["Location"] == reverse("procedures:batch", args=[batch.pk])
-    assert "农户申请或村民小组提名" in _batch_page(client, batch)
+    assert "Current step: Application by the household or nomination by the village group" in _batch_page(
+        client, batch)  # the step's name in the page's language (English here)
 
     for _ in range(3):  # application, visit, data check
         assert _post_act(client, batch, "complete", D(2024, 2, 2), notes="已完成").status_code == 302
     members = list(batch.members.order_by("pk"))
     page = _batch_page(client, batch)
-    assert "村民代表大会民主评议" in page and "2/3" in page
+    assert "Current step: Village representatives' appraisal" in page.replace("&#x27;", "'") and "2/3" in page
 
     def votes(pairs):
         out = {}
@@ -174,7 +175,7 @@ def test_types_are_read_by_all_and_edited_by_administrators(officer, login, make
     client = login(officer)
     assert "identification_2014" in client.get(reverse("procedures:types")).content.decode()
     page = client.get(reverse("procedures:type", args=["identification_2014"])).content.decode()
-    assert "国开办发" in page and "seed 003" in page and 'name="definition"' not in page
+    assert "国开办发" in page and "泗水县" in page and 'name="definition"' not in page
     assert client.post(reverse("procedures:type", args=["identification_2014"]), {"definition": "{}"}).status_code == 403
     admin = login(make_user("admin", None))
     response = admin.post(reverse("procedures:type", args=["identification_2014"]), {"definition": "{not json"})

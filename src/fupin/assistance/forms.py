@@ -21,7 +21,7 @@ def _today():
 
 
 class HelperForm(Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=_("Full name"), max_length=60)
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False)
     post = forms.CharField(label=_("Post"), max_length=60, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False)

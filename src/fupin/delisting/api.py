@@ -38,6 +38,7 @@ class VillageCheckOut(Schema):
     on: dt.date
     criteria: str | None = None
     passed: bool
+    applies: bool = True  # False: not a poor village of the year, the village exit check is not for it
     profile_status: str | None = None
     assessment_state: str | None = None
     items: list[ItemOut]
@@ -102,7 +103,7 @@ def _check_out(row: dict, year: int, on: dt.date) -> dict:
     v, p, a = row["village"], row["profile"], row["assessment"]
     return {"code": v.code, "name": v.name, "year": year, "on": on,
             "criteria": row["criteria"].name if row["criteria"] else None, "passed": row["passed"],
-            "profile_status": p.status if p else None, "assessment_state": a.state if a else None,
+            "applies": row["applies"], "profile_status": p.status if p else None, "assessment_state": a.state if a else None,
             "items": _items(row["items"])}
 
 

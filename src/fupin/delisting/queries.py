@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Max, Q, Sum
+from django.utils import translation
 
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.areas import rules as area_rules
@@ -109,6 +110,7 @@ def village_checks(villages: list[Area], prefix: str, year: int, on: dt.date) ->
                 status=profile.status if profile else None, checklist=checklist.get(v.code, {}),
                 checklist_names=names)
             row["passed"] = rules.passed(row["items"])
+        row["applies"] = rules.village_applies(criteria, profile.status if profile else None)
         row["incidence"] = next((i for i in row["items"] if i["code"] == "incidence"), None)
         out.append(row)
     return out
@@ -200,6 +202,21 @@ def _criteria_q(user):
 
 def criteria_rows(user, model):
     return model.objects.filter(_criteria_q(user)).order_by("area_prefix", "-from_year")
+
+
+def with_labels(rows: list) -> list:
+    """Criteria rows as people read them: each gets ``area_name`` (the area of its prefix;
+    the whole country for the national row) and ``checklist_labels`` (the names of its
+    checklist items, the code where an item is unknown). Two queries for all rows."""
+    padded = {r.area_prefix.ljust(12, "0"): r.area_prefix for r in rows if r.area_prefix}
+    names = {padded[code]: name for code, name in Area.objects.filter(
+        code__in=list(padded), valid_to__isnull=True).values_list("code", "name")}
+    items = _checklist_names() if any(getattr(r, "checklist_items", None) for r in rows) else {}
+    sep = "、" if (translation.get_language() or "").startswith("zh") else ", "
+    for r in rows:
+        r.area_name = names.get(r.area_prefix, r.area_prefix) if r.area_prefix else ""
+        r.checklist_labels = sep.join(items.get(c, c) for c in (getattr(r, "checklist_items", None) or []))
+    return rows
 
 
 def criteria_row(user, model, pk):

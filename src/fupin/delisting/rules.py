@@ -141,6 +141,16 @@ def village_check(*, criteria, code: str, regions: dict[str, list[str]], poor_pe
     return items
 
 
+def village_applies(criteria, status: str | None) -> bool:
+    """Whether the village exit check is for this village at all: a village whose status
+    of the year is not one the criteria let exit (a village that is not a poor village, or
+    one already delisted) is no candidate — its check is "not applicable", not "not met".
+    Without the year's profile (status None) the status is unknown: the check applies and
+    says what is missing; without criteria the check applies and says so."""
+    eligible = list(getattr(criteria, "eligible_statuses", None) or [])
+    return not eligible or status is None or status in eligible
+
+
 # --- the county check --------------------------------------------------------------------------
 
 def county_check(*, criteria, code: str, regions: dict[str, list[str]], poor_people: int, rural_population: int,

@@ -30,7 +30,7 @@ from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import require_perm
 from fupin.registry import codes as registry_codes
 from fupin.registry.models import ChecklistItem
-from fupin.registry.views.common import chooser, chosen_area
+from fupin.registry.views.common import chooser, chosen_area, top_area
 
 from . import actions, importers, queries, rules
 from .models import CountyCriteria, CountyStep, SampleHousehold, VillageCriteria
@@ -94,9 +94,14 @@ def _error(request, exc: ActionError) -> None:
 # --- villages ----------------------------------------------------------------------------
 
 def _village_rows(request):
+    """The villages of the chosen area (or of the user's one area, which the chooser shows
+    selected) with their check. By default only the villages the check is for (poor
+    villages by their status of the year, see rules.village_applies); ``show=all`` lists
+    the others too, marked not applicable."""
     scope = scope_for(request.user, VIEW)
-    area = chosen_area(request, scope)
-    ctx = {"chooser": chooser(scope, area), "area": area}
+    area = chosen_area(request, scope) or top_area(scope)
+    show_all = request.GET.get("show") == "all"
+    ctx = {"chooser": chooser(scope, area), "area": area, "show_all": show_all}
     if area is None or area_rules.LEVELS.index(area.level) < area_rules.LEVELS.index(area_rules.COUNTY):
         return ctx, None
     default_year = queries.latest_profile_year(area.prefix) or clock.today().year
@@ -104,8 +109,10 @@ def _village_rows(request):
     on, date_error = _on(request.GET.get("on"), year)
     villages = list(queries.villages(request.user, area.prefix).order_by("code"))
     rows = queries.village_checks(villages, area.prefix, year, on)
-    ctx.update(year=year, on=on, date_error=date_error)
-    return ctx, rows
+    applying = [r for r in rows if r["applies"]]
+    ctx.update(year=year, on=on, date_error=date_error, candidates=len(applying),
+               passing=sum(1 for r in applying if r["passed"]), not_applicable=len(rows) - len(applying))
+    return ctx, rows if show_all else applying
 
 
 @require_perm(VIEW)
@@ -114,9 +121,16 @@ def villages(request):
     if ctx.get("date_error"):
         messages.error(request, ctx["date_error"])
     if rows is not None:
-        ctx["passing"] = sum(1 for r in rows if r["passed"])
         ctx["page_obj"] = Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
         ctx["query"] = request.GET.urlencode()
+        other = request.GET.copy()
+        other.pop("page", None)
+        other.pop("show", None)
+        if ctx["area"] is not None and "area" not in other:
+            other["area"] = ctx["area"].code
+        if not ctx["show_all"]:
+            other["show"] = "all"
+        ctx["other_query"] = other.urlencode()
     return render(request, "delisting/villages.html", ctx)
 
 
@@ -137,7 +151,9 @@ def villages_export(request):
         failed = "、".join(str(i["label"]) for i in r["items"] if i["ok"] is False)
         out.append([r["village"].code, r["village"].name, ctx["year"], ctx["on"].isoformat(), r["poor_people"],
                     p.rural_population if p else "", r["incidence"]["rate"] if r["incidence"] else "",
-                    str(p.collective_income) if p else "", _("yes") if r["passed"] else _("no"), failed,
+                    str(p.collective_income) if p else "",
+                    (_("yes") if r["passed"] else _("no")) if r["applies"] else _("not applicable"),
+                    failed if r["applies"] else "",
                     registry_codes.label("village_status", p.status) if p else "",
                     r["assessment"].get_state_display() if r["assessment"] else ""])
     buffer = io.BytesIO()
@@ -390,8 +406,8 @@ LIST_FIELDS = ("checklist_items", "eligible_statuses")
 @require_perm(VIEW)
 def criteria(request):
     return render(request, "delisting/criteria.html", {
-        "nav": "criteria", "village_rows": list(queries.criteria_rows(request.user, VillageCriteria)),
-        "county_rows": list(queries.criteria_rows(request.user, CountyCriteria))})
+        "nav": "criteria", "village_rows": queries.with_labels(list(queries.criteria_rows(request.user, VillageCriteria))),
+        "county_rows": queries.with_labels(list(queries.criteria_rows(request.user, CountyCriteria)))})
 
 
 def _criteria_values(obj, fields) -> dict:

@@ -24,7 +24,7 @@ from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import get_or_404, require_perm
 from fupin.registry import codes
 
-from . import actions, documents, queries, rules
+from . import actions, documents, labels, queries, rules
 from .forms import CopyTypeForm, ObjectionForm, ResolveForm, TypeForm
 from .models import BatchMember, Objection, ProcedureType, StepDocument
 
@@ -113,7 +113,7 @@ def _timeline(batch, records):
         else:
             state = "future" if batch.status == rules.OPEN else "skipped"
         row = {"index": i, "step": step, "record": record, "state": state,
-               "name": step.get("name_en") if request_lang_en() else step["name"],
+               "name": labels.localized(step),
                "level": LEVEL_LABELS.get(step["level"], step["level"])}
         if step["kind"] == rules.NOTICE and record is not None and record.started:
             row["last_day"] = rules.notice_last_day(record.started, step["days"])
@@ -122,12 +122,6 @@ def _timeline(batch, records):
             row["meeting"] = getattr(record, "meeting", None) if _has_meeting(record) else None
         out.append(row)
     return out
-
-
-def request_lang_en() -> bool:
-    from django.utils import translation
-
-    return (translation.get_language() or "").startswith("en")
 
 
 def _has_meeting(record) -> bool:
@@ -162,6 +156,7 @@ def _detail_context(request, batch, posted=None):
         "batch": batch, "timeline": _timeline(batch, records), "members": members,
         "counts": counts,
         "objections": list(queries.objections(batch)), "step": step, "record": record,
+        "step_label": labels.localized(step) if step else "",
         "children": batch.children.all(), "posted": posted, "today": actions._today(),
         "count_rows": [(label, counts[state]) for state, label in BatchMember.STATE_CHOICES if counts.get(state)],
         "objection_form": ObjectionForm(), "resolve_form": ResolveForm(),
@@ -184,7 +179,7 @@ def _detail_context(request, batch, posted=None):
         sdef = batch.steps[o.record.index]
         o.can_resolve = o.status == Objection.OPEN and can(
             request.user, sdef.get("resolve_permission") or sdef["permission"], batch.area_code)
-        o.step_name = sdef["name"]
+        o.step_name = labels.localized(sdef)
     return ctx
 
 
@@ -410,8 +405,11 @@ def document_regenerate(request, pk, doc_pk):
 
 @require_perm(VIEW)
 def type_list(request):
+    ptypes = list(queries.types())
+    for t in ptypes:
+        t.purpose_label = labels.purpose_label(t.purpose)
     return render(request, "procedures/types.html", {
-        "ptypes": queries.types(), "can_edit": can(request.user, "procedures.types")})
+        "ptypes": ptypes, "can_edit": can(request.user, "procedures.types")})
 
 
 @require_perm(VIEW)
@@ -435,11 +433,20 @@ def type_detail(request, code):
                 messages.success(request, _("The procedure type is saved. Running batches keep the steps they "
                                             "started with."))
                 return redirect("procedures:type", code=ptype.code)
-    steps = [{**s, "label": s.get("name_en") if request_lang_en() else s["name"],
-              "level_label": LEVEL_LABELS.get(s["level"], s["level"])} for s in ptype.steps]
+    titles = rules.document_titles(ptype.definition)
+    steps = [{**s, "label": labels.localized(s), "kind_label": labels.kind_label(s),
+              "level_label": LEVEL_LABELS.get(s["level"], s["level"]),
+              "permission_label": labels.permission_label(s.get("permission", "")),
+              "document_labels": [labels.localized(titles[d]) if d in titles else d for d in s.get("documents", [])]}
+             for s in ptype.steps]
+    start = ptype.definition.get("start") or {}
     return render(request, "procedures/type.html", {
         "ptype": ptype, "steps": steps, "form": form, "can_edit": can_edit, "copy_form": CopyTypeForm(),
-        "documents": rules.document_titles(ptype.definition)})
+        "documents": titles, "purpose_label": labels.purpose_label(ptype.purpose),
+        "start_statuses": labels.status_labels(start.get("statuses")),
+        "start_checks": [(c, labels.check_label(c)) for c in start.get("checks", [])],
+        "on_complete": ptype.definition.get("on_complete") or {},
+        "on_complete_label": labels.hook_label(ptype.definition.get("on_complete"))})
 
 
 @require_POST

@@ -2,12 +2,22 @@
 household card's assistance panel (helpers over time, plan, measures, visits)."""
 
 from django import template
+from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import can
+from fupin.registry.templatetags.registry import yuan
 
 from .. import catalog
 
 register = template.Library()
+
+
+@register.filter
+def yuan_unit(value):
+    """An amount with its unit: ``1,000.00 元`` (``1,000.00 yuan``); empty for None."""
+    if value is None or value == "":
+        return ""
+    return _("%(v)s yuan") % {"v": yuan(value)}
 
 
 @register.filter

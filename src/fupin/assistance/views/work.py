@@ -149,13 +149,14 @@ def measures(request):
         qs = qs.filter(type=mtype)
     if parse_int(year) is not None:
         qs = qs.filter(year=parse_int(year))
+    totals = queries.measure_totals(qs)
     qs = sorted_qs(request, qs, MEASURE_SORTS, "-date")
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     for m in page.object_list:
         m.type_label = catalog.measure_label(m.type)
     return render(request, "assistance/measures.html", {
         **ctx, "page_obj": page, "types": catalog.measure_choices(), "type": mtype, "year": year,
-        "withdrawn": withdrawn,
+        "withdrawn": withdrawn, "totals": totals,
         "can_edit": can(request.user, EDIT)})
 
 
