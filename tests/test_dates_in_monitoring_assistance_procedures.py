@@ -321,7 +321,8 @@ def test_procedures_page_and_api_answer_a_date_that_is_not_one(appraisal, login,
     with clock.frozen(day):
         r = api(a["officer"]).post(f"/api/v1/procedures/batches/{batch.pk}/act", json.dumps(body),
                                    content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
-    assert r.status_code == 422 and r.json()["message"] == "The request is not valid."
+    assert r.status_code == 422 and r.json()["field"] == "held_on"
+    assert r.json()["message"].startswith("The date “soon” was not understood")  # as the pages read dates
     assert not AppraisalMeeting.objects.exists()
 
 

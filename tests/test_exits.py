@@ -102,7 +102,7 @@ def test_shipped_exit_type_is_seed_003s_procedure(db):
                      ("filing", "task", "county")]
     notices = {s["code"]: s["days"] for s in d["steps"] if s["kind"] == "notice"}
     assert notices == {"village_notice": 7, "township_notice": 7, "announcement": 5}
-    assert all("seed 003" in s["days_source"] for s in d["steps"] if s["kind"] == "notice")
+    assert all("泗水县建档立卡贫困人口和省定重点村退出工作方案" in s["days_source"] for s in d["steps"] if s["kind"] == "notice")
     assert "公示期7天" in d["steps"][3]["days_source"] and "公告期5天" in d["steps"][7]["days_source"]
     assert d["steps"][7]["announcement"] is True
     assert [doc["code"] for doc in d["documents"]] == [
