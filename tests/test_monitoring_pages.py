@@ -111,12 +111,15 @@ def test_api(two_counties, make_user, api):
                content_type="application/json")
     assert r.status_code == 201 and "*" in r.json()["phone"]
     assert Application.objects.get(name="来电人").recorded_by == user
-    # Refusals in the caller's language (Chinese by default), naming the field.
-    r = c.post("/api/v1/monitoring/applications", json.dumps({"village": VILLAGE_A, "name": "来电人", "what": "失业",
-                                                              "channel": "fax"}), content_type="application/json")
-    assert r.status_code == 422 and r.json()["field"] == "channel" and "“phone”" in r.json()["message"]
-    assert "channel:" not in r.json()["message"] and "渠道" in r.json()["message"]
-    r = c.get("/api/v1/monitoring/households?area=36072a")
+    # Refusals in the caller's language, naming the field.
+    fax = json.dumps({"village": VILLAGE_A, "name": "来电人", "what": "失业", "channel": "fax"})
+    r = c.post("/api/v1/monitoring/applications", fax, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 422 and (r.json()["field"], r.json()["message"]) == (
+        "channel", "The channel is “phone” or “cadre”.")
+    r = c.post("/api/v1/monitoring/applications", fax, content_type="application/json",
+               HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert r.status_code == 422 and "渠道" in r.json()["message"]
+    r = c.get("/api/v1/monitoring/households?area=36072a", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert r.status_code == 422 and r.json()["field"] == "area" and "区划" in r.json()["message"]
 
 
