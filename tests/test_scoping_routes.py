@@ -522,7 +522,7 @@ def test_county_a_sees_nothing_of_county_b(world, make_user, key, index):
 def call_isolated(key: str, case: Case, world: World, client: Client):
     """Call a route in a savepoint rolled back afterwards, with a fresh World: what one
     case builds (another app's county-B objects) never meets what the next one builds."""
-    sid = transaction.savepoint()
+    sid = transaction.savepoint_create()
     try:
         return call(key, case, World(world.make_user), client)
     finally:
