@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from fupin.areas.models import Area
+from fupin.core import present
 from fupin.registry import codes as registry_codes
 
 from . import queries, rules
@@ -27,23 +27,6 @@ def area_names(prefixes: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def _join(items) -> str:
-    """A list as one reads it: 、 between Chinese items, a comma between English ones."""
-    lang = translation.get_language() or ""
-    return ("、" if lang.startswith("zh") else ", ").join(str(i) for i in items)
-
-
-def _plain(value) -> str:
-    """A parameter value of a kind this page does not know, still readable (no Python repr)."""
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, list | tuple):
-        return _join(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return _join(f"{k}: {_plain(v)}" for k, v in value.items())
-    return str(value)
 
 
 def _month_day(text: str) -> str:
@@ -59,21 +42,21 @@ def describe_params(params) -> list[tuple[str, str]]:
     """A criterion's parameters as (label, value) pairs for people: fact kinds and codes by
     their labels, yes/no, amounts in yuan (the page showed the Python dict)."""
     if not isinstance(params, dict):
-        return [] if params in (None, "", {}) else [(_("Parameters"), _plain(params))]
+        return [] if params in (None, "", {}) else [(_("Parameters"), present.plain(params))]
     p = dict(params)
     out: list[tuple[str, str]] = []
     if "fact_kinds" in p:
         kinds = p.pop("fact_kinds") or []
-        out.append((_("Facts that veto"), _join(rules.FACT_KINDS.get(k, k) for k in kinds) or "—"))
+        out.append((_("Facts that veto"), present.join(rules.FACT_KINDS.get(k, k) for k in kinds) or "—"))
     if "min_value" in p:
         amount = p.pop("min_value")
         out.append((_("Only above the amount"), _("any amount") if amount in (None, "") else
                     _("%(amount)s yuan") % {"amount": rules.money(amount)}))
     if "relatives" in p:
-        out.append((_("Relatives outside the household count"), _plain(bool(p.pop("relatives")))))
+        out.append((_("Relatives outside the household count"), present.plain(bool(p.pop("relatives")))))
     if "grades" in p:
         grades = p.pop("grades") or []
-        out.append((_("Dangerous-house grades"), _join(registry_codes.label("danger_grade", g) for g in grades) or "—"))
+        out.append((_("Dangerous-house grades"), present.join(registry_codes.label("danger_grade", g) for g in grades) or "—"))
     if "min_age" in p or "max_age" in p:
         low, high = p.pop("min_age", None), p.pop("max_age", None)
         out.append((_("Compulsory-school ages"), _("%(min)s to %(max)s years old") % {
@@ -83,8 +66,8 @@ def describe_params(params) -> list[tuple[str, str]]:
     if "statuses" in p:
         statuses = p.pop("statuses") or []
         out.append((_("School statuses meaning out of school"),
-                    _join(registry_codes.label("school_status", s) for s in statuses) or "—"))
-    out += [(str(key), _plain(value)) for key, value in p.items()]
+                    present.join(registry_codes.label("school_status", s) for s in statuses) or "—"))
+    out += [(str(key), present.plain(value)) for key, value in p.items()]
     return out
 
 

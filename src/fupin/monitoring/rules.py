@@ -11,6 +11,7 @@ from pathlib import Path
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from fupin.core import present
 from fupin.core.errors import Invalid
 from fupin.identification import rules as id_rules
 from fupin.registry import codes as registry_codes
@@ -140,29 +141,12 @@ def check_warning_rules() -> None:
         rule_statuses(rule)
 
 
-def _join(items) -> str:
-    """A list as one reads it: 、 between Chinese items, a comma between English ones."""
-    lang = translation.get_language() or ""
-    return ("、" if lang.startswith("zh") else ", ").join(str(i) for i in items)
-
 
 def _number(value) -> str:
     """A decimal as people write it: 50, 0.5, 12.5 (no trailing zeros, no exponent)."""
     d = Decimal(str(value)).normalize()
     return f"{d:f}"
 
-
-def _plain(value) -> str:
-    """A parameter of a kind this page does not know, still readable (no Python repr)."""
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, list | tuple):
-        return _join(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return _join(f"{k}: {_plain(v)}" for k, v in value.items())
-    return str(value)
 
 
 def describe_rule_params(rule: dict) -> list[tuple[str, str]]:
@@ -176,7 +160,7 @@ def describe_rule_params(rule: dict) -> list[tuple[str, str]]:
         out.append((_("Line"), str(id_rules.LINE_KINDS.get(kind, kind))))
     if "warning_kinds" in p:
         kinds = p.pop("warning_kinds") or []
-        out.append((_("Kinds of department warning"), _join(warning_kind_label(k) for k in kinds) or "—"))
+        out.append((_("Kinds of department warning"), present.join(warning_kind_label(k) for k in kinds) or "—"))
     if "ratio" in p:
         out.append((_("Share of the yearly household net income"),
                     f"{_number(Decimal(str(p.pop('ratio'))) * 100)}%"))
@@ -184,7 +168,7 @@ def describe_rule_params(rule: dict) -> list[tuple[str, str]]:
         out.append((_("At least"), _("%(amount)s yuan") % {"amount": id_rules.money(p.pop("min_amount"))}))
     if "percent" in p:
         out.append((_("Drop on the year before, at least"), f"{_number(p.pop('percent'))}%"))
-    out += [(str(key), _plain(value)) for key, value in p.items()]
+    out += [(str(key), present.plain(value)) for key, value in p.items()]
     return out
 
 
@@ -194,7 +178,7 @@ def describe_rule_statuses(rule: dict) -> str:
         statuses = rule_statuses(rule)
     except Invalid:
         return "—"
-    return _join(registry_codes.label("status", s) for s in statuses)
+    return present.join(registry_codes.label("status", s) for s in statuses)
 
 
 # --- risk clearance --------------------------------------------------------------------
