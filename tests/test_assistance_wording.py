@@ -31,7 +31,7 @@ def _measure(h, amount, spent="0", type="employment", date=TODAY):
                                   amount_spent=Decimal(spent), details={"job": "保洁"} if type == "employment" else {"description": "其他"})
 
 
-def test_beneficiary_column_is_not_the_vote(world):  # noqa: F811
+def test_beneficiary_column_is_not_the_vote(world):
     c = world["c"]
     with clock.frozen(TODAY):
         m = _measure(world["h"], "1000")
@@ -41,7 +41,7 @@ def test_beneficiary_column_is_not_the_vote(world):  # noqa: F811
     assert "赞成" not in detail
 
 
-def test_people_name_columns_say_full_name(world):  # noqa: F811
+def test_people_name_columns_say_full_name(world):
     c, h = world["c"], world["h"]
     with clock.frozen(TODAY):
         post = actions.save_post(SYSTEM, None, kind="ranger", name="护林岗", area=world["village"],
@@ -58,7 +58,7 @@ def test_people_name_columns_say_full_name(world):  # noqa: F811
     assert "姓名" in helper_form
 
 
-def test_amounts_carry_their_unit(world):  # noqa: F811
+def test_amounts_carry_their_unit(world):
     c, h = world["c"], world["h"]
     with clock.frozen(TODAY):
         m = _measure(h, "1000", "250")
@@ -76,7 +76,7 @@ def test_amounts_carry_their_unit(world):  # noqa: F811
     assert "833.33 元" in payments and re.search(r'id="payments-total">[^<]*元', payments)
 
 
-def test_measure_list_total_covers_every_page_of_the_filter(world, settings):  # noqa: F811
+def test_measure_list_total_covers_every_page_of_the_filter(world, settings):
     settings.PAGE_SIZE = 2
     c, h = world["c"], world["h"]
     with clock.frozen(TODAY):
@@ -97,7 +97,7 @@ def test_measure_list_total_covers_every_page_of_the_filter(world, settings):  #
     assert len(sums) == 1
 
 
-def test_measure_form_step_button_says_what_it_does(world):  # noqa: F811
+def test_measure_form_step_button_says_what_it_does(world):
     c, h = world["c"], world["h"]
     with clock.frozen(TODAY):
         first = c.get(reverse("assistance:measure_create") + f"?household={h.pk}").content.decode()
@@ -108,7 +108,7 @@ def test_measure_form_step_button_says_what_it_does(world):  # noqa: F811
 
 
 @pytest.mark.usefixtures("english")
-def test_measure_form_step_button_english(world):  # noqa: F811
+def test_measure_form_step_button_english(world):
     c, h = world["c"], world["h"]
     with clock.frozen(TODAY):
         first = c.get(reverse("assistance:measure_create") + f"?household={h.pk}").content.decode()

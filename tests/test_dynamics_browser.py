@@ -39,7 +39,7 @@ def page():
         browser.close()
 
 
-def test_dynamics_page_draws_its_charts(live_server, transactional_db, county, make_user, page):  # noqa: F811
+def test_dynamics_page_draws_its_charts(live_server, transactional_db, county, make_user, page):
     page, errors = page
     make_user("county_office", COUNTY_A, username="qn_dynamics")
     page.goto(f"{live_server.url}/dynamics/?area={COUNTY_A}&year={Y2}")

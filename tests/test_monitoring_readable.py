@@ -17,23 +17,15 @@ from django.urls import reverse
 from fupin.areas import actions as areas
 from fupin.areas.models import Area
 from fupin.core.actor import Actor
-from fupin.identification import actions as id_actions
 from fupin.monitoring import actions, engine
 from fupin.monitoring.models import MonitoredHousehold as M
 from fupin.monitoring.models import WarningHit
 from tests.conftest import COUNTY_A, SYSTEM, TOWNSHIP_A, VILLAGE_A
 from tests.test_monitoring import LINE_2023, household, income
+from tests.test_monitoring_wording import world  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("english")
 
-
-@pytest.fixture
-def world(two_counties, make_user):
-    """The monitoring line of 2023 for the province, a county office and a village cadre of county A."""
-    id_actions.save_line(SYSTEM, None, kind="monitoring", area_prefix="36", year=2023, value=LINE_2023,
-                         name="江西省防返贫监测范围", source="test")
-    county, cadre = make_user("county_office", COUNTY_A), make_user("village_cadre", VILLAGE_A)
-    return {"county": Actor(county), "cadre": Actor(cadre), "county_user": county, "cadre_user": cadre}
 
 GROUP_A = VILLAGE_A + "001"
 
