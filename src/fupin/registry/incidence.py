@@ -16,7 +16,9 @@ now, or the year-end status from the history).
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import sys
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -28,6 +30,7 @@ from . import codes
 from .models import VillageProfile
 
 VILLAGE_LENGTH = area_rules.PREFIX_LENGTH[area_rules.VILLAGE]
+_AFTER_ANY_POPULATION = sys.maxsize  # (year, this) sorts after every (year, population) of that year
 
 
 def pct(numerator: int, denominator: int) -> Decimal | None:
@@ -54,13 +57,13 @@ class Profiles:
         self.years = sorted({y for rows_ in self.by_village.values() for y, _r in rows_})
 
     def profile_at(self, village: str, year: int) -> tuple[int, int] | None:
-        """(profile year, rural population) of the village's latest profile at or before ``year``."""
-        found = None
-        for y, rural in self.by_village.get(village, ()):
-            if y > year:
-                break
-            found = (y, rural)
-        return found
+        """(profile year, rural population) of the village's latest profile at or before ``year``
+        (a binary search: the page asks this for every village and every year of its table)."""
+        rows = self.by_village.get(village)
+        if not rows:
+            return None
+        i = bisect.bisect_right(rows, (year, _AFTER_ANY_POPULATION))
+        return rows[i - 1] if i else None
 
     def missing(self, year: int) -> set[str]:
         """The villages (prefixes) with no profile at or before ``year``."""
