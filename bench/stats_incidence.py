@@ -1,0 +1,65 @@
+"""Benchmark of the incidence rate's denominator (fupin.registry.incidence.Profiles.coverage)
+at a province's scale, in Python only (no database):
+
+    .venv/bin/python bench/stats_incidence.py [--villages 15810] [--profile-years 7] [--table-years 13]
+
+The statistics page asks the coverage of every year of its year-by-year table at the
+area's own level, and of the current year at the two levels below. This builds the
+Profiles object a province with ``--villages`` villages, each profiled in
+``--profile-years`` years, would load (VillageProfile rows are read live, one row per
+village and year) and times those calls, best of 5. The reading of the rows from the
+database is not included."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--villages", type=int, default=15810)
+    parser.add_argument("--profile-years", type=int, default=7)
+    parser.add_argument("--table-years", type=int, default=13)
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from fupin.registry import incidence
+
+    rng = random.Random(1)
+    profiles = incidence.Profiles.__new__(incidence.Profiles)
+    profiles.prefix = "36"
+    profiles.by_village = defaultdict(list)
+    villages = [f"36{c:04d}{t:03d}{v:03d}" for c in range(1000) for t in range(40) for v in range(10)]
+    villages = villages[:args.villages]
+    for v in villages:
+        for y in range(2014, 2014 + args.profile_years):
+            profiles.by_village[v].append((y, rng.randint(500, 3000)))
+    profiles.villages = set(villages)
+    profiles.years = list(range(2014, 2014 + args.profile_years))
+
+    def page() -> float:
+        start = time.perf_counter()
+        for y in range(2014, 2014 + args.table_years):
+            profiles.coverage(y, 2)
+        profiles.coverage(2014 + args.table_years - 1, 4)
+        profiles.coverage(2014 + args.table_years - 1, 6)
+        return time.perf_counter() - start
+
+    times = sorted(page() for _ in range(5))
+    print(f"{args.villages} villages × {args.profile_years} profile years, {args.table_years} table years: "
+          f"best {times[0] * 1000:.0f} ms, median {times[2] * 1000:.0f} ms of Python per statistics page")
+
+
+if __name__ == "__main__":
+    main()
