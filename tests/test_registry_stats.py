@@ -457,3 +457,27 @@ def test_the_poor_card_says_it_counts_returned_households(registry_a, make_user,
                      r"Poor households \(incl\. returned to poverty\)</div>", html)
     assert card and card.group(1) == "3"
     assert "Poor households (not yet exited)" not in html
+
+
+def test_the_areas_own_incidence_sums_equal_the_village_by_village_count():
+    """incidence.Profiles keeps the area's sums year by year in one pass (the year-by-year
+    table); they equal the village-by-village computation for every year, profiles starting
+    late, gaps, a village never profiled."""
+    import random
+    from collections import defaultdict
+
+    from fupin.registry import incidence
+
+    rng = random.Random(7)
+    for _ in range(30):
+        p = incidence.Profiles.__new__(incidence.Profiles)
+        p.prefix = "360729"
+        p.by_village = defaultdict(list)
+        villages = [f"360729{t:03d}{v:03d}" for t in range(1, 4) for v in range(1, rng.randint(2, 6))]
+        for v in villages[1:]:  # the first village has no profile at all
+            for y in sorted(rng.sample(range(2014, 2024), rng.randint(1, 5))):
+                p.by_village[v].append((y, rng.randint(100, 3000)))
+        p.villages = set(villages)
+        for year in range(2012, 2026):
+            assert p.coverage(year, 6) == p._by_prefix(year, 6), year
+            assert p.coverage(year, 4) == {"3607": p._by_prefix(year, 6)["360729"]}

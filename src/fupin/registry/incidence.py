@@ -72,6 +72,43 @@ class Profiles:
     def coverage(self, year: int, length: int) -> dict[str, dict]:
         """{area prefix at ``length``: rural population, villages profiled, villages
         missing, profile years used (first, last)} for ``year``."""
+        if self.prefix and length <= len(self.prefix):
+            return {self.prefix[:length]: self._whole(year)}
+        return self._by_prefix(year, length)
+
+    def _whole(self, year: int) -> dict:
+        """``coverage`` of the area as one cell — the year-by-year table asks it for every
+        year: the sums change only in a year with profiles, so they are kept for each such
+        year from one pass over the profiles sorted by year (profiles + years, not villages
+        × years: bench/stats_incidence.py)."""
+        if not hasattr(self, "_sums"):
+            self._sums: dict[int, tuple[int, int, int | None, int | None]] = {}
+            by_year: dict[int, list[tuple[str, int]]] = defaultdict(list)
+            for village, rows in self.by_village.items():
+                for y, rural in rows:
+                    by_year[y].append((village, rural))
+            current: dict[str, tuple[int, int]] = {}
+            used: dict[int, int] = defaultdict(int)  # profile year -> villages whose latest it is
+            total = 0
+            for y in sorted(by_year):
+                for village, rural in by_year[y]:
+                    old = current.get(village)
+                    if old is not None:
+                        total -= old[1]
+                        used[old[0]] -= 1
+                    current[village] = (y, rural)
+                    total += rural
+                    used[y] += 1
+                years = [k for k, n in used.items() if n]
+                self._sums[y] = (total, len(current), min(years, default=None), max(years, default=None))
+            self._sum_years = sorted(self._sums)
+        i = bisect.bisect_right(self._sum_years, year)
+        rural, profiled, first, last = self._sums[self._sum_years[i - 1]] if i else (0, 0, None, None)
+        missing = ([] if profiled == len(self.villages) else
+                   sorted(v for v in self.villages if self.profile_at(v, year) is None))
+        return {"rural": rural, "villages": profiled, "missing": missing, "first": first, "last": last}
+
+    def _by_prefix(self, year: int, length: int) -> dict[str, dict]:
         out: dict[str, dict] = defaultdict(lambda: {"rural": 0, "villages": 0, "missing": [], "first": None,
                                                      "last": None})
         for v in sorted(self.villages):
