@@ -178,7 +178,8 @@ FROM (
   SELECT h.id, h.area_code, COALESCE(sc.status, CASE WHEN h.identified_year > 2016 THEN '' ELSE h.status END)
          AS status, l.kind AS line_kind, l.value AS line_value, i.per_capita,
          CASE WHEN i.per_capita IS NULL OR l.value IS NULL THEN NULL ELSE i.per_capita < l.value END AS income_below,
-         CASE WHEN h.danger_grade IN ('C', 'D') THEN 'housing_unsafe,' ELSE '' END
+         CASE WHEN h.danger_grade IN ('C', 'D') AND (h.renovated_year IS NULL OR h.renovated_year > 2016)
+              THEN 'housing_unsafe,' ELSE '' END
          || CASE WHEN NOT h.water_safe THEN 'water_unsafe,' ELSE '' END
          || CASE WHEN m.school THEN 'school_dropout,' ELSE '' END
          || CASE WHEN m.medical THEN 'no_medical_insurance,' ELSE '' END AS g,

@@ -272,6 +272,23 @@ def test_each_basic_guarantee(two_counties):
 
 
 @pytest.mark.django_db
+def test_a_dangerous_house_renovated_by_the_year_is_safe_as_in_the_exit_check(two_counties):
+    """A C/D house renovated in or before the run's year passes housing, as in the exit check
+    (exits: renovated_passes); one renovated later was not safe that year; a rule set may
+    switch renovation off (renovated_passes false)."""
+    rich = NATIONAL_2016 * 3
+    before = make_household("R1", rich, danger_grade="C", renovated_year=YEAR - 1)
+    same = make_household("R2", rich, danger_grade="D", renovated_year=YEAR)
+    later = make_household("R3", rich, danger_grade="C", renovated_year=YEAR + 1)
+    run = engine.run_rules(COUNTY_A[:6], YEAR)
+    assert outcome(run, before).guarantees == "" and outcome(run, same).guarantees == ""
+    assert outcome(run, later).guarantees == "housing_unsafe,"
+    local_rules(on=["housing_unsafe"], housing_unsafe={"grades": ["C", "D"], "renovated_passes": False})
+    run = engine.run_rules(COUNTY_A[:6], YEAR)
+    assert {outcome(run, h).guarantees for h in (before, same, later)} == {"housing_unsafe,"}
+
+
+@pytest.mark.django_db
 def test_income_only_rule_set_ignores_guarantees(two_counties):
     rs = local_rules()
     actions.save_ruleset(SYSTEM, rs, combine="income", version=rs.version)

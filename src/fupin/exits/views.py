@@ -274,9 +274,7 @@ def describe_item_params(params) -> list[tuple[str, str]]:
                     % {"n": -offset} if offset < 0 else
                     ngettext("%(n)s year after the exit year", "%(n)s years after the exit year", offset)
                     % {"n": offset}))
-    if "renovated_passes" in p:
-        out.append((_("A renovated house counts as safe"), _("yes") if p.pop("renovated_passes") else _("no")))
-    return out + describe_params(p)
+    return out + describe_params(p)  # grades, renovation, school ages, the counting day, statuses
 
 
 @require_perm(VIEW)

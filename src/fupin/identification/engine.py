@@ -215,8 +215,13 @@ def build_statement(run_id: int, year: int, rs: dict, part: str | Bounds, exclud
         code, prm = c["code"], c["params"]
         if code == "housing_unsafe":
             grades, p = _in(prm.get("grades", []))
-            g_exprs.append(f"CASE WHEN c.danger_grade IN {grades} THEN %s ELSE '' END")
-            g_params += [*p, f"{code},"]
+            if prm.get("renovated_passes", True):  # a C/D house renovated by the year is safe, as in the exit check
+                g_exprs.append(f"CASE WHEN c.danger_grade IN {grades} "
+                               f"AND (c.renovated_year IS NULL OR c.renovated_year > %s) THEN %s ELSE '' END")
+                g_params += [*p, year, f"{code},"]
+            else:
+                g_exprs.append(f"CASE WHEN c.danger_grade IN {grades} THEN %s ELSE '' END")
+                g_params += [*p, f"{code},"]
         elif code == "water_unsafe":
             g_exprs.append("CASE WHEN c.water_safe = FALSE THEN %s ELSE '' END")
             g_params.append(f"{code},")
@@ -302,7 +307,8 @@ FROM (
   FROM (
     SELECT b.*, {line_id} AS line_id, {line_value} AS line_value
     FROM (
-      SELECT h.id AS hid, h.area_code, {status_expr} AS status, h.danger_grade, h.water_safe, i.per_capita,
+      SELECT h.id AS hid, h.area_code, {status_expr} AS status, h.danger_grade, h.renovated_year, h.water_safe,
+             i.per_capita,
              {kind_case} AS line_kind
       FROM registry_household h
       LEFT JOIN registry_income i ON i.household_id = h.id AND i.year = %s

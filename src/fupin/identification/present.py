@@ -57,6 +57,8 @@ def describe_params(params) -> list[tuple[str, str]]:
     if "grades" in p:
         grades = p.pop("grades") or []
         out.append((_("Dangerous-house grades"), present.join(registry_codes.label("danger_grade", g) for g in grades) or "—"))
+    if "renovated_passes" in p:
+        out.append((_("A renovated house counts as safe"), present.plain(bool(p.pop("renovated_passes")))))
     if "min_age" in p or "max_age" in p:
         low, high = p.pop("min_age", None), p.pop("max_age", None)
         out.append((_("Compulsory-school ages"), _("%(min)s to %(max)s years old") % {

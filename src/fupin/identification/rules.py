@@ -70,7 +70,8 @@ class CriterionDef:
 # The criteria the engine knows. A guarantee needs its own SQL (engine.py); a veto is
 # generic: "a fact of one of these kinds (value above min_value) in the household".
 CRITERIA: dict[str, CriterionDef] = {
-    "housing_unsafe": CriterionDef("guarantee", gettext_lazy("housing not safe"), {"grades": []}),
+    "housing_unsafe": CriterionDef("guarantee", gettext_lazy("housing not safe"),
+                                   {"grades": [], "renovated_passes": True}),
     "water_unsafe": CriterionDef("guarantee", gettext_lazy("no safe drinking water")),
     "school_dropout": CriterionDef("guarantee", gettext_lazy("a child of compulsory-school age out of school"),
                                    {"min_age": None, "max_age": None, "on": "09-01", "statuses": []}),
@@ -288,8 +289,10 @@ def check_params(code: str, group: str, params) -> dict:
             out["on"] = f"{month:02d}-{day:02d}"
             if not out.get("statuses"):
                 raise ValueError(_("Name the school statuses that mean out of school (statuses)."))
-        if code == "housing_unsafe" and not out.get("grades"):
-            raise ValueError(_("Name the dangerous-house grades that mean not safe (grades)."))
+        if code == "housing_unsafe":
+            if not out.get("grades"):
+                raise ValueError(_("Name the dangerous-house grades that mean not safe (grades)."))
+            out["renovated_passes"] = bool(out.get("renovated_passes", True))
     return out
 
 
