@@ -13,6 +13,7 @@ module's ``pytestmark`` and ask for the ``browser`` fixture."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,13 @@ def launch():
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def sign_in(page, base_url: str, username: str, password: str, *, next_path: str = "/") -> None:
+    """Open ``next_path`` anonymously, be sent to the login form (LoginRequiredMiddleware)
+    and sign in there."""
+    page.goto(base_url + next_path)
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.locator("form button[type=submit]").click()

@@ -19,7 +19,7 @@ import pytest
 
 from fupin.jobs.models import Job
 
-from .browser import needs_chromium
+from .browser import needs_chromium, sign_in
 from .conftest import COUNTY_A, COUNTY_B, PASSWORD, TOWNSHIP_A
 
 pytestmark = [
@@ -106,13 +106,7 @@ def _assert_nothing_of_b(page):
         assert marker not in html, f"{marker!r} of county B in the HTML of {page.url}"
 
 
-def _sign_in(page, base_url, username, password, *, next_path="/"):
-    page.goto(base_url + next_path)
-    # LoginRequiredMiddleware sends the anonymous visitor to the login form.
-    page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.locator("form button[type=submit]").click()
+_sign_in = sign_in
 
 
 def _follow_menu(page, href):

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sync_api
+from .browser import needs_chromium
 from .conftest import COUNTY_A, PASSWORD
 from .test_dynamics import Y1, Y2, county  # noqa: F401  (the hand-built county)
 
@@ -23,20 +23,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def page():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(20_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} {r.failure}"))
-        yield page, errors
-        context.close()
-        browser.close()
+def page(browser):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url} {r.failure}"))
+    yield page, errors
+    context.close()
 
 
 def test_dynamics_page_draws_its_charts(live_server, transactional_db, county, make_user, page):

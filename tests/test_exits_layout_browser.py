@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from .browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sync_api
+from .browser import needs_chromium, sign_in
 from .conftest import COUNTY_A, PASSWORD
 from .test_exits import household, line
 
@@ -26,23 +26,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def page():
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      viewport={"width": 1366, "height": 900})
-        context.set_default_timeout(20_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+def page(browser):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(20_000)
+    yield context.new_page()
+    context.close()
 
 
 def _sign_in(page, base: str, username: str, path: str) -> None:
-    page.goto(base + path)
-    page.wait_for_url(re.compile(r"/accounts/login/"))
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("form button[type=submit]").click()
+    sign_in(page, base, username, PASSWORD, next_path=path)
     page.wait_for_url(re.compile(re.escape(path.split("?")[0])))
 
 
