@@ -119,10 +119,7 @@ def test_measure_form_step_button_english(world):
 
 def test_shipped_code_lists_cite_documents_by_name():
     """The assistance code lists are read from data/*.json at run time (no copy in the
-    database): their sources name the documents, not the project's seed numbers."""
+    database; every data file is scanned by tests/test_shipped_wording.py)."""
     from fupin.assistance import catalog
 
-    for name in ("links", "measures", "posts"):
-        text = (catalog.DATA / f"{name}.json").read_text(encoding="utf-8")
-        assert "seed" not in text.lower() and "issue" not in text.lower(), name
     assert "《全南县2017年精准脱贫攻坚工作要点》" in catalog.standard("relocation_area_per_person")["source"]

@@ -88,17 +88,6 @@ def test_criteria_page_reads_as_words(villages, make_user, login):
 
 # --- the shipped wording ------------------------------------------------------------------------
 
-def test_shipped_criteria_cite_documents_by_name():
-    from pathlib import Path
-
-    import fupin
-
-    root = Path(fupin.__file__).resolve().parent / "delisting" / "data"
-    for name in ("village_criteria.json", "county_criteria.json", "regions.json"):
-        text = (root / name).read_text(encoding="utf-8")
-        assert "seed" not in text.lower() and "issue" not in text.lower(), name
-
-
 def test_an_existing_database_gets_the_new_wording(db):
     """The criteria are loaded once (0002): the wording migration rewrites the old shipped
     texts and leaves a text an administrator changed alone."""

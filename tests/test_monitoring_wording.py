@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,33 +38,7 @@ def world(two_counties, make_user):
     return {"county": Actor(county), "cadre": Actor(cadre), "county_user": county, "cadre_user": cadre}
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "fupin"
-FILES = [*sorted((SRC / "monitoring" / "data").glob("*.json")), SRC / "exits" / "data" / "exit_criteria.json"]
 MIGRATION = "fupin.monitoring.migrations.0003_shipped_wording"
-INTERNAL = re.compile(r"\bseeds?\b|\bissue \d|DESIGN\.md", re.IGNORECASE)
-ENGLISH = re.compile(r"[A-Za-z]{2,}[ ,;]+[A-Za-z]{2,}[ ,;]+[A-Za-z]{2,}")  # three English words in a row
-
-
-def _texts(value, key=""):
-    """(key, text) of every source and note in a data file (labels in "en" are English by design)."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _texts(v, k)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _texts(v, key)
-    elif isinstance(value, str) and (key.endswith("source") or key == "note"):
-        yield key, value
-
-
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
-def test_sources_cite_documents_by_name_in_chinese(path):
-    texts = list(_texts(json.loads(path.read_text(encoding="utf-8"))))
-    assert texts
-    for key, text in texts:
-        assert not INTERNAL.search(text), (key, text)
-        assert not ENGLISH.search(text), (key, text)
-
-
 def _historical_apps():
     return MigrationExecutor(connection).loader.project_state(("monitoring", "0003_shipped_wording")).apps
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -81,37 +80,6 @@ def test_current_step_is_named_in_the_users_language(officer, login):
 
 
 # --- the shipped wording (procedures/data and exits/data procedure types) -----------------------
-
-def _root():
-    import fupin
-
-    return Path(fupin.__file__).resolve().parent
-
-
-def _shipped_texts() -> str:
-    return "\n".join((_root() / f).read_text(encoding="utf-8")
-                     for f in ("procedures/data/procedure_types.json", "exits/data/procedure_types.json"))
-
-
-def test_shipped_types_cite_documents_by_name():
-    text = _shipped_texts()
-    assert "seed" not in text.lower() and "issue" not in text.lower()
-    sources = []
-
-    def walk(value, key=""):
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, k)
-        elif isinstance(value, list):
-            for v in value:
-                walk(v, key)
-        elif key in ("source", "days_source"):
-            sources.append(value)
-
-    for f in ("procedures/data/procedure_types.json", "exits/data/procedure_types.json"):
-        walk(json.loads((_root() / f).read_text(encoding="utf-8"))["types"])
-    assert sources and not [s for s in sources if re.search(r"[A-Za-z]{3,} [a-z]{2,} [a-z]{2,}", s)]
-
 
 def test_an_existing_database_gets_the_new_wording(officer):
     """The types are loaded once (0002): the wording migration rewrites the old shipped
