@@ -297,14 +297,15 @@ def test_garbage_posts_are_answered_not_crashed(vehicles, make_user, login):
 
 
 @pytest.mark.parametrize("dataset", ["²", "¹²", "１２", "abc"])
-def test_archiving_an_area_with_a_data_set_that_is_not_an_id_ignores_it(vehicles, make_user, login, dataset):
-    """Superscript digits passed str.isdigit() and broke int() (a 500): like the hits' filter,
-    a data set that is not an id is ignored."""
+def test_archiving_an_area_with_a_data_set_that_is_not_an_id_archives_nothing(vehicles, make_user, login, dataset):
+    """Superscript digits passed str.isdigit() and broke int() (a 500). A bulk write never
+    widens a data set it cannot read to every data set of the area: it is refused with a
+    message and nothing is archived."""
     from fupin.comparison import actions
     from tests.conftest import SYSTEM
 
     hit = actions.approve(SYSTEM, actions.decide(SYSTEM, hit_of(vehicles, X), decision=rules.VETO))
     officer = login(make_user("county_office", COUNTY_A))
-    response = officer.post(reverse("comparison:archive_area"), {"area": COUNTY_A, "dataset": dataset})
-    assert response.status_code == 302
-    assert Hit.objects.get(pk=hit.pk).status == rules.ARCHIVED
+    response = officer.post(reverse("comparison:archive_area"), {"area": COUNTY_A, "dataset": dataset}, follow=True)
+    assert response.status_code == 200 and "Nothing was archived" in response.content.decode()
+    assert Hit.objects.get(pk=hit.pk).status == rules.APPROVED

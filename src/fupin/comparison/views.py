@@ -274,7 +274,11 @@ def archive_area(request):
     area = request.POST.get("area", "").strip() or _home(request.user, rules.ARCHIVE)
     ds = None
     dataset = request.POST.get("dataset", "").strip()
-    if dataset.isascii() and dataset.isdigit():  # an id, as in queries.filtered_hits; anything else is ignored
+    if dataset:  # a bulk write: a data set that is not an id is refused, never widened to every data set
+        if not (dataset.isascii() and dataset.isdigit()):
+            messages.error(request, _("Nothing was archived: the data set “%(value)s” is not a data set's number.")
+                           % {"value": dataset[:40]})
+            return redirect("comparison:forms")
         ds = queries.dataset_or_404(request.user, int(dataset))
     if not can(request.user, rules.ARCHIVE, area or None) or (not area and not scope_for(
             request.user, rules.ARCHIVE).is_everything):
