@@ -424,3 +424,23 @@ def test_closing_reads_the_distinct_end_dates_in_sql(two_counties, county):
 def test_one_table_of_standard_to_line_kind():
     """The household's standard picks the kind of line as identification says (one table)."""
     assert rules.STANDARD_KIND is identification_rules.STANDARD_KIND
+
+
+@pytest.mark.parametrize(("renovated", "safe", "text"), [
+    (YEAR - 1, True, f"dangerous-house grade C, renovated in {YEAR - 1}"),
+    (YEAR, True, f"dangerous-house grade C, renovated in {YEAR}"),
+    (YEAR + 1, False, f"dangerous-house grade C, renovated only in {YEAR + 1}"),  # not by the exit year
+])
+def test_a_renovation_counts_when_it_was_done_by_the_exit_year(lines, renovated, safe, text):
+    """As identification reads the housing criterion: renovated by the year is safe."""
+    h = household(n=1, per_capita=5000, danger_grade="C", renovated_year=renovated)
+    entry = next(e for e in checked(h).checks if e["code"] == "housing")
+    assert (entry["ok"], entry["text"]) == (safe, text)
+
+
+@pytest.mark.parametrize("value", ["false", "yes", 0, None])
+def test_renovated_passes_is_a_json_boolean(value):
+    """A string typed in the JSON ("false") was taken for true."""
+    items = [{"code": "housing", "params": {"grades": ["C", "D"], "renovated_passes": value}, "source": "s"}]
+    with pytest.raises(ValueError, match="renovated_passes"):
+        rules.check_items(items)

@@ -758,3 +758,32 @@ def test_the_cut_off_merge_keeps_existing_rows():
         executor = MigrationExecutor(conn)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.parametrize("value", ["false", "no", 1, None])
+def test_renovated_passes_is_a_json_boolean(value):
+    with pytest.raises(ValueError, match="renovated_passes"):
+        rules.check_params("housing_unsafe", "guarantee", {"grades": ["C", "D"], "renovated_passes": value})
+
+
+@pytest.mark.django_db
+def test_the_shipped_housing_criteria_say_renovation_in_data_and_an_older_database_gets_it():
+    """No default in code: the shipped rule sets carry renovated_passes with its source;
+    migration 0005 gives it to a database loaded before (an administrator's source kept)."""
+    import importlib
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = importlib.import_module("fupin.identification.migrations.0005_housing_renovation")
+    apps = MigrationExecutor(connection).loader.project_state(("identification", "0005_housing_renovation")).apps
+    shipped = Criterion.objects.filter(code="housing_unsafe")
+    assert shipped.exists() and all(c.params["renovated_passes"] is True and "已改造" in c.source for c in shipped)
+    migration.backwards(apps, None)
+    assert not any("renovated_passes" in c.params for c in shipped.all())
+    own = shipped.first()
+    Criterion.objects.filter(pk=own.pk).update(source="本县自定来源")
+    migration.forwards(apps, None)
+    for c in Criterion.objects.filter(code="housing_unsafe"):
+        assert c.params["renovated_passes"] is True
+        assert c.source == "本县自定来源" if c.pk == own.pk else "已改造" in c.source

@@ -186,8 +186,8 @@ def check(qs, area_prefix: str, year: int, sets: list[ExitCriteria] | None = Non
         if not item:
             return true
         fail = Q(danger_grade__in=item["params"]["grades"])
-        if item["params"].get("renovated_passes", True):
-            fail &= Q(renovated_year__isnull=True)
+        if item["params"].get("renovated_passes") is True:  # renovated by the exit year, as identification reads it
+            fail &= Q(renovated_year__isnull=True) | Q(renovated_year__gt=year)
         return ok_when(fail)
 
     def out_of_school(c):
@@ -257,9 +257,14 @@ def explain(rows, year: int) -> None:
                                                        str(LINE_KINDS.get(kind, kind)))
             elif code == "housing":
                 if r.danger_grade in item["params"]["grades"]:
-                    entry["text"] = (_("dangerous-house grade %(g)s, renovated in %(y)s") % {
-                        "g": r.danger_grade, "y": r.renovated_year} if r.renovated_year
-                        else _("dangerous-house grade %(g)s, not renovated") % {"g": r.danger_grade})
+                    if not r.renovated_year:
+                        entry["text"] = _("dangerous-house grade %(g)s, not renovated") % {"g": r.danger_grade}
+                    elif r.renovated_year > year:
+                        entry["text"] = _("dangerous-house grade %(g)s, renovated only in %(y)s") % {
+                            "g": r.danger_grade, "y": r.renovated_year}
+                    else:
+                        entry["text"] = _("dangerous-house grade %(g)s, renovated in %(y)s") % {
+                            "g": r.danger_grade, "y": r.renovated_year}
                 else:
                     entry["text"] = (_("dangerous-house grade %(g)s") % {"g": r.danger_grade} if r.danger_grade
                                      else _("no dangerous-house grade recorded"))

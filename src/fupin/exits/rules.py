@@ -79,7 +79,8 @@ def check_items(items) -> list[dict]:
             grades = params.get("grades")
             if not isinstance(grades, list) or not grades or any(g not in ("A", "B", "C", "D") for g in grades):
                 raise ValueError(_("The housing item names the unsafe dangerous-house grades (A–D)."))
-            params["renovated_passes"] = bool(params.get("renovated_passes", True))
+            if not isinstance(params.get("renovated_passes", False), bool):
+                raise ValueError(_("renovated_passes is true or false (whether a renovated house counts as safe)."))
         elif code == "school":
             params["min_age"] = _int(params.get("min_age"), "min_age", 0, 25)
             params["max_age"] = _int(params.get("max_age"), "max_age", params["min_age"], 25)

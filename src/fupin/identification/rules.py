@@ -70,8 +70,7 @@ class CriterionDef:
 # The criteria the engine knows. A guarantee needs its own SQL (engine.py); a veto is
 # generic: "a fact of one of these kinds (value above min_value) in the household".
 CRITERIA: dict[str, CriterionDef] = {
-    "housing_unsafe": CriterionDef("guarantee", gettext_lazy("housing not safe"),
-                                   {"grades": [], "renovated_passes": True}),
+    "housing_unsafe": CriterionDef("guarantee", gettext_lazy("housing not safe"), {"grades": []}),
     "water_unsafe": CriterionDef("guarantee", gettext_lazy("no safe drinking water")),
     "school_dropout": CriterionDef("guarantee", gettext_lazy("a child of compulsory-school age out of school"),
                                    {"min_age": None, "max_age": None, "on": "09-01", "statuses": []}),
@@ -292,7 +291,8 @@ def check_params(code: str, group: str, params) -> dict:
         if code == "housing_unsafe":
             if not out.get("grades"):
                 raise ValueError(_("Name the dangerous-house grades that mean not safe (grades)."))
-            out["renovated_passes"] = bool(out.get("renovated_passes", True))
+            if not isinstance(out.get("renovated_passes", False), bool):
+                raise ValueError(_("renovated_passes is true or false (whether a renovated house counts as safe)."))
     return out
 
 
