@@ -800,3 +800,13 @@ def test_the_card_links_only_batches_the_user_may_open(world):
     assert cadre.get(url).status_code == 404
     office = page(world["client"], reverse("registry:household", args=[h.pk]))
     assert url in office[office.index('id="documents"'):]
+
+
+def test_a_name_prefix_finds_a_name_with_a_rare_character_after_it(world):
+    """A rare name character outside the Basic Multilingual Plane (𫟹, U+2B7F9) sorts after
+    U+FFFF in UTF-8 byte order: the range's end must lie beyond it."""
+    from fupin.registry import queries
+
+    Member.objects.filter(household=world["h"]).update(name="张𫟹")
+    found = Member.objects.filter(queries.name_prefix_q("name", "张")).values_list("name", flat=True)
+    assert "张𫟹" in list(found)

@@ -195,7 +195,7 @@ def find_households(scope: Scope, q: str):
     return base.filter(reduce(or_, [*(Q(pk__in=m) for m in member_parts), *household_conds]))
 
 
-PREFIX_END = "\uffff"  # sorts after every character of a name
+PREFIX_END = "\U0010ffff"  # sorts after every character, those outside the BMP (𫟹) too, in UTF-8 byte order
 
 
 def name_prefix_q(field: str, prefix: str) -> Q:
