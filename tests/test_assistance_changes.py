@@ -459,7 +459,7 @@ def test_reimporting_an_old_export_keeps_withdrawn_records_withdrawn(world):
         what = "measure" if kind == "measures" else "visit"
         assert (f"Row 3: the same {what} (no. {gone.pk}) was withdrawn ({reason}); a withdrawn record is not "
                 "restored, the row was skipped.") in job.log
-        assert ("1 rows were skipped: an import neither restores a withdrawn record nor changes a recorded one"
+        assert ("1 row was skipped: an import neither restores a withdrawn record nor changes a recorded one"
                 in job.message)
         assert job.message.startswith(f"{what}s already recorded: 1, withdrawn {what}s skipped: 1. "), job.message
         event = AuditEvent.objects.get(action=f"assistance.import.{kind}")

@@ -86,7 +86,7 @@ def test_an_old_export_of_a_corrected_measure_does_not_double_it(world):
     assert (f"Row 2: measure no. {m.pk} was corrected on {TODAY} and the row holds another version (the file is "
             "older than the correction, or was edited); an import never overwrites a recorded measure, the row "
             "was skipped.") in job.log
-    assert "1 rows were skipped" in job.message
+    assert "1 row was skipped" in job.message
     # the correction is the only change of the measure: the import wrote no update
     assert AuditEvent.objects.filter(action="assistance.measure.update", object_id=str(m.pk)).count() == 1
 
@@ -157,3 +157,17 @@ def test_a_wrong_record_number_is_named_and_nothing_is_imported(world, tmp_path)
         assert counts == {} and [(e.row, e.column) for e in report.errors] == [(2, "记录编号"), (3, "记录编号")]
         assert report.errors[0].reason.startswith("no visit with this number for this household")
     assert Measure.all_objects.count() == 2 and Visit.all_objects.count() == 2
+
+
+def test_an_amount_that_cannot_be_stored_is_named_with_its_reason(world, tmp_path):
+    """The report says why (negative, too large, not a number), as the pages do."""
+    h = world["h"].number
+    row = [h, "", "就业扶贫", EARLIER.isoformat(), "1000.00", "0.00", "", "岗位=保洁", "", ""]
+    path = tmp_path / "m.xlsx"
+    write_xlsx(path, importers.headers("measures"), [
+        [*row[:4], "-5", *row[5:]], [*row[:5], "1e12", *row[6:]], [*row[:4], "NaN", *row[5:]]])
+    with clock.frozen(TODAY):
+        counts, report = importers.import_file(SYSTEM, "measures", path)
+    assert counts == {} and [(e.row, e.column, e.reason) for e in report.errors] == [
+        (2, "到户金额", "Amounts cannot be negative."), (3, "投入金额", "The amount is too large."),
+        (4, "到户金额", "Not a number.")]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -135,13 +134,6 @@ def _dates(number: int, row: dict, report: ErrorReport, *columns: str) -> dict |
         except ValueError as exc:
             report.add(number, column, row.get(column, ""), str(exc))
     return out if len(out) == len(columns) else None
-
-
-def _amount(text: str) -> Decimal | None:
-    try:
-        return money.parse_amount(text)
-    except ValueError:
-        return None
 
 
 def _chunks(rows, size: int = CHUNK):
@@ -529,12 +521,13 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
             if day is None or day > ctx.today:
                 report.add(number, "日期", row.get("日期", ""), _("a date (YYYY-MM-DD), not in the future"))
                 continue
-            money = {}
+            amounts = {}
             for col in ("到户金额", "投入金额"):
-                money[col] = _amount(row.get(col, ""))
-                if money[col] is None:
-                    report.add(number, col, row.get(col, ""), _("not an amount"))
-            if None in money.values():
+                try:
+                    amounts[col] = money.parse_amount(row.get(col, ""))
+                except ValueError as exc:  # the reason: not a number, negative, too large
+                    report.add(number, col, row.get(col, ""), str(exc))
+            if len(amounts) < 2:
                 continue
             fund = ""
             if row.get("资金来源", "").strip():
@@ -552,7 +545,7 @@ def _measures(ctx: Context, table, report: ErrorReport) -> None:
                 continue
             measure = Measure(household=household, village=village,
                               area_code=household.area_code if household else village.code, type=mtype, date=day,
-                              year=day.year, amount_to_household=money["到户金额"], amount_spent=money["投入金额"],
+                              year=day.year, amount_to_household=amounts["到户金额"], amount_spent=amounts["投入金额"],
                               fund_source=fund, details=details, note=row.get("备注", "").strip()[:200],
                               recorded_by=ctx.actor.user,
                               income_item=rules.income_item(mtype, details) if household else "")

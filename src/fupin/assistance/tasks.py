@@ -4,7 +4,7 @@ job's log)."""
 
 from django.tasks import task
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from fupin.jobs.actions import run
 
@@ -45,8 +45,11 @@ def import_task(job_id: str) -> None:
         progress.set_total(total)
         message = ", ".join(f"{COUNT_LABELS.get(k, k)}: {v}" for k, v in sorted(counts.items())) or _("Nothing new.")
         if notes:
-            message = _("%(counts)s. %(n)s rows were skipped: an import neither restores a withdrawn record nor "
-                        "changes a recorded one (see the log).") % {"counts": message, "n": len(notes)}
+            message = ngettext("%(counts)s. %(n)s row was skipped: an import neither restores a withdrawn record nor "
+                               "changes a recorded one (see the log).",
+                               "%(counts)s. %(n)s rows were skipped: an import neither restores a withdrawn record "
+                               "nor changes a recorded one (see the log).", len(notes)) % {
+                "counts": message, "n": len(notes)}
         progress.update(total, message=message)
         progress.succeed(counts)
 
