@@ -102,10 +102,15 @@ class Profiles:
                 years = [k for k, n in used.items() if n]
                 self._sums[y] = (total, len(current), min(years, default=None), max(years, default=None))
             self._sum_years = sorted(self._sums)
+            # villages by the year of their first profile (never profiled: last), for "missing"
+            self._by_first = sorted((rows[0][0] if (rows := self.by_village.get(v)) else sys.maxsize, v)
+                                    for v in self.villages)
+            self._first_years = [y for y, _v in self._by_first]
         i = bisect.bisect_right(self._sum_years, year)
         rural, profiled, first, last = self._sums[self._sum_years[i - 1]] if i else (0, 0, None, None)
+        # the villages whose first profile is after the year (or who have none): a slice
         missing = ([] if profiled == len(self.villages) else
-                   sorted(v for v in self.villages if self.profile_at(v, year) is None))
+                   sorted(v for _y, v in self._by_first[bisect.bisect_right(self._first_years, year):]))
         return {"rural": rural, "villages": profiled, "missing": missing, "first": first, "last": last}
 
     def _by_prefix(self, year: int, length: int) -> dict[str, dict]:
