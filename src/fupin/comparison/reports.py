@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fupin.accounts.scoping import Scope
-from fupin.areas.models import Area
+from fupin.areas import queries as area_queries
 from fupin.core.tabular import write_xlsx
 from fupin.registry.models import Household, Member
 
@@ -36,7 +36,6 @@ FORMS = {
     "opinions": gettext_lazy("Decisions on the results (建档立卡对象财产检索结果核查处理意见表)"),
     "summary": gettext_lazy("Statistics of the check (建档立卡对象财产检索结果核查情况统计表)"),
 }
-NAME_BATCH = 500
 WORK_MEM = "64MB"  # PostgreSQL: memory for the reports' hash joins over a province (the default is 4MB)
 
 
@@ -51,13 +50,10 @@ def big_queries():
 
 
 def area_names(codes: Iterable[str]) -> dict[str, str]:
-    """Names of current areas by code, fetched in batches."""
-    codes = sorted({c for c in codes if c})
-    names: dict[str, str] = {}
-    for i in range(0, len(codes), NAME_BATCH):
-        names.update(Area.objects.filter(code__in=codes[i:i + NAME_BATCH], valid_to__isnull=True)
-                     .values_list("code", "name"))
-    return names
+    """{code: name} of the areas of hits, records and data sets (areas.queries.names: in
+    batches, a retired area by its last name, an unknown code absent). "" is left out:
+    the pages and forms say "the whole country" or leave the cell empty themselves."""
+    return area_queries.names(c for c in codes if c)
 
 
 def describe(kind: rules.Kind, record: ExternalRecord) -> str:

@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import translation
 
 from fupin.accounts.scoping import Scope, scope_for
+from fupin.areas import queries as area_queries
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.core import clock
@@ -207,14 +208,13 @@ def criteria_rows(user, model):
 def with_labels(rows: list) -> list:
     """Criteria rows as people read them: each gets ``area_name`` (the area of its prefix;
     the whole country for the national row) and ``checklist_labels`` (the names of its
-    checklist items, the code where an item is unknown). Two queries for all rows."""
-    padded = {r.area_prefix.ljust(12, "0"): r.area_prefix for r in rows if r.area_prefix}
-    names = {padded[code]: name for code, name in Area.objects.filter(
-        code__in=list(padded), valid_to__isnull=True).values_list("code", "name")}
+    checklist items, the code where an item is unknown). Two queries for all rows
+    (areas.queries.names: a retired area keeps its last name, an unknown prefix is shown)."""
+    names = area_queries.names(r.area_prefix for r in rows)
     items = _checklist_names() if any(getattr(r, "checklist_items", None) for r in rows) else {}
     sep = "、" if (translation.get_language() or "").startswith("zh") else ", "
     for r in rows:
-        r.area_name = names.get(r.area_prefix, r.area_prefix) if r.area_prefix else ""
+        r.area_name = names.get(r.area_prefix, r.area_prefix)
         r.checklist_labels = sep.join(items.get(c, c) for c in (getattr(r, "checklist_items", None) or []))
     return rows
 

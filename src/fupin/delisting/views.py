@@ -27,7 +27,7 @@ from fupin.core import clock, dates
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, Invalid, NotFound
 from fupin.core.tabular import write_xlsx
-from fupin.core.views_util import require_perm
+from fupin.core.views_util import date_param, require_perm
 from fupin.registry import codes as registry_codes
 from fupin.registry.models import ChecklistItem
 from fupin.registry.views.common import chooser, chosen_area, top_area
@@ -58,16 +58,6 @@ def _date(value, field: str = "date") -> dt.date | None:
         return dates.typed_date(value)
     except ValueError as exc:
         raise Invalid(str(exc), field=field) from None
-
-
-def _on(value, year: int) -> tuple[dt.date, str]:
-    """A page's "status as of" day: the one asked for, or the year's default; a date not
-    understood is the default, with the message saying so (the page shows it)."""
-    default = queries.default_on(year)
-    try:
-        return _date(value, "on") or default, ""
-    except Invalid as exc:
-        return default, _("%(error)s Showing %(day)s instead.") % {"error": exc.message, "day": default}
 
 
 def _yes_no(value) -> bool | None:
@@ -106,11 +96,13 @@ def _village_rows(request):
         return ctx, None
     default_year = queries.latest_profile_year(area.prefix) or clock.today().year
     year = _year(request.GET.get("year"), default_year)
-    on, date_error = _on(request.GET.get("on"), year)
+    # The "status as of" day: the one asked for, or the year's default (the page says so
+    # when the day typed was not understood).
+    on, date_understood = date_param(request, request.GET.get("on"), queries.default_on(year))
     villages = list(queries.villages(request.user, area.prefix).order_by("code"))
     rows = queries.village_checks(villages, area.prefix, year, on)
     applying = [r for r in rows if r["applies"]]
-    ctx.update(year=year, on=on, date_error=date_error, candidates=len(applying),
+    ctx.update(year=year, on=on, date_understood=date_understood, candidates=len(applying),
                passing=sum(1 for r in applying if r["passed"]), not_applicable=len(rows) - len(applying))
     return ctx, rows if show_all else applying
 
@@ -118,8 +110,6 @@ def _village_rows(request):
 @require_perm(VIEW)
 def villages(request):
     ctx, rows = _village_rows(request)
-    if ctx.get("date_error"):
-        messages.error(request, ctx["date_error"])
     if rows is not None:
         ctx["page_obj"] = Paginator(rows, settings.PAGE_SIZE).get_page(request.GET.get("page"))
         ctx["query"] = request.GET.urlencode()
@@ -140,8 +130,10 @@ def villages_export(request):
     if rows is None:
         messages.error(request, _("Choose a county, township or village first."))
         return redirect("delisting:villages")
-    if ctx["date_error"]:  # not the file of a day nobody asked for: the page, with the message
-        return redirect(f"{reverse('delisting:villages')}?{request.GET.urlencode()}")
+    if not ctx["date_understood"]:  # not the file of a day nobody asked for: the page, with the message
+        query = request.GET.copy()  # (given here: the page shows the default day without repeating it)
+        query.pop("on", None)
+        return redirect(f"{reverse('delisting:villages')}?{query.urlencode()}")
     headers = [_("Village code"), _("Village"), _("Year"), _("Status as of"), _("Poor people"),
                _("Rural registered population"), _("Poverty incidence"), _("Collective economy income"),
                _("Criteria met"), _("Items not met"), _("Village status"), _("Assessment")]
@@ -168,9 +160,7 @@ def village(request, code):
     v = queries.village(request.user, code)
     default_year = queries.latest_profile_year(v.code) or clock.today().year
     year = _year(request.GET.get("year"), default_year)
-    on, date_error = _on(request.GET.get("on"), year)
-    if date_error:
-        messages.error(request, date_error)
+    on, _understood = date_param(request, request.GET.get("on"), queries.default_on(year))
     check = queries.village_check(v, year, on)
     history = list(queries.assessments(request.user).filter(village=v).prefetch_related("steps", "objections")
                    .order_by("-year", "-id"))

@@ -10,23 +10,18 @@ from collections.abc import Iterable
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from fupin.areas.models import Area
+from fupin.areas import queries as area_queries
 from fupin.core import present
 from fupin.registry import codes as registry_codes
 
 from . import queries, rules
-from .models import Line, RuleOutcome, RuleRun, RuleSet, RunLine, padded
+from .models import Line, RuleOutcome, RuleRun, RuleSet, RunLine
 
 
 def area_names(prefixes: Iterable[str]) -> dict[str, str]:
-    prefixes = set(prefixes)
-    out = {"": _("whole country")} if "" in prefixes else {}
-    codes = {padded(p): p for p in prefixes if p}
-    for code, name in Area.objects.filter(code__in=list(codes), valid_to__isnull=True).values_list("code", "name"):
-        out[codes[code]] = name
-    return out
-
-
+    """{prefix: name} of the areas of lines, rule sets and runs ("" is the whole country;
+    a retired area keeps its last name; an unknown prefix is absent): areas.queries.names."""
+    return area_queries.names(prefixes)
 
 
 def _month_day(text: str) -> str:

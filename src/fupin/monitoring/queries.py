@@ -6,11 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from fupin.accounts.scoping import Scope, scope_for
-from fupin.areas import rules as area_rules
-from fupin.areas.models import Area
+from fupin.areas import queries as area_queries
 from fupin.core.errors import NotFound
 from fupin.exits import queries as exits_queries
 from fupin.identification import queries as id_queries
@@ -175,31 +174,14 @@ def clearance(records, on: dt.date) -> dict[int, list[rules.Item]]:
 
 # --- area names ------------------------------------------------------------------------------
 
-def _name_parts(code: str) -> list[str]:
-    """The area codes whose names make the label of ``code``: a village or a village group
-    by its township, village (and group); a larger area (or an area prefix such as a run's,
-    '360729') by its own name."""
-    code = code.ljust(12, "0") if code and len(code) < 12 else code
-    if not area_rules.is_valid_code(code):
-        return []
-    level = area_rules.level_of(code)
-    if level not in (area_rules.VILLAGE, area_rules.GROUP):
-        return [code]
-    return [code[:9] + "000", code[:12]] + ([code] if level == area_rules.GROUP else [])
-
-
 def place_names(codes) -> dict[str, str]:
     """{code: the name people read} for area codes shown on a page (full codes or
-    prefixes), in one query whatever their number: "龙下乡 石桥村 第1村民小组". A code no
-    longer current keeps the name it last had; a code of no known area is its own label."""
-    parts = {c: _name_parts(c) for c in set(codes) if c}
-    wanted = {x for p in parts.values() for x in p}
-    names: dict[str, str] = {}
-    rows = (Area.objects.filter(code__in=wanted).order_by("code", F("valid_to").desc(nulls_first=True))
-            .values_list("code", "name")) if wanted else []
-    for code, name in rows:
-        names.setdefault(code, name)  # the current row first, else the latest retired one
-    return {c: " ".join(names[x] for x in p if x in names) or c for c, p in parts.items()}
+    prefixes): a village or a village group by its path, "龙下乡 石桥村 第1村民小组"; a
+    code no longer current keeps the name it last had; "" is the whole country; a code
+    of no known area is its own label (areas.queries.names: one query for a page)."""
+    codes = set(codes)
+    found = area_queries.names(codes, path=True)
+    return {c: found.get(c, c) for c in codes}
 
 
 # --- applications, warnings ---------------------------------------------------------------
