@@ -50,6 +50,14 @@ class Conflict(ActionError):
     default_message = _("Someone else changed this at the same time; nothing was done. Reload and try again.")
 
 
+class Unavailable(ActionError):
+    """The server cannot do it now (a document that could not be rendered or read): 503."""
+
+    code = "unavailable"
+    status = 503
+    default_message = _("This could not be done now; try again later or tell the administrator.")
+
+
 def check_version(obj, version) -> None:
     """Optimistic concurrency: the version a form or request was loaded with must still be
     ``obj.version`` (two people saving the same record at once: the second is refused); a

@@ -5,20 +5,16 @@ procedures.actions."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from django.http import HttpResponse
 from django.utils.encoding import escape_uri_path
-from django.utils.translation import gettext_lazy as _
 from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import can
 from fupin.api.base import Day, Error, actor, paginate
-from fupin.core.errors import ActionError, Forbidden, NotFound
+from fupin.core.errors import Forbidden, NotFound
 
 from . import actions, documents, queries, rules
-
-log = logging.getLogger(__name__)
 
 router = Router(tags=["procedures"])
 
@@ -77,12 +73,6 @@ class StepDocumentOut(Schema):
     sha256: str | None = Field(None, description="SHA-256 of the stored PDF; null until it is rendered")
     rendered_at: dt.datetime | None = Field(None, description="when the PDF was rendered and stored; null until "
                                                               "the first download")
-
-
-class DocumentUnavailable(ActionError):
-    code = "unavailable"
-    status = 503
-    default_message = _("The document could not be generated; try again later or tell the administrator.")
 
 
 class StepOut(Schema):
@@ -301,7 +291,8 @@ def batch_documents(request, batch_id: int):
 
 @router.get("/documents/{document_id}", summary="Download a step document as PDF (logged as an export)",
             openapi_extra={"responses": {200: {"description": "the PDF", "content": {"application/pdf": _PDF}},
-                                         503: {"description": "the PDF could not be rendered now; try again later",
+                                         503: {"description": "the PDF could not be rendered now (try again "
+                                                              "later) or its stored file could not be read",
                                                "content": {"application/json": {"schema": {
                                                    "$ref": "#/components/schemas/Error"}}}}}})
 def document_download(request, document_id: int):
@@ -309,19 +300,10 @@ def document_download(request, document_id: int):
     masked (they are masked in the document's snapshot), objectors not named. Rendered
     and stored the first time (audited as ``procedures.document.render``); every
     download is logged as an export (``procedures.document.download``). A document of
-    a batch outside your area: 404."""
-    doc = queries.document(request.user, document_id)
-    batch = doc.record.batch
-    who = actor(request)
-    try:
-        doc = actions.render_document(who, doc)
-        body = documents.read_file(doc)
-    except ActionError:
-        raise
-    except Exception:
-        log.exception("document %s of batch %s could not be rendered", doc.pk, batch.pk)
-        raise DocumentUnavailable() from None
-    documents.log_download(who, batch, [doc])
+    a batch outside your area: 404. The answers are the page's (actions.download_document):
+    503 ``unavailable`` when the PDF cannot be rendered now, or its stored file cannot be
+    read."""
+    doc, body = actions.download_document(actor(request), queries.document(request.user, document_id))
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{escape_uri_path(documents.filename(doc))}"
     return response

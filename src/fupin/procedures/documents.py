@@ -379,10 +379,11 @@ def latest(docs: list[StepDocument]) -> list[StepDocument]:
     return sorted(newest.values(), key=lambda d: (d.record.index, d.code))
 
 
-def missing(batch: ProcedureBatch) -> list[StepDocument]:
-    """The latest version of each document of the batch that has no stored PDF yet (what
-    the zip's job renders)."""
-    return [d for d in latest(documents_of(batch)) if not d.file]
+def missing(docs: list[StepDocument]) -> list[StepDocument]:
+    """Of a batch's documents (``documents_of``, or their ``latest``), the latest version
+    of each that has no stored PDF yet: what the zip's job renders, what the zip waits
+    for and what the prepare page counts."""
+    return [d for d in latest(docs) if not d.file]
 
 
 def log_download(actor: Actor, batch: ProcedureBatch, docs: list[StepDocument]) -> None:

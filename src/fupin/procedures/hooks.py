@@ -19,27 +19,20 @@ HOOKS: dict[str, Callable] = {}
 # started only when every check passes for every household.
 CHECKS: dict[str, Callable] = {}
 
-# What a hook does or a check requires, in words (gettext), shown on the type's page
-# (labels.py describes the shipped ones; an app may give its own when it registers).
-HOOK_LABELS: dict[str, str] = {}
-CHECK_LABELS: dict[str, str] = {}
+# What a hook does or a check requires, in words, is labels.HOOKS / labels.CHECKS.
 
 
-def hook(name: str, label=None):
+def hook(name: str):
     def register(fn):
         HOOKS[name] = fn
-        if label is not None:
-            HOOK_LABELS[name] = label
         return fn
 
     return register
 
 
-def start_check(name: str, label=None):
+def start_check(name: str):
     def register(fn):
         CHECKS[name] = fn
-        if label is not None:
-            CHECK_LABELS[name] = label
         return fn
 
     return register

@@ -1,10 +1,11 @@
 """Procedure types in words people read: a type's purpose, a step's kind, who acts (the
 permission), the start checks and the completion hook — each by its name in the user's
-language, never the code the data holds (the code may be shown small beside it).
+language, never the code the data holds (the type's page keeps a step's code only in a
+title attribute, for its administrators).
 
-Hooks and checks are registered by the apps (hooks.hook / hooks.start_check, optionally
-with a ``label``); the ones shipped today are described here too, so a type page reads
-well whichever app registered them."""
+Hooks and checks are registered by the apps (hooks.hook / hooks.start_check); what each
+does is described here, in one place (CHECKS, HOOKS), so a type page reads well
+whichever app registered them; one not described here is shown by its name."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import hooks, rules
+from . import rules
 
 PURPOSES = {
     "identification": gettext_lazy("identification"),
@@ -70,7 +71,7 @@ def permission_label(code: str) -> str:
 
 
 def check_label(name: str) -> str:
-    label = hooks.CHECK_LABELS.get(name) or CHECKS.get(name)
+    label = CHECKS.get(name)
     return str(label) if label else name
 
 
@@ -85,7 +86,7 @@ def hook_label(on_complete: dict | None) -> str:
         status = params.get("status", "")
         return _("Each household's status becomes “%(status)s”, on the day the procedure completes.") % {
             "status": codes.label("status", status) or status}
-    label = hooks.HOOK_LABELS.get(name) or HOOKS.get(name)
+    label = HOOKS.get(name)
     return str(label) if label else name
 
 

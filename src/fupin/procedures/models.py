@@ -7,17 +7,11 @@ editing the type later changes new batches only."""
 
 from django.conf import settings
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Area
 
-from . import rules
-
-
-def _localized(data: dict, key: str = "name") -> str:
-    lang = translation.get_language() or "zh-hans"
-    return (data.get(f"{key}_en") if lang.startswith("en") else None) or data.get(key, "")
+from . import labels, rules
 
 
 class ProcedureType(models.Model):
@@ -45,7 +39,7 @@ class ProcedureType(models.Model):
 
     @property
     def label(self) -> str:
-        return _localized({"name": self.name, "name_en": self.name_en})
+        return labels.localized({"name": self.name, "name_en": self.name_en})
 
     @property
     def steps(self) -> list[dict]:
@@ -103,12 +97,12 @@ class ProcedureBatch(models.Model):
 
     @property
     def type_label(self) -> str:
-        return _localized(self.definition)
+        return labels.localized(self.definition)
 
     @property
     def current_step_label(self) -> str:
         step = self.current_step
-        return _localized(step) if step else ""
+        return labels.localized(step) if step else ""
 
 
 class BatchMember(models.Model):

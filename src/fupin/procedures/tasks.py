@@ -25,7 +25,7 @@ def render_documents_task(job_id: str) -> None:
         batch = ProcedureBatch.objects.select_related("type", "area").get(pk=progress.params["batch"])
         actor = progress.actor
         require(actor, queries.VIEW, batch.area_code)  # the starter may have lost the right meanwhile
-        docs = documents.missing(batch)
+        docs = documents.missing(documents.documents_of(batch))
         progress.set_total(len(docs))
         failed = []
         for i, doc in enumerate(docs, 1):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from fupin.accounts.scoping import can, scope_for
 from fupin.areas.rules import LEVEL_LABELS
 from fupin.core.actor import Actor
-from fupin.core.errors import ActionError, Forbidden, NotFound
+from fupin.core.errors import ActionError, Forbidden, NotFound, Unavailable
 from fupin.core.views_util import get_or_404, require_perm
 from fupin.registry import codes
 
@@ -321,20 +321,16 @@ def _document(request, pk, doc_pk) -> tuple:
 @require_perm(VIEW)
 def document(request, pk, doc_pk):
     """A step's document as PDF (rendered from its snapshot and stored the first time).
-    It lists people: the download is logged as an export."""
+    It lists people: the download is logged as an export. actions.download_document
+    decides every answer, the API's too; one it cannot give now (Unavailable) is a
+    message on the batch's page."""
     batch, doc = _document(request, pk, doc_pk)
     doc.record.batch = batch
-    actor = Actor.from_request(request)
     try:
-        doc = actions.render_document(actor, doc)
-        body = documents.read_file(doc)
-    except (NotFound, Forbidden):
-        raise
-    except Exception:
-        log.exception("document %s of batch %s could not be rendered", doc.pk, batch.pk)
-        messages.error(request, _("The document could not be generated; try again later or tell the administrator."))
+        doc, body = actions.download_document(Actor.from_request(request), doc)
+    except Unavailable as exc:
+        messages.error(request, str(exc.message))
         return redirect("procedures:batch", pk=batch.pk)
-    documents.log_download(actor, batch, [doc])
     return _pdf(body, documents.filename(doc))
 
 
@@ -348,7 +344,7 @@ def documents_zip(request, pk):
     docs = documents.latest(documents.documents_of(batch))
     if not docs:
         raise Http404
-    if any(not d.file for d in docs):
+    if documents.missing(docs):
         return redirect("procedures:documents_prepare", pk=batch.pk)
     try:
         body = documents.zip_bytes(docs)
@@ -377,7 +373,7 @@ def documents_prepare(request, pk):
         except ActionError as exc:
             messages.error(request, str(exc.message))
         return redirect("procedures:documents_prepare", pk=batch.pk)
-    missing = [d for d in docs if not d.file]
+    missing = documents.missing(docs)
     template = "procedures/_documents_prepare.html" if request.headers.get("HX-Request") else \
         "procedures/documents_prepare.html"
     return render(request, template, {"batch": batch, "total": len(docs), "missing": missing,

@@ -20,7 +20,7 @@ from fupin.accounts.scoping import require
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Conflict, Invalid
+from fupin.core.errors import ActionError, Conflict, Invalid, Unavailable
 
 from .. import queries
 from ..models import ProcedureBatch, StepDocument, StepRecord
@@ -77,8 +77,16 @@ def render_document(actor: Actor, doc: StepDocument) -> StepDocument:
 
     The file is written to storage before the row is saved: if anything after that
     fails (the save, the audit event, the commit), the file is deleted again, so a
-    failure leaves no orphan in storage. This function commits its own transaction;
-    its callers (the pages, the API, the job) do not wrap it in theirs."""
+    failure leaves no orphan in storage.
+
+    It commits its own transaction and refuses to run inside a caller's (a durable
+    block: RuntimeError before anything is rendered or written). A file in storage
+    cannot be rolled back with a transaction and Django gives no hook on a rollback: if
+    the caller's transaction were rolled back after this returned, the row would again
+    have no file while the file stayed in storage (an orphan), and the caller would have
+    read a state that was never committed. Its callers (``download_document``, the
+    zip's job) call it outside any transaction. A stored document read again
+    (``doc.file`` set) writes nothing and may be read anywhere."""
     from .. import documents
 
     batch = doc.record.batch
@@ -87,7 +95,7 @@ def render_document(actor: Actor, doc: StepDocument) -> StepDocument:
         return doc
     written = None
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             locked = (StepDocument.objects.select_for_update(of=("self",)).select_related("record__batch")
                       .get(pk=doc.pk))
             if locked.file:
@@ -113,6 +121,41 @@ def render_document(actor: Actor, doc: StepDocument) -> StepDocument:
     return locked
 
 
+def download_document(actor: Actor, doc: StepDocument) -> tuple[StepDocument, bytes]:
+    """The PDF of ``doc`` for a download — the page's and the API's (one place decides
+    every answer), logged as an export (``procedures.document.download``):
+
+    - not rendered yet: rendered and stored now (``render_document``);
+    - the rendering fails: ``Unavailable`` (503) "could not be generated; try again
+      later" — nothing is stored, the next download tries again;
+    - the stored file cannot be read (gone from storage): ``Unavailable`` "could not be
+      read; tell the administrator" — not rendered again, a stored document never
+      changes;
+    - a refusal (``NotFound``, ``Forbidden`` …) as it is.
+
+    Nothing is logged as downloaded unless the PDF is returned. The rendering is looked
+    up on the package (``actions.render_document``), as the zip's job does, so every
+    rendering passes the same door."""
+    from .. import actions, documents
+
+    batch = doc.record.batch
+    try:
+        doc = actions.render_document(actor, doc)
+    except ActionError:
+        raise
+    except Exception:
+        log.exception("document %s of batch %s could not be rendered", doc.pk, batch.pk)
+        raise Unavailable(_("The document could not be generated; try again later or tell the administrator.")) \
+            from None
+    try:
+        body = documents.read_file(doc)
+    except Exception:
+        log.exception("the stored file of document %s of batch %s could not be read", doc.pk, batch.pk)
+        raise Unavailable(_("A stored document could not be read; tell the administrator.")) from None
+    documents.log_download(actor, batch, [doc])
+    return doc, body
+
+
 def _discard(storage, name: str) -> None:
     """Delete a file whose row was not saved (a failure must not hide the first error)."""
     try:
@@ -133,7 +176,7 @@ def start_rendering(actor: Actor, batch: ProcedureBatch):
     from ..tasks import render_documents_task
 
     require(actor, queries.VIEW, batch.area_code)
-    missing = documents.missing(batch)
+    missing = documents.missing(documents.documents_of(batch))
     if not missing:
         raise Invalid(_("Every document of this batch is generated already."))
     running = Job.objects.filter(kind=RENDER_JOB, params__batch=batch.pk, created_by=actor.user,
