@@ -231,6 +231,12 @@ def measure_totals(qs) -> dict:
     return {"n": row["n"] or 0, "to_household": row["to_household"] or zero, "spent": row["spent"] or zero}
 
 
+def measures_in(sc: Scope, *, withdrawn: bool = False):
+    """The measures of the scope (the withdrawn ones too with ``withdrawn``): what an import
+    of the actor's file may match (reimport.py) — never a record outside the actor's area."""
+    return sc.filter((Measure.all_objects if withdrawn else Measure.objects).all())
+
+
 def measure(user, pk, perm: str = VIEW) -> Measure:
     """One measure, withdrawn ones too (their page says so)."""
     return scope(user, perm).get(Measure.all_objects.select_related("household", "village", "helper", "recorded_by",
@@ -297,6 +303,11 @@ def village_plan_progress(plan: VillagePlan) -> dict:
 
 def visits(user, perm: str = VIEW):
     return scope(user, perm).filter(Visit.objects.all())
+
+
+def visits_in(sc: Scope, *, withdrawn: bool = False):
+    """The visits of the scope (the withdrawn ones too with ``withdrawn``), as ``measures_in``."""
+    return sc.filter((Visit.all_objects if withdrawn else Visit.objects).all())
 
 
 def visit(user, pk, perm: str = VIEW) -> Visit:

@@ -24,7 +24,13 @@ import a row is matched to an existing record in one of two ways:
 
 Every skipped row is named in ``ctx.notes`` (the job's log) with the record's number and
 the reason. Each step is one query a chunk (the records named by number; the records of
-the chunk's households and days), never one a row."""
+the chunk's households and days), never one a row.
+
+Both reads are in the importing actor's scope (``ctx.scope``, through the app's queries):
+a record outside the actor's area is never matched, so its number is "no measure (visit)
+with this number for this household" like a number that does not exist, and a row
+without a number is never said to be an out-of-area record (nor its withdrawal reason
+shown) — the file's rows cannot learn about or touch another area's records."""
 
 from __future__ import annotations
 
@@ -32,7 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Measure, Visit
+from . import queries
 
 COLUMN = "记录编号"
 HELP = {
@@ -43,7 +49,7 @@ HELP = {
               "原记录已作废或已更正（或文件被改过）的，该行跳过并在任务日志中说明——导入不恢复作废的记录，"
               "也不覆盖更正；要更改请在走访记录页面更正。新增走访留空。",
 }
-MODELS = {"measures": Measure, "visits": Visit}
+IN_SCOPE = {"measures": queries.measures_in, "visits": queries.visits_in}
 MAX_ID = 2**63 - 1
 
 
@@ -54,13 +60,42 @@ def _number(text: str) -> int | None:
     return int(text)
 
 
-def named(kind: str, chunk) -> dict:
-    """{id: record} of the records the chunk's rows name by number (withdrawn ones too):
-    one query."""
+class Named:
+    """The records the chunk's rows name by number (withdrawn ones too), in the importing
+    actor's scope: read in one query when first asked (``read``, which ``reference`` calls
+    with ``ctx.scope``), then looked up by id like a dict."""
+
+    def __init__(self, kind: str, ids: set[int], scope=None):
+        self.kind, self.ids, self.scope = kind, ids, None
+        self.records: dict = {}
+        if scope is not None:
+            self.read(scope)
+
+    def read(self, scope) -> None:
+        """Read the named records of ``scope`` (the first call reads; later ones keep them)."""
+        if self.scope is not None:
+            return
+        self.scope = scope
+        if self.ids:
+            self.records = {r.pk: r for r in IN_SCOPE[self.kind](scope, withdrawn=True).filter(pk__in=self.ids)}
+
+    def get(self, pk):
+        return self._read().get(pk)
+
+    def __getitem__(self, pk):
+        return self._read()[pk]
+
+    def _read(self) -> dict:
+        if self.scope is None:  # never unscoped: read(scope) comes first
+            raise RuntimeError("Named.read(scope) first")
+        return self.records
+
+
+def named(kind: str, chunk, scope=None) -> Named:
+    """The records the chunk's rows name by number (see ``Named``): one query, in ``scope``
+    (the actor's; given here or by ``reference``, which passes ``ctx.scope``)."""
     ids = {n for _r, row in chunk if (n := _number(row.get(COLUMN, "") or "")) is not None}
-    if not ids:
-        return {}
-    return {r.pk: r for r in MODELS[kind].all_objects.filter(pk__in=ids)}
+    return Named(kind, ids, scope)
 
 
 def _same_subject(kind: str, found, record) -> bool:
@@ -70,12 +105,14 @@ def _same_subject(kind: str, found, record) -> bool:
         record.household_id is not None or found.village_id == record.village_id)
 
 
-def reference(ctx, kind: str, number: int, row: dict, report, found: dict, record) -> tuple[bool, int | None]:
-    """Check the row's 记录编号 against the records ``found`` (see ``named``): (ok, the
-    record's id or None for a row without one). A wrong number is added to the report."""
+def reference(ctx, kind: str, number: int, row: dict, report, found: Named, record) -> tuple[bool, int | None]:
+    """Check the row's 记录编号 against the records ``found`` (see ``named``; read in the
+    actor's scope, ``ctx.scope``): (ok, the record's id or None for a row without one). A
+    wrong number — a record outside the actor's area included — is added to the report."""
     text = (row.get(COLUMN, "") or "").strip()
     if not text:
         return True, None
+    found.read(ctx.scope)
     pk = _number(text)
     if pk is None:
         report.add(number, COLUMN, text, _("not a record number: leave it empty for a new record"))
@@ -147,10 +184,11 @@ def _changed_note(kind: str, number: int, record) -> str:
 
 # --- the rows to write ---------------------------------------------------------------------------
 
-def new_records(ctx, kind: str, rows: list, found: dict) -> list:
+def new_records(ctx, kind: str, rows: list, found: Named) -> list:
     """The records of ``rows`` ((row number, new record, referenced id or None) triples) to
     write: rows naming a record are never written (unchanged, or skipped with a note);
-    rows without a number are matched by their terms (one query)."""
+    rows without a number are matched by their terms against the records of the actor's
+    scope (one query)."""
     terms = measure_terms if kind == "measures" else visit_terms
     unnamed = []
     for number, record, pk in rows:
@@ -169,15 +207,15 @@ def new_records(ctx, kind: str, rows: list, found: dict) -> list:
     if not unnamed:
         return []
     if kind == "measures":
-        existing = Measure.all_objects.filter(
+        existing = queries.measures_in(ctx.scope, withdrawn=True).filter(
             Q(household_id__in={m.household_id for _n, m in unnamed if m.household_id})
             | Q(household__isnull=True, village_id__in={m.village_id for _n, m in unnamed if not m.household_id}),
             date__in={m.date for _n, m in unnamed}).only(
             "household_id", "village_id", "type", "date", "amount_to_household", "amount_spent", "voided_at",
             "void_reason")
         return _by_terms(ctx, kind, unnamed, existing.order_by("pk"), measure_key)
-    existing = Visit.all_objects.filter(household_id__in={v.household_id for _n, v in unnamed},
-                                        date__in={v.date for _n, v in unnamed}).only(
+    existing = queries.visits_in(ctx.scope, withdrawn=True).filter(
+        household_id__in={v.household_id for _n, v in unnamed}, date__in={v.date for _n, v in unnamed}).only(
         "helper_id", "household_id", "date", "findings", "agreements", "voided_at", "void_reason")
     return _by_terms(ctx, kind, unnamed, existing.order_by("pk"), visit_key)
 

@@ -30,6 +30,16 @@ def reveal_allowed(user, obj, field) -> bool:
     return code is not None and can(user, "pii.reveal", code)
 
 
+def may_export_unmasked(user, code: str | None) -> bool:
+    """Whether ``user`` may have personal numbers (ID numbers, phones) written unmasked into
+    a file about the area ``code``: a file with them is an export of personal data, so both
+    ``registry.export`` and ``pii.reveal`` must be held at the area (the registers, the
+    household card's PDF, the dynamic-management lists). ``code`` "" or None is the whole
+    country: both held there, not merely somewhere."""
+    code = code or ""
+    return can(user, "registry.export", code) and can(user, "pii.reveal", code)
+
+
 def reveal_url(obj, field) -> str:
     return reverse("core:reveal", args=[obj._meta.label_lower, obj.pk, field])
 

@@ -19,6 +19,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock, dates, masking
 from fupin.core.actor import Actor
 from fupin.core.errors import Forbidden
+from fupin.core.pii import may_export_unmasked
 from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import require_perm
 from fupin.registry import codes
@@ -213,8 +214,9 @@ def export(request):
 # --- the lists --------------------------------------------------------------------------------------
 
 def _full(user, prefix: str) -> bool:
-    code = registry_stats.code_of(prefix) or None
-    return can(user, "registry.export", code) and can(user, "pii.reveal", code)
+    """Phones unmasked in the file: ``registry.export`` and ``pii.reveal`` held at the list's
+    area (the whole country when the prefix is "": held there, not merely somewhere)."""
+    return may_export_unmasked(user, registry_stats.code_of(prefix))
 
 
 def _list_rows(qs, *, full: bool, observation: bool):
@@ -250,7 +252,7 @@ def _list_page(request, kind: str, export_file: bool):
     title = _("Households in the observation period") if observation else _("Households at risk")
     if export_file:
         code = registry_stats.code_of(prefix)
-        if not can(request.user, "registry.export", code or None):
+        if not can(request.user, "registry.export", code):  # "": the whole country, held there
             raise Forbidden()
         full = _full(request.user, prefix)
         buffer = io.BytesIO()
@@ -278,7 +280,7 @@ def _list_page(request, kind: str, export_file: bool):
         "kind": kind, "title": title, "area": area, "area_name": _area_name(area),
         "code": registry_stats.code_of(prefix), "ancestors": ancestors, "year": year, "on": on, "today": today,
         "available": fn is not None, "page_obj": page, "rows": rows, "totals": totals, "observation": observation,
-        "can_export": can(request.user, "registry.export", registry_stats.code_of(prefix) or None),
+        "can_export": can(request.user, "registry.export", registry_stats.code_of(prefix)),
         "top_areas": registry_stats.top_areas(request.user, "registry.view"), "everything": scope.is_everything,
     })
 

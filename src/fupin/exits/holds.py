@@ -8,12 +8,13 @@ Sources (the same as the periods' data, exits/data/policy_periods.json): seed 00
 seeds 001 and 004 “不脱贫不脱钩” — a helper (帮扶) is one of the policies kept.
 
 Which households and until when is the exits app's own data and query: the policy
-periods (exits.PolicyPeriod, by area and exit year) read by ``queries.with_period`` —
-no date or duration lives here. A household is held on a day when it is
-``exited_policy``, exited on or before that day, and its period's last day is not before
-it (as ``queries.in_observation``, without a user's scope: a hold is asked for any
-household). From the day after its period's last day the hold lets go, whether or not
-``fupin close_observation`` has moved it to ``exited`` yet."""
+periods (exits.PolicyPeriod, by area and exit year) — no date or duration lives here.
+A household is held on a day when it is in its policy period that day by the one
+definition, ``queries.in_period`` (which ``queries.in_observation`` asks too, over a
+user's scope; a hold is asked for any household): ``exited_policy`` that day, exited on or
+before it, and its period's last day not before it. From the day after its period's last
+day the hold lets go, whether or not ``fupin close_observation`` has moved it to
+``exited`` yet."""
 
 from __future__ import annotations
 
@@ -34,9 +35,8 @@ STATUS = "exited_policy"
 
 def in_period(qs, on: dt.date):
     """The households of ``qs`` in their post-exit policy period on ``on``, annotated
-    with ``exit_date``, ``observation_until`` and ``period_kind`` (set-based)."""
-    qs = qs.filter(status=STATUS).filter(queries._exited_by(on))
-    return queries.with_period(qs, on).filter(status_on=STATUS, observation_until__gte=on)
+    with ``exit_date``, ``observation_until`` and ``period_kind``: ``queries.in_period``."""
+    return queries.in_period(qs, on)
 
 
 def check(household) -> str | None:

@@ -5,8 +5,11 @@
   counts for school and insurance, CASE over the criteria of the areas involved);
   ``checked_households`` filters on them; ``explain`` turns a page of rows into sentences;
   ``guarantee_checks`` gives the items other than income (monitoring's risk clearance).
-- ``in_observation``: households in their policy period after exit on a date, with
-  ``observation_until`` computed in SQL from the policy periods (data).
+- ``default_year``: the exit year the area's check opens on (the latest with incomes).
+- ``in_period``: households in their policy period after exit on a date, with
+  ``observation_until`` computed in SQL from the policy periods (data) — the one
+  definition; ``in_observation`` is it over the user's scope, and the assistance hold
+  (exits/holds.py) is it over any household.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -234,6 +238,21 @@ def checked_households(user, area_prefix: str, year: int, *, statuses=CHECK_STAT
     return qs.select_related("village", "group").order_by("area_code", "number")
 
 
+def default_year(user, area_prefix: str) -> tuple[int, bool]:
+    """The exit year the check opens on when none is asked for: the latest year, up to this
+    one, with incomes recorded in the area (this year's are usually not entered yet, so
+    every household would fail on 'no income recorded'), or last year when the area has
+    none. One aggregate over the income rows of the area in the user's scope: a range of
+    the (area_code, year) index, read without the table, lighter than the page's own count
+    of the area's households. Returns (year, whether incomes were found)."""
+    from fupin.core import clock
+
+    this_year = clock.today().year
+    scope = scope_for(user, VIEW).narrow(area_prefix)
+    latest = scope.filter(Income.objects.filter(year__lte=this_year)).aggregate(latest=Max("year"))["latest"]
+    return (latest, True) if latest else (this_year - 1, False)
+
+
 def explain(rows, year: int) -> None:
     """Attach ``checks`` (a list of {code, label, enabled, ok, text}) to each checked row."""
     sets = {c.pk: c for c in ExitCriteria.objects.filter(pk__in={r.x_criteria for r in rows} - {None})}
@@ -385,20 +404,29 @@ def _exited_by(on: dt.date):
     return Exists(StatusChange.objects.filter(household=OuterRef("pk"), status="exited_policy", date__lte=on))
 
 
-def in_observation(user, area_prefix: str, on: dt.date, perm: str = VIEW):
-    """Households of the user's scope (``perm``: ``registry.view``; ``registry.export`` for
-    an export) under ``area_prefix`` in their post-exit observation/policy period on ``on``
-    (status that day ``exited_policy``, exited on or before it, the period's last day not
-    before it), annotated with ``observation_until`` (date), ``exit_date`` and
-    ``period_kind``."""
+def in_period(qs, on: dt.date):
+    """The households of ``qs`` in their post-exit policy (observation) period on ``on``:
+    their status that day ``exited_policy`` (exited on or before it), and the period's last
+    day not before it — annotated with ``observation_until`` (date), ``exit_date`` and
+    ``period_kind``. The one definition of "inside the period": ``in_observation`` (a
+    user's lists) and the assistance hold (exits.holds) both ask here. Set-based; no scope
+    of its own (``qs`` is already what the caller may see)."""
     from fupin.core import clock
 
-    scope = scope_for(user, perm).narrow(area_prefix)
-    qs = scope.filter(Household.objects.all())
+    # Today or later only a household still exited_policy can be in its period; on an earlier
+    # day one closed (exited), returned or removed since may have been (status_on decides).
     qs = qs.filter(status="exited_policy") if on >= clock.today() else \
         qs.filter(status__in=[*codes.EXITED_STATUSES, "returned", "removed"])
     qs = with_period(qs.filter(_exited_by(on)), on)
     return qs.filter(status_on="exited_policy", observation_until__gte=on)
+
+
+def in_observation(user, area_prefix: str, on: dt.date, perm: str = VIEW):
+    """Households of the user's scope (``perm``: ``registry.view``; ``registry.export`` for
+    an export) under ``area_prefix`` in their post-exit observation/policy period on ``on``
+    (``in_period``)."""
+    scope = scope_for(user, perm).narrow(area_prefix)
+    return in_period(scope.filter(Household.objects.all()), on)
 
 
 def period_ended(scope: Scope, on: dt.date):

@@ -12,7 +12,6 @@ import tempfile
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,7 +29,6 @@ from fupin.core.errors import ActionError, Forbidden, NotFound
 from fupin.core.views_util import date_param, require_perm
 from fupin.registry import codes
 from fupin.registry import stats as registry_stats
-from fupin.registry.models import Income
 from fupin.registry.views.common import chooser, chosen_area
 
 from . import actions, queries, rules
@@ -58,19 +56,6 @@ def _year(value) -> int:
     return clock.today().year
 
 
-def _default_year(user, prefix: str) -> tuple[int, bool]:
-    """The exit year the check opens on when none is asked for: the latest year, up to this
-    one, with incomes recorded in the area (this year's are usually not entered yet, so
-    every household would fail on 'no income recorded'), or last year when the area has
-    none. One aggregate over the income rows of the area in the user's scope: a range of
-    the (area_code, year) index, read without the table, lighter than the page's own count
-    of the area's households. Returns (year, whether incomes were found)."""
-    this_year = clock.today().year
-    scope = scope_for(user, VIEW).narrow(prefix)
-    latest = scope.filter(Income.objects.filter(year__lte=this_year)).aggregate(latest=Max("year"))["latest"]
-    return (latest, True) if latest else (this_year - 1, False)
-
-
 def _prefix(request, area) -> str:
     if area is not None:
         return area.prefix
@@ -89,7 +74,7 @@ def check(request):
     if asked:
         year = _year(asked)
     else:
-        year, found = _default_year(request.user, prefix)
+        year, found = queries.default_year(request.user, prefix)
         year_note = (_("Exit year %(year)s is shown: the latest year with incomes recorded in this area. "
                        "Enter another year to check it.") if found else
                      _("No income is recorded in this area yet: last year, %(year)s, is shown. "

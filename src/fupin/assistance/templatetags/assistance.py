@@ -1,23 +1,15 @@
 """Template helpers of the assistance pages: code values as labels, and the
-household card's assistance panel (helpers over time, plan, measures, visits)."""
+household card's assistance panel (helpers over time, plan, measures, visits). Amounts
+are shown with the core filters ``yuan`` and ``yuan_unit`` (fupin.core.templatetags.fupin,
+built into every template)."""
 
 from django import template
-from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import can
-from fupin.registry.templatetags.registry import yuan
 
 from .. import catalog
 
 register = template.Library()
-
-
-@register.filter
-def yuan_unit(value):
-    """An amount with its unit: ``1,000.00 元`` (``1,000.00 yuan``); empty for None."""
-    if value is None or value == "":
-        return ""
-    return _("%(v)s yuan") % {"v": yuan(value)}
 
 
 @register.filter

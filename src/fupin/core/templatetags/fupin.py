@@ -1,3 +1,8 @@
+"""The project's own template helpers, built into every template (settings: ``builtins``):
+query strings, sort headers, personal fields masked, and amounts of money — the one
+way money is shown (``yuan``, ``yuan_unit``), on pages and in PDFs alike."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django import template
@@ -67,3 +72,43 @@ def querystring_without_page(context):
     params = context["request"].GET.copy()
     params.pop("page", None)
     return urlencode(list(params.lists()), doseq=True)
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+def _amount(value) -> Decimal | None:
+    """``value`` as an amount rounded to the cent, half up; None when it is not a number."""
+    if isinstance(value, bool):
+        return None
+    try:
+        amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        amount = amount.quantize(CENT, ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not amount.is_finite():
+        return None
+    return abs(amount) if amount == 0 else amount  # never "-0.00"
+
+
+@register.filter
+def yuan(value):
+    """An amount in yuan as every page, PDF and register prints it: two decimals rounded half
+    up (四舍五入), thousands separators — ``1,234.50``, ``-20.00``; empty for None or "".
+    A value that is not a number is shown as it is."""
+    if value is None or value == "":
+        return ""
+    amount = _amount(value)
+    return value if amount is None else f"{amount:,.2f}"
+
+
+@register.filter
+def yuan_unit(value):
+    """An amount with its unit: ``1,000.00 元`` (``1,000.00 yuan``); empty for None or "".
+    A value that is not a number is shown as it is, without the unit."""
+    if value is None or value == "":
+        return ""
+    amount = _amount(value)
+    return value if amount is None else _("%(v)s yuan") % {"v": f"{amount:,.2f}"}

@@ -17,6 +17,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock, masking
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Conflict
+from fupin.core.pii import may_export_unmasked
 from fupin.core.views_util import require_perm, sorted_qs
 
 from .. import actions, codes, queries, stats
@@ -143,7 +144,7 @@ def household_card(request, pk):
     context["sections"] = [s for s in context["sections"] if "main_cause" not in s["names"]]
     context.update({"can_edit": can(request.user, "registry.edit", h.area_code),
                     "can_reveal": can(request.user, "pii.reveal", h.area_code),
-                    "can_full_pdf": full_export(request.user, h.area_code)})
+                    "can_full_pdf": may_export_unmasked(request.user, h.area_code)})
     return render(request, "registry/household.html", context)
 
 
@@ -153,19 +154,13 @@ def household_pdf(request, pk):
     (``registry.export`` and ``pii.reveal``, as for the registers) asks for them with
     ``?full=1``. Every PDF is logged as an export, saying whether it was unmasked."""
     h = queries.household(request.user, pk)
-    reveal = request.GET.get("full") == "1" and full_export(request.user, h.area_code)
+    reveal = request.GET.get("full") == "1" and may_export_unmasked(request.user, h.area_code)
     context = card_context(h, reveal=reveal)
     audit.record_export(Actor.from_request(request), "registry.household.pdf", area_code=h.area_code,
                         count=len(context["members"]) + len(context["left_members"]),
                         note=f"{h.number} {'unmasked' if reveal else 'masked'}")
     return pdf_response("registry/household_pdf.html", context, request,
                         f"{_('household card')}-{h.number}.pdf")
-
-
-def full_export(user, area_code: str) -> bool:
-    """Whether the user may download personal numbers unmasked at the area: a file with
-    them is an export of personal data (the registers ask the same, registers._full)."""
-    return can(user, "registry.export", area_code) and can(user, "pii.reveal", area_code)
 
 
 def _villages_for(user):

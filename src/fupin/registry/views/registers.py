@@ -28,13 +28,15 @@ from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock, masking
 from fupin.core.actor import Actor
+from fupin.core.pii import may_export_unmasked
+from fupin.core.templatetags.fupin import yuan
 from fupin.core.views_util import require_perm
 
 from .. import codes, queries, stats
 from ..models import Household, VillageProfile
 from ..pdf import pdf_response
 from .common import chooser, chosen_area, top_area
-from .households import filter_choices, full_export, list_filters
+from .households import filter_choices, list_filters
 
 FILTER_KEYS = ("status", "category", "cause", "year")
 
@@ -135,7 +137,7 @@ def register(request, code):
 
 
 def _full(user, area: Area) -> bool:
-    return full_export(user, area.code)
+    return may_export_unmasked(user, area.code)
 
 
 # --- the shape of the exported tables --------------------------------------------------
@@ -270,9 +272,10 @@ def _village_rows(scope, area: Area, data) -> list[dict]:
 
 
 # The PDF's columns: (width in mm of the 273 mm of an A4 landscape page, kind): "num" right
-# aligned, "money" an amount (two decimals, thousands separators, as the page and the
-# Excel), "nowrap" kept on one line (names, numbers), "" wraps. Fixed widths spare
-# WeasyPrint measuring every cell on every page (table-layout: fixed).
+# aligned, "money" an amount (the ``yuan`` filter: two decimals rounded half up, thousands
+# separators, as the page and the Excel), "nowrap" kept on one line (names, numbers), ""
+# wraps. Fixed widths spare WeasyPrint measuring every cell on every page (table-layout:
+# fixed).
 HOUSEHOLD_PDF_COLUMNS = [(7, "num"), (30, "nowrap"), (22, ""), (16, "nowrap"), (33, "nowrap"), (9, "num"),
                          (18, ""), (22, ""), (38, ""), (10, "num"), (10, "num"), (22, "money"), (10, "num"),
                          (22, "nowrap")]
@@ -284,14 +287,15 @@ def pdf_columns(headers: list[str], spec: list[tuple[int, str]]) -> list[dict]:
 
 
 def pdf_cells(row: list, columns: list[dict]) -> list[dict]:
-    """A row as the PDF prints it: amounts as 1,234.50, other values as they are."""
+    """A row as the PDF prints it: amounts as the pages print them (the ``yuan`` filter:
+    1,234.50), other values as they are."""
     out = []
     for value, column in zip(row, columns, strict=True):
         kind = column["kind"]
         if value is None:
             value = ""
         elif kind == "money" and isinstance(value, Decimal | int | float) and not isinstance(value, bool):
-            value = f"{Decimal(value):,.2f}"
+            value = yuan(value)
         out.append({"value": value, "kind": "num" if kind == "money" else kind})
     return out
 
