@@ -13,6 +13,7 @@ class AssistanceConfig(AppConfig):
         from . import (
             demo,  # noqa: F401  (registers the demo county's assistance step, after the registry's)
             holds,  # the registry's hold (a poor household keeps its helper), and the monitoring one below
+            home,  # noqa: F401  (registers the helper's home-page panel)
         )
 
         pii.register("assistance.helper", {"phone": "phone"})

@@ -43,6 +43,8 @@ MENU = [
     {
         "title": _("Assistance (帮扶)"),
         "items": [
+            # a helper's own households (the phone page): whoever may log visits may open it
+            {"label": _("My households"), "url": "assistance:mine", "icon": "person-check", "perm": "visits.log"},
             {"label": _("Helpers and pairings"), "url": "assistance:helpers", "icon": "person-hearts",
              "perm": "registry.view"},
             {"label": _("Work teams"), "url": "assistance:teams", "icon": "people-fill", "perm": "registry.view"},

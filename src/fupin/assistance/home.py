@@ -1,0 +1,30 @@
+"""A helper's panel on the home page: the households paired with them now (how many, the
+longest unvisited first with their last visit), each with a link to its card and to log
+a visit, and a link to the phone page of all of them (/assistance/mine/). Shown to a
+user whose account is linked to a helper record, and to a user holding the helper role
+whose account is not linked yet (with what to do about it)."""
+
+from fupin.accounts.scoping import can, roles_of
+from fupin.core.home import panel
+
+from . import helpers_home, queries
+
+SHOWN = 5  # households listed on the panel; the rest are on /assistance/mine/
+HELPER_ROLE = "helper"
+
+
+@panel(order=10)
+def helper_panel(request, scope):
+    user = request.user
+    if not can(user, helpers_home.LOG):
+        return None
+    linked = queries.own_helpers(user).exists()
+    if not linked and HELPER_ROLE not in roles_of(user):
+        return None
+    households = helpers_home.paired_households(user)
+    return {
+        "template": "assistance/_home_panel.html",
+        "linked": linked,
+        "count": households.count() if linked else 0,
+        "households": list(helpers_home.with_last_visit(households)[:SHOWN]) if linked else [],
+    }
