@@ -24,6 +24,14 @@ TOWNSHIP_A, TOWNSHIP_B = "360729100000", "360783100000"
 VILLAGE_A, VILLAGE_B = "360729100201", "360783100201"
 
 
+def pytest_configure(config):
+    """A test database that cannot be dropped at the end of the run (PostgreSQL: "… is being
+    accessed by other users": a connection some test left open) fails the run instead of
+    leaving a warning pytest-django's teardown prints and everyone scrolls past."""
+    config.addinivalue_line("filterwarnings",
+                            "error:Error when trying to teardown test databases:pytest.PytestWarning")
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Let Django empty the append-only audit tables between transactional tests

@@ -6,6 +6,7 @@ only an administrator), validated, audited."""
 from __future__ import annotations
 
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 
@@ -49,6 +50,55 @@ def test_criteria_list_and_read_only_national(office, own):
     assert 'id="criteria-form"' in office.get(f"/delisting/criteria/village/{own.pk}/").content.decode()
     assert office.get(f"/delisting/criteria/nonsense/{own.pk}/").status_code == 404
     assert office.get(f"/delisting/criteria/county/{own.pk + 1000}/").status_code == 404
+
+
+class _Table(HTMLParser):
+    """The text of each body cell of one table (by id), row by row."""
+
+    def __init__(self, table_id: str):
+        super().__init__()
+        self.table_id, self.inside, self.depth, self.rows, self.cell = table_id, False, 0, [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.depth += 1
+            self.inside = self.inside or dict(attrs).get("id") == self.table_id
+        elif self.inside and tag == "tr":
+            self.rows.append([])
+        elif self.inside and tag == "td":
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.depth -= 1
+            self.inside = self.inside and self.depth > 0
+        elif self.inside and tag == "td" and self.cell is not None:
+            self.rows[-1].append(" ".join("".join(self.cell).split()))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def _cells(body: str, table_id: str) -> dict[str, list[str]]:
+    """{a row's first cell (the criteria's name): the row's cells} of the table with this id."""
+    parser = _Table(table_id)
+    parser.feed(body)
+    return {row[0]: row for row in parser.rows if row}
+
+
+def test_criteria_list_area_column_names_the_area(office, own):
+    """The Area column (the second) holds the area's name and prefix, “whole country” for a
+    national row: read in its own cell, not anywhere on the page (the names of the
+    criteria hold the same words: “全南县…”, “全国…”)."""
+    body = office.get("/delisting/criteria/").content.decode()
+    village, county = _cells(body, "village-criteria"), _cells(body, "county-criteria")
+    national_v = VillageCriteria.objects.get(area_prefix="")
+    national_c = CountyCriteria.objects.get(area_prefix="")
+    assert village[own.name][1] == "全南县 360729"
+    assert village[national_v.name][1] == "whole country"
+    assert county[national_c.name][1] == "whole country"
 
 
 def test_county_edits_its_own_village_criteria_audited(office, own):

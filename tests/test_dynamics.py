@@ -352,11 +352,27 @@ def test_year_by_year_table_has_a_total_for_the_period(county, make_user, login)
     assert "Total" in footer and "2016–2021" in footer and footer.count('class="text-end"') == 9
 
 
-def test_household_lists_have_a_total(county, make_user, login):
+def test_household_lists_have_a_total(county, make_user, login, settings):
+    """The total is the whole list's, on every page: pages of 3 rows, so that a page's own
+    sum differs from the total (2019's list: H1 4, H2 3, H3 5, H12 2 = 4 households, 14 people)."""
+    settings.PAGE_SIZE = 3
     office = login(make_user("county_office", COUNTY_A))
-    r = office.get("/dynamics/observation/", {"area": COUNTY_A, "year": Y1})
-    rows = r.context["rows"]
-    assert rows and r.context["totals"] == {"households": len(rows), "people": sum(x["h"].size for x in rows)}
-    text = r.content.decode()
-    footer = text[text.index('id="list-total"'):]
-    assert f"Total · {len(rows)} households" in footer[:footer.index("</tr>")]
+    pages, page = [], 1
+    while True:
+        r = office.get("/dynamics/observation/", {"area": COUNTY_A, "year": Y1, "page": page})
+        pages.append(r)
+        if not r.context["page_obj"].has_next():
+            break
+        page += 1
+    rows = [x["h"] for r in pages for x in r.context["rows"]]
+    assert len(pages) == 2 and [len(r.context["rows"]) for r in pages] == [3, 1]
+    assert sorted(h.number[-2:] for h in rows) == ["01", "02", "03", "12"] and len({h.pk for h in rows}) == 4
+    whole = {"households": 4, "people": 14}
+    assert whole == {"households": len(rows), "people": sum(h.size for h in rows)}
+    for r in pages:  # each page shows the whole list's total, not its own rows' sum
+        assert r.context["totals"] == whole
+        assert r.context["totals"]["people"] != sum(x["h"].size for x in r.context["rows"])
+        text = r.content.decode()
+        footer = text[text.index('id="list-total"'):]
+        footer = footer[:footer.index("</tr>")]
+        assert "Total · 4 households" in footer and '<td class="text-end">14</td>' in footer

@@ -6,6 +6,11 @@
   instead of being cut at its right edge;
 - the audit log's From/To date inputs are wide enough for a whole date (they were cut).
 
+What holds in any font is read from the computed styles (the status cell does not wrap; the
+reason may break anywhere); the widths themselves are those of the installed Chinese font, so
+that part skips, with the reason, when `fc-list :lang=zh` lists no font. The date inputs'
+width is set in rem (the root font size), the same in any font.
+
 Skips, with the reason, when /usr/bin/chromium or the playwright package is missing."""
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 
 import pytest
 
-from .browser import needs_chromium, sign_in
+from .browser import NO_CJK_FONT, cjk_font, needs_chromium, sign_in
 from .conftest import COUNTY_A, PASSWORD
 from .test_exits import household, line
 
@@ -49,12 +54,22 @@ def test_exit_check_table_fits_its_card(live_server, two_counties, make_user, pa
         const table = document.querySelector('#exit-check');
         const box = table.closest('.table-responsive');
         const status = document.querySelector('#exit-check td.exit-status');
+        const reason = document.querySelector('#exit-check td.exit-reason');
         const range = document.createRange();
         range.selectNodeContents(status);
         const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
-        return {table: table.scrollWidth, box: box.clientWidth, statusLines: lines, status: status.innerText};
+        const style = (el) => getComputedStyle(el);
+        return {table: table.scrollWidth, box: box.clientWidth, statusLines: lines, status: status.innerText,
+                statusWrap: style(status).whiteSpace, reasonWrap: style(reason).whiteSpace,
+                reasonBreak: style(reason).overflowWrap};
     }""")
+    # In any font: the status is one line (it does not wrap), the reason wraps and breaks anywhere.
     assert sizes["status"].startswith("贫困户")
+    assert sizes["statusWrap"] == "nowrap", sizes
+    assert (sizes["reasonWrap"], sizes["reasonBreak"]) == ("normal", "anywhere"), sizes
+    # The widths are the installed font's.
+    if cjk_font() is None:
+        pytest.skip(NO_CJK_FONT)
     assert sizes["statusLines"] == 1, sizes
     assert sizes["table"] <= sizes["box"], sizes  # nothing runs past the card's right edge
 

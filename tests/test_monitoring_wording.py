@@ -20,8 +20,9 @@ from fupin.core.actor import Actor
 from fupin.core.errors import Invalid
 from fupin.exits.models import ExitCriteria
 from fupin.identification import actions as id_actions
+from fupin.jobs.models import Job
 from fupin.monitoring import actions, engine, rules
-from fupin.monitoring.models import WarningHit
+from fupin.monitoring.models import WarningHit, WarningRun
 from fupin.procedures.models import ProcedureType
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A
 from tests.test_monitoring import LINE_2023, household, income
@@ -110,12 +111,17 @@ def test_warning_statuses_come_only_from_the_data(world, monkeypatch):
     assert set(WarningHit.objects.filter(run=run).values_list("household_id", flat=True)) == {returned.pk}
     # No statuses for a rule, nor a default in the file: refused, naming the rule; nothing runs.
     monkeypatch.setattr(rules, "warning_data", lambda: _without_statuses(data))
-    runs_before = WarningHit.objects.count()
+    def recorded():  # runs, jobs and hits: a refused rule records none of them
+        return WarningRun.objects.count(), Job.objects.count(), WarningHit.objects.count()
+
+    before = recorded()
+    assert before[0] == 2  # the two runs above
     with pytest.raises(Invalid, match=r"Per-capita net income below the year's monitoring line.*statuses"):
         actions.start_warning_run(world["county"], Area.objects.get(code=COUNTY_A), 2023)
+    assert recorded() == before  # no job started
     with pytest.raises(Invalid, match="statuses"):
         engine.run_rules(world["county"], COUNTY_A, 2023)
-    assert WarningHit.objects.count() == runs_before
+    assert recorded() == before  # no run recorded (an empty one would read "no hits")
     # A status the registry does not know is refused too (a typo would match nothing).
     monkeypatch.setattr(rules, "warning_data", lambda: {**data, "statuses": ["exitted"]})
     with pytest.raises(Invalid, match="exitted"):

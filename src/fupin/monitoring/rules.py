@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from fupin.core import present
 from fupin.core.errors import Invalid
+from fupin.exits import rules as exits_rules
 from fupin.identification import rules as id_rules
 from fupin.registry import codes as registry_codes
 
@@ -32,8 +33,36 @@ def warning_data() -> dict:
     return _load("warning_rules.json")
 
 
+CLEARANCE_FILE = "clearance.json"
+
+
+@cache
 def clearance_data() -> dict:
-    return _load("clearance.json")
+    """The risk-clearance data, checked when it is loaded (``check_clearance_data``)."""
+    return check_clearance_data(_load(CLEARANCE_FILE), f"{DATA.parent.name}/{DATA.name}/{CLEARANCE_FILE}")
+
+
+def check_clearance_data(data: dict, name: str) -> dict:
+    """Refuse (Invalid, naming the file ``name``, the criterion and the item) clearance data
+    whose criterion names under ``exit_items`` an item the exit criteria do not define: the
+    exit check's items besides income (fupin.exits.rules.GUARANTEE_ITEMS, the items of
+    exits/data/exit_criteria.json that fupin.exits.queries.guarantee_checks answers). An
+    unknown name would fail every household for ever. Returns ``data``."""
+    known = exits_rules.GUARANTEE_ITEMS
+    for n, criterion in enumerate(data.get("criteria") or [], start=1):
+        if "exit_items" not in criterion:
+            continue
+        items = criterion["exit_items"]
+        where = {"file": name, "code": criterion.get("code") or n, "known": ", ".join(known)}
+        if not isinstance(items, list) or not items:
+            raise Invalid(_("%(file)s, risk-clearance criterion “%(code)s”: exit_items is a list of the exit "
+                            "check's items (%(known)s).") % where, field="exit_items")
+        unknown = [str(i) for i in items if not isinstance(i, str) or i not in known]
+        if unknown:
+            raise Invalid(_("%(file)s, risk-clearance criterion “%(code)s”: exit_items names %(items)s, not an "
+                            "item of the exit criteria besides income (%(known)s).")
+                          % {**where, "items": ", ".join(unknown)}, field="exit_items")
+    return data
 
 
 def application_data() -> dict:
