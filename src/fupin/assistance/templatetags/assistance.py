@@ -62,6 +62,5 @@ def assistance_panel(context, household):
         "measure_count": Measure.objects.filter(household=household).count(),
         "visits": list(Visit.objects.filter(household=household).select_related("helper").order_by("-date", "-pk")[:5]),
         "can_edit": can(user, "assistance.edit", household.area_code),
-        "can_log": can(user, "visits.log", household.area_code),
         "holds": holds.reasons(household),
     }
