@@ -17,7 +17,8 @@ from fupin.areas.models import Area, Unit
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import Forbidden, Invalid, NotFound
+from fupin.core.errors import ActionError, Forbidden, Invalid, NotFound
+from fupin.registry.rules import is_valid_phone
 
 from . import rules
 from .models import ApiToken, RoleAssignment, User
@@ -35,6 +36,13 @@ def generate_password() -> str:
             return pw
 
 
+def _area(area_code: str) -> Area:
+    try:
+        return Area.objects.get(code=area_code, valid_to__isnull=True)
+    except Area.DoesNotExist:
+        raise Invalid(_("Area code %(code)s does not exist.") % {"code": area_code}, field="area") from None
+
+
 def _area_for_role(role: str, area_code: str | None) -> Area | None:
     if role not in rules.ROLES:
         raise Invalid(_("Unknown role “%(role)s”.") % {"role": role}, field="role")
@@ -42,10 +50,7 @@ def _area_for_role(role: str, area_code: str | None) -> Area | None:
         if role == "admin":
             return None
         raise Invalid(_("A role needs an area code."), field="area")
-    try:
-        return Area.objects.get(code=area_code, valid_to__isnull=True)
-    except Area.DoesNotExist:
-        raise Invalid(_("Area code %(code)s does not exist.") % {"code": area_code}, field="area") from None
+    return _area(area_code)
 
 
 def _check_grant(actor: Actor, role: str, area: Area | None) -> None:
@@ -66,6 +71,70 @@ def _check_fields(**values) -> None:
             User._meta.get_field(name).clean(value, None)
         except ValidationError as exc:
             raise Invalid(" ".join(exc.messages), field=name) from None
+
+
+def _check_phone(phone: str) -> None:
+    """A user's phone follows the registry's rule for phones (an 11-digit mobile number
+    or a 7–12 digit landline number)."""
+    if phone and not is_valid_phone(phone):
+        raise Invalid(_("“%(phone)s” is not a phone number: give an 11-digit mobile number or a 7–12 digit "
+                        "landline number.") % {"phone": phone}, field="phone")
+
+
+def new_user_problems(
+    actor: Actor,
+    *,
+    username: str,
+    role: str | None,
+    area_code: str | None,
+    unit: Unit | None = None,
+    password: str | None = None,
+    full_name: str = "",
+    phone: str = "",
+    post: str = "",
+) -> list[ActionError]:
+    """Everything wrong with a new user, every field at once (a form shows them all;
+    an import reports every column of a row). Each error names its field: username,
+    full_name, phone, post, role, area, unit or password. Writes nothing."""
+    problems: list[ActionError] = []
+
+    def check(fn, *args) -> bool:
+        try:
+            fn(*args)
+        except ActionError as exc:
+            problems.append(exc)
+            return False
+        return True
+
+    def failed(field: str) -> bool:
+        return any(p.field == field for p in problems)
+
+    username = (username or "").strip()
+    if not username:
+        problems.append(Invalid(_("The user name is empty."), field="username"))
+    for name, value in {"username": username, "full_name": full_name, "phone": phone, "post": post}.items():
+        if not failed(name):
+            check(lambda n=name, v=value: _check_fields(**{n: v}))
+    if not failed("username") and User.objects.filter(username=username).exists():
+        problems.append(Invalid(_("The user name “%(name)s” is taken.") % {"name": username}, field="username"))
+    if not failed("phone"):
+        check(_check_phone, phone)
+    if role not in rules.ROLES:
+        check(_area_for_role, role or "", area_code)  # the unknown role
+        if area_code:
+            check(_area, area_code)
+    else:
+        try:
+            area = _area_for_role(role, area_code)
+        except ActionError as exc:
+            problems.append(exc)
+        else:
+            check(_check_grant, actor, role, area)
+    if unit is not None and not actor.is_system and not scope_for(actor.user, "users.manage").contains(unit.area_code):
+        problems.append(Invalid(_("The unit is outside your area."), field="unit"))
+    if password:
+        check(_check_password, password, User(username=username, full_name=full_name, phone=phone, post=post))
+    return problems
 
 
 def user_area_code(user: User) -> str:
@@ -99,20 +168,16 @@ def create_user(
     post: str = "",
 ) -> tuple[User, str]:
     """Create a user holding one role at one area. Returns the user and the password
-    (generated when none is given, to be handed to the user once)."""
+    (generated when none is given, to be handed to the user once). Bad input raises the
+    first of new_user_problems()."""
     username = (username or "").strip()
-    if not username:
-        raise Invalid(_("The user name is empty."), field="username")
-    _check_fields(username=username, full_name=full_name, phone=phone, post=post)
-    if User.objects.filter(username=username).exists():
-        raise Invalid(_("The user name “%(name)s” is taken.") % {"name": username}, field="username")
-    area = _area_for_role(role, area_code)
-    _check_grant(actor, role, area)
-    if unit is not None and not actor.is_system and not scope_for(actor.user, "users.manage").contains(unit.area_code):
-        raise Invalid(_("The unit is outside your area."), field="unit")
     password = password or generate_password()
+    problems = new_user_problems(actor, username=username, role=role, area_code=area_code, unit=unit,
+                                 password=password, full_name=full_name, phone=phone, post=post)
+    if problems:
+        raise problems[0]
+    area = _area_for_role(role, area_code)
     user = User(username=username, full_name=full_name, unit=unit, phone=phone, post=post)
-    _check_password(password, user)
     user.set_password(password)
     user.is_staff = role == "admin"
     user.save()

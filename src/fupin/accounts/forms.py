@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.areas.models import Unit
 from fupin.core.forms import Form
 
-from . import rules
+from . import actions, rules
 
 
 class LoginForm(AuthenticationForm):
@@ -38,18 +38,42 @@ class UserCreateForm(Form):
     area_code = forms.CharField(label=_("Area code"), max_length=15,
                                 help_text=_("12-digit statistical division code of the area the role covers."))
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=20, required=False,
+                            help_text=_("An 11-digit mobile number or a 7–12 digit landline number."))
     post = forms.CharField(label=_("Post"), max_length=60, required=False)
 
-    def __init__(self, *args, units=None, **kwargs):
+    # The field of an accounts.actions error -> the form's field.
+    ACTION_FIELDS = {"username": "username", "full_name": "full_name", "role": "role", "area": "area_code",
+                     "unit": "unit", "phone": "phone", "post": "post"}
+
+    def __init__(self, *args, units=None, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.actor = actor
         if units is not None:
             self.fields["unit"].queryset = units
+
+    def clean(self):
+        """Every field's problem at once: the form's own checks and the action's
+        (user name characters and uniqueness, phone, role, area and its scope, unit)."""
+        data = super().clean()
+        if self.actor is None:
+            return data
+        problems = actions.new_user_problems(
+            self.actor, username=data.get("username", ""), role=data.get("role"),
+            area_code=(data.get("area_code") or "").strip() or None, unit=data.get("unit"),
+            full_name=data.get("full_name", ""), phone=data.get("phone", ""), post=data.get("post", ""))
+        for problem in problems:
+            field = self.ACTION_FIELDS.get(problem.field or "")
+            if field in self.errors:  # the form's own message for that field comes first
+                continue
+            self.add_error(field, str(problem.message))
+        return data
 
 
 class RoleForm(Form):
     role = forms.ChoiceField(label=_("Role"), choices=list(rules.ROLES.items()))
-    area_code = forms.CharField(label=_("Area code"), max_length=15, required=False)
+    area_code = forms.CharField(label=_("Area code"), max_length=15, required=False,
+                                widget=forms.TextInput(attrs={"placeholder": _("Area code")}))
 
 
 class PasswordForm(Form):

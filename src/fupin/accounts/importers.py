@@ -8,28 +8,52 @@ from pathlib import Path
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from fupin.areas.models import Area, Unit
 from fupin.core.actor import Actor
-from fupin.core.errors import ActionError
-from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
+from fupin.core.errors import ActionError, Invalid
+from fupin.core.tabular import EXCEL_SUFFIXES, ErrorReport, Table, read_table, require_headers, write_xlsx
 
 from . import actions, rules
 from .models import User
 
+DATA_SHEET = "用户"  # the only sheet an Excel file is imported from
+EXPLAIN_SHEET = "说明"  # the template's explanations and its example: never imported
 COLUMNS = ["用户名", "姓名", "角色", "区划代码", "单位", "手机", "职务", "初始密码"]
 REQUIRED = ["用户名", "角色", "区划代码"]
-EXPLAIN = [
-    ("用户名", "必填。登录名，字母、数字或 @.+-_，全系统唯一。"),
-    ("姓名", "选填。"),
-    ("角色", "必填。下列之一（中文名称或代码）：" + "、".join(f"{v}（{k}）" for k, v in
-                                                     [(k, str(v)) for k, v in rules.ROLES.items()])),
-    ("区划代码", "必填。角色所在区划的 12 位统计用区划代码，如县 360729000000。"),
-    ("单位", "选填。已在系统中的单位名称：该区划、其下级或上级区划的单位（如驻村工作队员所在的县直部门）。"),
-    ("手机", "选填。11 位手机号。"),
-    ("职务", "选填。"),
-    ("初始密码", "选填。留空则随机生成，导入后在结果文件中给出。"),
-]
+# The example user the template shows on its 说明 sheet (never on the data sheet). Its
+# role is a code here and shown by its label; a data row that is this example (an old
+# template had it on the data sheet) is refused.
+EXAMPLE = {"用户名": "wang.xiaoming", "姓名": "王小明", "角色": "village_cadre", "区划代码": "360729100201",
+           "单位": "", "手机": "13800000000", "职务": "村支书", "初始密码": ""}
+# The field an accounts.actions error names -> the column.
+ACTION_COLUMNS = {"username": "用户名", "full_name": "姓名", "role": "角色", "area": "区划代码", "unit": "单位",
+                  "phone": "手机", "post": "职务", "password": "初始密码"}
+
+
+def role_labels() -> list[str]:
+    """The roles by their names in the current language, as the template lists them."""
+    return [str(label) for label in rules.ROLES.values()]
+
+
+def explanation_rows() -> list[list[str]]:
+    """The 说明 sheet: each column, whether it is required, what goes in it, an example."""
+    roles = "、".join(f"{label}（{code}）" for code, label in rules.ROLES.items())
+    notes = {
+        "用户名": "登录名，字母、数字或 @.+-_，全系统唯一。",
+        "姓名": "",
+        "角色": "下列之一，填名称（或括号中的代码）：" + roles,
+        "区划代码": "角色所在区划的 12 位统计用区划代码，如县 360729000000。",
+        "单位": "已在系统中的单位名称：该区划、其下级或上级区划的单位（如驻村工作队员所在的县直部门）。",
+        "手机": "11 位手机号或 7—12 位固定电话。",
+        "职务": "",
+        "初始密码": "留空则随机生成，导入后在结果文件中给出。",
+    }
+    example = {**EXAMPLE, "角色": str(rules.ROLES[EXAMPLE["角色"]])}
+    rows = [[c, "是" if c in REQUIRED else "否", notes[c], example[c]] for c in COLUMNS]
+    rows.append(["", "", f"只导入“{DATA_SHEET}”工作表，从第 2 行起每行一个用户；本表（包括示例）不导入。", ""])
+    return rows
 
 
 # The names offices use for the roles (docs/permissions.md), accepted whatever the
@@ -58,20 +82,43 @@ ROLE_ALIASES = {
 
 
 def _role_code(value: str) -> str | None:
-    """A role given by its code, its Chinese name or its English name."""
+    """A role given by its code, or its name in the user's language, Chinese or English."""
     from django.utils import translation
 
     value = value.strip()
-    if value in rules.ROLES:
-        return value
+    if value.casefold() in rules.ROLES:
+        return value.casefold()
     if value in ROLE_ALIASES:
         return ROLE_ALIASES[value]
-    for language in ("zh-hans", "en"):
+    for language in dict.fromkeys((translation.get_language() or "zh-hans", "zh-hans", "en")):
         with translation.override(language):
             for code, label in rules.ROLES.items():
-                if value == str(label):
+                if value.casefold() == str(label).casefold():
                     return code
     return None
+
+
+def _is_example(row: dict[str, str], role: str | None) -> bool:
+    """The template's example user (an old template had it on the data sheet)."""
+    return (role == EXAMPLE["角色"]
+            and all(row.get(c, "") == EXAMPLE[c] for c in ("用户名", "姓名", "区划代码")))
+
+
+def _read(path: str | Path) -> Table:
+    """The data sheet of an Excel file (or its only sheet), or a CSV file. A workbook of
+    several sheets without the data sheet is refused: no other sheet is ever read."""
+    path = Path(path)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        try:
+            names = list(CalamineWorkbook.from_path(str(path)).sheet_names)
+        except Exception:  # unreadable: read_table says why
+            names = []
+        if DATA_SHEET in names:
+            return read_table(path, sheet=DATA_SHEET)
+        if len(names) > 1:
+            raise Invalid(_("The workbook has no sheet named “%(sheet)s”, the only sheet imported (it has: "
+                            "%(sheets)s).") % {"sheet": DATA_SHEET, "sheets": "、".join(names)})
+    return read_table(path)
 
 
 def _find_unit(name: str, area_code: str) -> Unit | None:
@@ -89,8 +136,9 @@ def _find_unit(name: str, area_code: str) -> Unit | None:
 
 
 def import_users(actor: Actor, path: str | Path) -> tuple[list[tuple[str, str]], ErrorReport]:
-    """Create every user in the file, or none. Returns [(username, password)] and the report."""
-    table = read_table(path)
+    """Create every user in the file, or none. Returns [(username, password)] and the
+    report, which names every wrong column of every wrong row."""
+    table = _read(path)
     require_headers(table, REQUIRED)
     report = ErrorReport()
     created: list[tuple[str, str]] = []
@@ -98,29 +146,39 @@ def import_users(actor: Actor, path: str | Path) -> tuple[list[tuple[str, str]],
     try:
         with transaction.atomic():
             for number, row in table.rows:
+                wrong: set[str] = set()
+
+                def add(column: str, reason: str, number=number, row=row, wrong=wrong) -> None:
+                    if column not in wrong:
+                        wrong.add(column)
+                        report.add(number, column, row.get(column, ""), reason)
+
                 role = _role_code(row.get("角色", ""))
                 if role is None:
-                    report.add(number, "角色", row.get("角色", ""), _("unknown role"))
+                    add("角色", _("not one of the roles: %(roles)s") % {"roles": "、".join(role_labels())})
+                elif _is_example(row, role):
+                    add("用户名", _("this is the template's example user: delete this row"))
                     continue
                 unit = None
                 if row.get("单位"):
-                    key = (row["单位"], row["区划代码"])
+                    key = (row["单位"], row.get("区划代码", ""))
                     if key not in units:
-                        units[key] = _find_unit(row["单位"], row["区划代码"])
+                        units[key] = _find_unit(*key)
                     unit = units[key]
                     if unit is None:
-                        report.add(number, "单位", row["单位"], _("no unit of this name in that area"))
-                        continue
+                        add("单位", _("no unit of this name in that area"))
+                fields = {"username": row.get("用户名", ""), "area_code": row.get("区划代码") or None,
+                          "unit": unit, "password": row.get("初始密码") or None,
+                          "full_name": row.get("姓名", ""), "phone": row.get("手机", ""), "post": row.get("职务", "")}
+                for problem in actions.new_user_problems(actor, role=role, **fields):
+                    add(ACTION_COLUMNS.get(problem.field or "", "用户名"), str(problem.message))
+                if wrong:
+                    continue
                 try:
                     with transaction.atomic():
-                        user, password = actions.create_user(
-                            actor, username=row["用户名"], role=role, area_code=row["区划代码"], unit=unit,
-                            password=row.get("初始密码") or None, full_name=row.get("姓名", ""),
-                            phone=row.get("手机", ""), post=row.get("职务", ""))
+                        user, password = actions.create_user(actor, role=role, **fields)
                 except ActionError as exc:
-                    column = {"username": "用户名", "area": "区划代码", "password": "初始密码",
-                              "role": "角色", "unit": "单位"}.get(exc.field or "", "用户名")
-                    report.add(number, column, row.get(column, ""), str(exc.message))
+                    add(ACTION_COLUMNS.get(exc.field or "", "用户名"), str(exc.message))
                     continue
                 created.append((user.username, password))
             if report:
@@ -135,9 +193,11 @@ class _Rollback(Exception):
 
 
 def template_response() -> HttpResponse:
+    """The empty template: the headers on the data sheet, the explanations and the
+    example on the 说明 sheet (which the importer never reads)."""
     buffer = io.BytesIO()
-    write_xlsx(buffer, COLUMNS, [["wang.xiaoming", "王小明", "village_cadre", "360729100201", "", "", "村支书", ""]],
-               sheet_name="用户", extra_sheets={"说明": (["列", "说明"], EXPLAIN)})
+    write_xlsx(buffer, COLUMNS, [], sheet_name=DATA_SHEET,
+               extra_sheets={EXPLAIN_SHEET: (["列", "必填", "说明", "示例"], explanation_rows())})
     response = HttpResponse(buffer.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = 'attachment; filename="users-template.xlsx"'

@@ -19,7 +19,7 @@ from fupin.core.uploads import save_upload
 from fupin.core.views_util import get_or_404, require_perm, sorted_qs
 from fupin.jobs import actions as jobs
 
-from . import actions, rules
+from . import actions, importers, rules
 from .forms import LoginForm, OwnPasswordForm, PasswordForm, RoleForm, UserCreateForm
 from .models import ApiToken, RoleAssignment
 from .queries import search_users, visible_users
@@ -117,16 +117,17 @@ def user_detail(request, pk):
 @require_perm("users.manage")
 def user_create(request):
     units = scoped_units(scope_for(request.user, "users.manage"))
-    form = UserCreateForm(request.POST or None, units=units)
+    actor = Actor.from_request(request)
+    form = UserCreateForm(request.POST or None, units=units, actor=actor)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             user, password = actions.create_user(
-                Actor.from_request(request), username=data["username"], role=data["role"],
+                actor, username=data["username"], role=data["role"],
                 area_code=data["area_code"].strip(), unit=data["unit"], full_name=data["full_name"],
                 phone=data["phone"], post=data["post"])
-        except ActionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        except ActionError as exc:  # (what changed since the form's check: a name taken meanwhile)
+            form.add_error(form.ACTION_FIELDS.get(exc.field or ""), str(exc.message))
         else:
             messages.success(request, _("User %(name)s created. Initial password (shown once): %(pw)s")
                              % {"name": user.username, "pw": password})
@@ -226,11 +227,10 @@ def users_import(request):
                          title=_("Import users from %(name)s") % {"name": form.cleaned_data["file"].name},
                          area_code=home_code(request.user, "users.manage"), params={"path": str(path)})
         return redirect("jobs:detail", pk=job.pk)
-    return render(request, "accounts/users_import.html", {"form": form})
+    return render(request, "accounts/users_import.html", {
+        "form": form, "data_sheet": importers.DATA_SHEET, "explain_sheet": importers.EXPLAIN_SHEET})
 
 
 @require_perm("users.view")
 def users_template(request):
-    from .importers import template_response
-
-    return template_response()
+    return importers.template_response()
