@@ -287,10 +287,10 @@ def test_delete_files_is_logged(two_counties, make_user, tmp_path):
 
 @pytest.mark.usefixtures("english")
 @pytest.mark.parametrize(("total", "done", "errors", "shown"), [
-    (0, 0, 0, None),  # a job that failed before counting anything says nothing about rows
-    (200, 50, 0, "50 of 200 rows"),
-    (200, 50, 1, "50 of 200 rows; 1 error"),
-    (0, 0, 3, "3 errors"),
+    (0, 0, 0, None),  # a job that failed before counting anything says nothing about progress
+    (200, 50, 0, "Failed after 50 of 200"),
+    (200, 50, 1, "Failed after 50 of 200"),  # errors are counted apart, in #job-errors
+    (0, 0, 3, None),
 ])
 def test_the_counts_line_says_only_what_is_known(two_counties, make_user, total, done, errors, shown):
     import re

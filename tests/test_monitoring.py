@@ -268,7 +268,9 @@ def test_runs_and_imports_as_jobs(world, tmp_path):
         job = actions.start_warning_run(world["county"], Area.objects.get(code="360729000000"), 2023)
     job.refresh_from_db()
     assert job.status == Job.SUCCEEDED and job.result["hits"] == 1
-    assert "income_below_line: 1" in job.log
+    from fupin.monitoring import rules as monitoring_rules
+    assert f"{monitoring_rules.warning_rule_label('income_below_line')}: 1" in job.log
+    assert "income_below_line" not in job.log  # the job's log names rules by their labels
     bad = tmp_path / "bad.xlsx"
     write_xlsx(bad, [c.header for c in importers.COLUMNS], [("1234", "x", "医疗", "2023-13-01", "-1", "")])
     job = actions.start_warning_import(world["county"], bad, department="县医保局",

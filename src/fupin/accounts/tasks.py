@@ -15,8 +15,7 @@ def import_users_task(job_id: str) -> None:
     def body(progress):
         created, report = import_users(progress.actor, progress.params["path"])
         if report:
-            progress.fail_with_report(
-                report, _("%(n)s rows are wrong; no user was created. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(report)
             return
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "passwords.xlsx"

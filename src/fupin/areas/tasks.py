@@ -11,8 +11,7 @@ def import_areas_task(job_id: str) -> None:
     def body(progress):
         created, renamed, report = import_areas(progress.actor, progress.params["path"])
         if report:
-            progress.fail_with_report(
-                report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(report)
             return
         progress.set_total(created + renamed)
         progress.update(created + renamed,

@@ -36,8 +36,7 @@ def import_task(job_id: str) -> None:
         notes: list[str] = []
         counts, report = import_file(progress.actor, progress.params["kind"], progress.params["path"], notes)
         if report:
-            progress.fail_with_report(
-                report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(report)
             return
         if notes:  # rows skipped on purpose (withdrawn or corrected records are kept as they are), each named
             progress.log("\n".join(notes))

@@ -138,7 +138,8 @@ def _count_rows(path: Path) -> int:
         try:
             from python_calamine import CalamineWorkbook
 
-            return max(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).total_height - 1, 0)
+            # height: the rows of the used range (total_height is the last row's index, one less)
+            return max(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).height - 1, 0)
         except Exception:  # only an estimate
             return 0
     lines = 0
@@ -230,6 +231,8 @@ def import_dataset(actor: Actor, path: str | Path, *, kind: str, source: str, as
             result.dataset = ds
     except _Rollback:
         result.dataset = None
+        # the progress reported inside the transaction went with it: the rows read, again
+        notify(result.rows, result.rows, _("Checking across rows"))
     report.errors.sort(key=lambda e: (e.row, k.headers.index(e.column) if e.column in k.headers else 99))
     return result
 

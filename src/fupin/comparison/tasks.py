@@ -42,10 +42,7 @@ def import_dataset_task(job_id: str) -> None:
             # 谁核查谁保密: the uploaded file is not kept once its rows are in (or refused)
             Path(p["path"]).unlink(missing_ok=True)
         if result.report:
-            progress.fail_with_report(
-                result.report,
-                _("%(n)s errors in the file; nothing was imported. See the error report.") % {"n": len(result.report)},
-                done=result.rows, personal=True, result=result.as_dict())
+            progress.fail_with_report(result.report, done=result.rows, personal=True, result=result.as_dict())
             return
         if result.dataset is None:  # a dry run
             progress.update(result.rows)

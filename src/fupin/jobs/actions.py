@@ -8,10 +8,11 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat
+from django.db.models import Case, F, PositiveBigIntegerField, Value, When
+from django.db.models.functions import Concat, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.audit import actions as audit
 from fupin.core import clock
@@ -71,7 +72,9 @@ class Progress:
         Job.objects.filter(pk=self.job.pk).update(total=total)
 
     def update(self, done: int, *, message: str | None = None, errors: int | None = None) -> None:
-        values = {"done": done}
+        """``done`` so far. A known total (an estimate, say) is raised to ``done`` when the
+        job did more: the page never says more done than there are."""
+        values = {"done": done, "total": _at_least(done)}
         if message is not None:
             values["message"] = message[:500]
         if errors is not None:
@@ -99,18 +102,59 @@ class Progress:
         Job.objects.filter(pk=self.job.pk).update(status=Job.FAILED, finished_at=clock.now(), message=message[:500],
                                                   result=result)
 
-    def fail_with_report(self, report, message: str, *, done: int = 0, personal: bool = False,
-                         result: dict | None = None) -> None:
+    def fail_with_report(self, report, message: str | None = None, *, done: int | None = None,
+                         total: int | None = None, personal: bool = False, result: dict | None = None) -> None:
         """An import refused: attach its error report (an ErrorReport) as a spreadsheet,
-        count the errors, fail the job with ``message``."""
+        count its errors and the rows they are on, fail the job with ``message`` (by default
+        ``refusal_message``: “5 errors in 2 rows; nothing was imported …”). ``done`` and
+        ``total``, when given, are how far the job got (the rows read of the file's rows;
+        the total is raised to ``done`` when smaller); otherwise the progress the job
+        reported stays as it was."""
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "errors.xlsx"
             report.write_xlsx(out)
             self.attach(out, _("Error report"), personal=personal)
-        self.update(done, errors=len(report))
-        self.fail(message, result=result)
+        errors, rows = len(report), error_rows(report)
+        values = {"error_count": errors, "error_rows": rows}
+        if total is not None:
+            values["total"] = total
+        if done is not None:  # the rows read: never more than the file's rows
+            values["done"] = done
+            values["total"] = Greatest(Value(total) if total is not None else F("total"), Value(done),
+                                       output_field=PositiveBigIntegerField())
+        Job.objects.filter(pk=self.job.pk).update(**values)
+        self.fail(message if message is not None else refusal_message(errors, rows), result=result)
+
+
+def _at_least(done: int):
+    """The job's total, raised to ``done`` when it is known (not 0) and smaller."""
+    return Case(When(total__gt=0, total__lt=done, then=Value(done)), default=F("total"),
+                output_field=PositiveBigIntegerField())
+
+
+def error_rows(report) -> int:
+    """The rows of the file an error report names (row 0 is the file as a whole)."""
+    return len({e.row for e in report.errors if e.row})
+
+
+def refusal_message(errors: int, rows: int) -> str:
+    """One whole sentence counting a refused import's errors as errors and its rows as
+    rows: “1 error in 1 row”, “5 errors in 2 rows”, “1 error in the file” (an error of
+    the file as a whole, on no row)."""
+    if not rows:
+        return ngettext("%(n)s error in the file; nothing was imported. See the error report.",
+                        "%(n)s errors in the file; nothing was imported. See the error report.", errors) % {
+            "n": errors}
+    if rows == 1:
+        return ngettext("%(errors)s error in %(rows)s row; nothing was imported. See the error report.",
+                        "%(errors)s errors in %(rows)s row; nothing was imported. See the error report.",
+                        errors) % {"errors": errors, "rows": rows}
+    # more rows than one: as many errors at least, so the errors are plural too
+    return ngettext("%(errors)s errors in %(rows)s row; nothing was imported. See the error report.",
+                    "%(errors)s errors in %(rows)s rows; nothing was imported. See the error report.",
+                    rows) % {"errors": errors, "rows": rows}
 
 
 def run(job_id: str, body) -> None:

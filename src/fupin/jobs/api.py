@@ -21,6 +21,7 @@ class JobOut(Schema):
     done: int
     percent: int
     error_count: int
+    error_rows: int
     message: str
     result: dict | None
     created_at: dt.datetime

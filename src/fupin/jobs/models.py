@@ -27,6 +27,7 @@ class Job(models.Model):
     total = models.PositiveBigIntegerField(_("total"), default=0)
     done = models.PositiveBigIntegerField(_("done"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
+    error_rows = models.PositiveIntegerField(_("rows with errors"), default=0)
     message = models.CharField(_("message"), max_length=500, blank=True)
     log = models.TextField(_("log"), blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
@@ -45,6 +46,9 @@ class Job(models.Model):
 
     @property
     def percent(self) -> int:
+        """How far the job got: 100 when it succeeded; otherwise ``done`` of ``total`` (a
+        failed job keeps the progress it reached: its bar is drawn in red, see
+        templates/jobs/_bar.html); 0 while nothing is counted."""
         if self.status == self.SUCCEEDED:
             return 100
         if not self.total:

@@ -163,7 +163,7 @@ def execute(run: WarningRun, progress=None) -> WarningRun:
             raise ValueError(f"warning rule {rule['code']}: unknown kind {rule['kind']!r}")
         count = _insert(run, rule["code"], builder(run, rule, rules.rule_statuses(rule)))
         total += count
-        progress.log(f"{rule['code']}: {count}")
+        progress.log(_("%(rule)s: %(n)s") % {"rule": rules.warning_rule_label(rule["code"]), "n": count})
         progress.update(n, message=_("%(rule)s: %(n)s households") % {"rule": rules.warning_rule_label(rule["code"]),
                                                                       "n": count})
     run.hit_count = total

@@ -18,6 +18,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
 from fupin.identification import rules as id_rules
+from fupin.jobs.actions import NoProgress
 from fupin.registry import rules as registry_rules
 from fupin.registry.models import Member
 
@@ -47,7 +48,7 @@ COLUMNS = [
 
 
 def template(target) -> None:
-    write_xlsx(target, [c.header for c in COLUMNS], [],
+    write_xlsx(target, [c.header for c in COLUMNS], [], sheet_name=_("Department warnings"),
                extra_sheets={"说明": (["列", "必填", "说明"], [(c.header, "是" if c.required else "否", c.help)
                                                         for c in COLUMNS])})
 
@@ -88,10 +89,15 @@ def _parse(row: dict, n: int, report: ErrorReport) -> dict | None:
     return out if ok else None
 
 
-def import_file(actor: Actor, path: str | Path, *, department: str, area_code: str) -> tuple[int, ErrorReport]:
+def import_file(actor: Actor, path: str | Path, *, department: str, area_code: str,
+                progress=None) -> tuple[int, ErrorReport]:
     """Import the file or nothing. Every ID number must belong to an active member of a
-    household inside the importer's area (``monitoring.warn``)."""
+    household inside the importer's area (``monitoring.warn``). ``progress`` (a job's
+    Progress) counts the rows read, chunk by chunk, and at the end all of them, refused
+    or not; the file's name is the stored file's (the page stores an upload under its own
+    name)."""
     require(actor, WARN, area_code)
+    progress = progress or NoProgress()
     report = ErrorReport()
     table = read_table(path)
     require_headers(table, [c.header for c in COLUMNS if c.required])
@@ -117,13 +123,18 @@ def import_file(actor: Actor, path: str | Path, *, department: str, area_code: s
                              "area_code": m["area_code"]})
         chunk.clear()
 
+    read = 0
     for n, row in table.rows:
+        read += 1
         parsed = _parse(row, n, report)
         if parsed:
             chunk.append(parsed)
         if len(chunk) >= CHUNK:
             flush()
+            progress.update(read)
     flush()
+    progress.set_total(read)
+    progress.update(read)
     if report:
         return 0, report
     if not rows:

@@ -15,10 +15,10 @@ from .importers import import_file
 def import_warnings_task(job_id: str) -> None:
     def body(progress):
         p = progress.params
-        count, report = import_file(progress.actor, p["path"], department=p["department"], area_code=p["area_code"])
+        count, report = import_file(progress.actor, p["path"], department=p["department"], area_code=p["area_code"],
+                                    progress=progress)
         if report:
-            progress.fail_with_report(
-                report, _("%(n)s rows are wrong; nothing was imported. See the error report.") % {"n": len(report)})
+            progress.fail_with_report(report)
             return
         progress.set_total(count)
         progress.update(count, message=_("%(n)s warnings imported.") % {"n": count})

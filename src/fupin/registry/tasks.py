@@ -28,12 +28,7 @@ def import_registry_task(job_id: str) -> None:
         result = importers.import_registry(progress.actor, params["path"], dry_run=bool(params.get("dry_run")),
                                            progress=report)
         if result.report:
-            progress.fail_with_report(
-                result.report,
-                ngettext("%(n)s error in the file; nothing was imported. See the error report.",
-                         "%(n)s errors in the file; nothing was imported. See the error report.",
-                         len(result.report)) % {"n": len(result.report)},
-                done=result.rows, result=result.as_dict())
+            progress.fail_with_report(result.report, done=result.rows, result=result.as_dict())
             return
         progress.update(result.rows)
         progress.succeed(result.as_dict(), message=result.summary())
