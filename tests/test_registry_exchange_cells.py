@@ -101,10 +101,10 @@ def test_import_counts_read_in_the_singular_and_the_plural():
     from fupin.registry.importers import ImportResult, errors_message
 
     one = ImportResult(ErrorReport(), rows=1, households_created=1, members_created=1, status_changes=1)
-    assert one.summary() == ("1 row: 1 household created, 0 updated, 0 unchanged; 1 member created, 0 updated; "
-                             "1 status change.")
+    assert one.summary() == ("1 row imported. Households: 1 created, 0 updated, 0 unchanged. "
+                             "Members: 1 created, 0 updated. Status changes recorded: 1.")
     two = ImportResult(ErrorReport(), rows=2, households_created=2, members_created=2, status_changes=2)
-    assert two.summary() == ("2 rows: 2 households created, 0 updated, 0 unchanged; 2 members created, 0 updated; "
-                             "2 status changes.")
+    assert two.summary() == ("2 rows imported. Households: 2 created, 0 updated, 0 unchanged. "
+                             "Members: 2 created, 0 updated. Status changes recorded: 2.")
     assert errors_message(1) == "1 error; nothing was imported."
     assert errors_message(3) == "3 errors; nothing was imported."

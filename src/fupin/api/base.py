@@ -1,15 +1,17 @@
 """The REST API's shared parts: token auth, errors as JSON with a stable code and a
 message in Chinese (or the language asked for), pagination, the acting Actor, and the
-types of the values a client types (``Day``, ``Amount``: read like the pages read them)."""
+types of the values a client types (``Day``, ``Amount``, ``Quantity``: read like the pages read them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError as FormError
 from django.db import DataError
 from django.http import Http404
 from django.utils import translation
@@ -100,6 +102,44 @@ Day = Annotated[dt.date, _reader(_day, "invalid_date"), WithJsonSchema({"type": 
 # NaN, infinity, negative and too large refused with the project's message).
 Amount = Annotated[Decimal, _reader(money.parse_amount, "invalid_amount"),
                    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}]})]
+
+
+def _quantity_reader(model_field):
+    """The reader of ``Quantity(model_field)``: the value rounded half up to the field's decimal
+    places (as the import and PostgreSQL round), then checked by the field the pages use for it
+    (a forms.DecimalField, never negative, at most the model's digits), whose message it gives
+    after the field's name."""
+    places = model_field.decimal_places
+    quantum = Decimal(1).scaleb(-places)
+    check = forms.DecimalField(min_value=0, max_digits=model_field.max_digits, decimal_places=places,
+                               required=False)
+
+    def read(value) -> Decimal:
+        number = value
+        try:
+            number = Decimal(str(value).strip()).quantize(quantum, ROUND_HALF_UP)
+        except (InvalidOperation, ValueError):
+            pass  # (not a number, or infinite: the form field says so)
+        try:
+            number = check.clean(number)
+            if number is None:  # (empty text: no number either; null is how a client clears the field)
+                raise FormError(check.error_messages["invalid"])
+        except FormError as exc:
+            raise ValueError(_("%(field)s: %(reason)s") % {"field": model_field.verbose_name,
+                                                           "reason": " ".join(exc.messages)}) from None
+        return number
+
+    return read
+
+
+def Quantity(model_field):
+    """A number that is not money, for a model's DecimalField (an area in m² or mu, a distance):
+    read as the page's form field for it reads one — never negative, NaN and infinity refused,
+    at most the model's digits — and rounded half up to the field's decimal places. A refusal's
+    message names the field (its label, in the language of the answer) and says what the page
+    says."""
+    return Annotated[Decimal, _reader(_quantity_reader(model_field), "invalid_number"),
+                     WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}], "minimum": 0})]
 
 
 class Page(Schema):

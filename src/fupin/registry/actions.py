@@ -5,7 +5,6 @@ the audit event with the values before and after."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, Q, Value, When
@@ -17,7 +16,7 @@ from fupin.accounts.scoping import can, require
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, money
 from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Invalid
 
@@ -318,16 +317,8 @@ INCOME_FIELDS = [*rules.INCOME_ITEMS, "production_costs"]
 def save_income(actor: Actor, household: Household, year: int, *, note: str = "", **amounts) -> Income:
     """Enter or correct a year's income; per-capita net income is computed and stored."""
     require(actor, "registry.edit", household.area_code)
-    values = {}
-    for key in INCOME_FIELDS:
-        raw = amounts.get(key, 0) or 0
-        try:
-            value = Decimal(str(raw)).quantize(Decimal("0.01"))
-        except ArithmeticError:
-            raise Invalid(_("Not a number."), field=key) from None
-        if value < 0:
-            raise Invalid(_("Amounts cannot be negative."), field=key)
-        values[key] = value
+    # every amount is read by core.money (rounded half up to the cent; empty is 0)
+    values = {key: money.amount(amounts.get(key), field=key) for key in INCOME_FIELDS}
     size = household.members.filter(active=True).count()
     if size == 0:
         raise Invalid(_("The household has no active members."))

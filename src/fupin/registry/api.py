@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import scope_for
-from fupin.api.base import Day, Error, actor, paginate
+from fupin.api.base import Day, Error, Quantity, actor, paginate
 from fupin.areas import rules as area_rules
 from fupin.audit import actions as audit
 from fupin.core import dates
@@ -157,6 +157,11 @@ class MemberIn(Schema):
     tekun: bool | None = None
 
 
+def _quantity(name: str):
+    """The API type of a household's number that is not money (an area, a distance)."""
+    return Quantity(Household._meta.get_field(name))
+
+
 class _HouseholdFields(Schema):
     """Code fields take the code or its Chinese label (as in the exchange file)."""
 
@@ -169,7 +174,7 @@ class _HouseholdFields(Schema):
     main_cause: str | None = None
     cause2: str | None = None
     cause3: str | None = None
-    housing_area: Decimal | None = None
+    housing_area: _quantity("housing_area") | None = None
     housing_structure: str | None = None
     danger_grade: str | None = None
     renovated_year: int | None = None
@@ -180,11 +185,11 @@ class _HouseholdFields(Schema):
     relocation_mode: str | None = None
     relocation_place: str | None = None
     sanitary_toilet: bool | None = None
-    road_distance_km: Decimal | None = None
-    arable_mu: Decimal | None = None
-    irrigated_mu: Decimal | None = None
-    forest_mu: Decimal | None = None
-    returned_forest_mu: Decimal | None = None
+    road_distance_km: _quantity("road_distance_km") | None = None
+    arable_mu: _quantity("arable_mu") | None = None
+    irrigated_mu: _quantity("irrigated_mu") | None = None
+    forest_mu: _quantity("forest_mu") | None = None
+    returned_forest_mu: _quantity("returned_forest_mu") | None = None
     cooperative: bool | None = None
     identified_year: int | None = None
     planned_exit_year: int | None = None

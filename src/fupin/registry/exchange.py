@@ -8,9 +8,8 @@ and the data checks: a column's ``kind`` says how a cell is parsed and validated
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
@@ -113,12 +112,18 @@ ZERO_WHEN_EMPTY = frozenset({"arable_mu", "irrigated_mu", "forest_mu", "returned
 PROGRAMME_FIRST_YEAR = 1980
 # … and the year columns go up to this year + YEARS_AHEAD (a planned exit year is ahead).
 YEARS_AHEAD = 10
-# A date cell is read by core.dates.cell_date (2017-01-05, 2017/1/5, 2017年1月5日, 20170105, an
-# Excel date, a time of day after it ignored), with one addition: a cell that begins with an ISO
-# date is that date whatever follows it. The PostgreSQL fast path of the import
-# (importers._cell_sql) reads a date cell by its first ten characters, and both paths must read a
-# file alike; the rule can go when that SQL accepts only a time of day after the date.
-_ISO_START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def last_year(this_year: int | None = None) -> int:
+    """The last year a year of the work may be (a year column, an income's or a village
+    profile's year): this year (``this_year``, default today's) + YEARS_AHEAD."""
+    return (this_year or clock.today().year) + YEARS_AHEAD
+
+
+# A date cell is read by core.dates.cell_date, and only by it: 2017-01-05, 2017/1/5, 2017年1月5日,
+# 20170105, an Excel date, each optionally followed by a time of day (ignored); anything else after
+# the date (2017-01-015, 2017-01-05abc) is refused. The PostgreSQL fast path of the import
+# (importers._cell_sql) accepts a subset of these in SQL and sends every other cell here.
 DATE_EXAMPLES = ("2017-01-05", "2017/1/5", "2017.1.5", "2017年1月5日", "20170105")
 
 
@@ -170,7 +175,7 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
         return int(text)
     if kind == "year":
         if not (text.isdecimal() and len(text) == 4
-                and PROGRAMME_FIRST_YEAR <= int(text) <= (this_year or clock.today().year) + YEARS_AHEAD):
+                and PROGRAMME_FIRST_YEAR <= int(text) <= last_year(this_year)):
             raise ValueError(_("not a year"))
         return int(text)
     if kind == "decimal":
@@ -178,12 +183,12 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError(_("not a number")) from None
+        if not value.is_finite():  # (NaN cannot even be compared)
+            raise ValueError(_("not a number"))
         if value < 0 or value >= Decimal("1e8"):
             raise ValueError(_("out of range"))
-        return value.quantize(Decimal("0.01"))
+        return value.quantize(Decimal("0.01"), ROUND_HALF_UP)  # (as the import, PostgreSQL and the API round)
     if kind == "date":
-        if _ISO_START.match(text):
-            text = text[:10]
         return dates.cell_date(text)
     if kind == "id":
         return parse_id_number(text).number

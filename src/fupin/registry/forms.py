@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.core import clock
 from fupin.core.forms import Form
 
-from . import codes, rules
+from . import codes, exchange, rules
 from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, PROGRAMME_FIRST_YEAR
 from .models import Household, Income, Member, VillageProfile
 
@@ -27,6 +27,25 @@ def code_field(name: str, *, label, required: bool = False) -> forms.ChoiceField
 
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def work_year_field(label) -> forms.IntegerField:
+    """The year of an income or of a village profile. It is a year of the poverty-alleviation work,
+    like the exchange file's year columns, so it has their bounds: from exchange.PROGRAMME_FIRST_YEAR
+    (the work's beginning; not core.dates.FIRST_YEAR, the earliest date anything recorded can have,
+    such as a birth date) to exchange.last_year() (a few years ahead; it depends on today, so the
+    field is made when the form is)."""
+    return forms.IntegerField(label=label, min_value=exchange.PROGRAMME_FIRST_YEAR, max_value=exchange.last_year())
+
+
+class _WorkYearMixin:
+    """A form whose ``year`` is a year of the work (work_year_field), bounded when it is made."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        declared = self.fields["year"]
+        field = self.fields["year"] = work_year_field(declared.label)  # (same place in the form)
+        field.widget.attrs.update(declared.widget.attrs)  # (the style StyledMixin gave it)
 
 
 def _fields_from_columns(model, columns, skip=()) -> dict[str, forms.Field]:
@@ -223,8 +242,8 @@ class LeaveForm(Form):
 
 # --- income ----------------------------------------------------------------------------
 
-class IncomeForm(Form):
-    year = forms.IntegerField(label=_("Year"), min_value=1980, max_value=2100)
+class IncomeForm(_WorkYearMixin, Form):
+    year = forms.IntegerField(label=_("Year"))  # (bounded by _WorkYearMixin)
 
     def groups(self):
         """(group label, [bound fields]) in the order of rules.INCOME_GROUPS, then costs."""
@@ -251,8 +270,8 @@ PROFILE_FIELDS = ["households", "population", "rural_population", "collective_in
                   "main_industries", "special_industries", "status", "status_year", "note"]
 
 
-class VillageProfileForm(Form):
-    year = forms.IntegerField(label=_("Year"), min_value=1980, max_value=2100)
+class VillageProfileForm(_WorkYearMixin, Form):
+    year = forms.IntegerField(label=_("Year"))  # (bounded by _WorkYearMixin)
 
     def values(self) -> dict:
         """The profile values for actions.save_village_profile (empty numbers are 0)."""

@@ -130,16 +130,21 @@ class ImportResult:
         counts = {"rows": self.rows, "hc": self.households_created, "hu": self.households_updated,
                   "hn": self.households_unchanged, "mc": self.members_created, "mu": self.members_updated,
                   "sc": self.status_changes}
-        text = " ".join(part % counts for part in (
-            ngettext("%(rows)s row:", "%(rows)s rows:", self.rows),
-            ngettext("%(hc)s household created, %(hu)s updated, %(hn)s unchanged;",
-                     "%(hc)s households created, %(hu)s updated, %(hn)s unchanged;", self.households_created),
-            ngettext("%(mc)s member created, %(mu)s updated;", "%(mc)s members created, %(mu)s updated;",
-                     self.members_created),
-            ngettext("%(sc)s status change.", "%(sc)s status changes.", self.status_changes)))
+        # One message of whole sentences, singular or plural by the rows; the other counts follow
+        # a label ("Households: 2 created"), which reads right whatever the number.
         if self.dry_run:
-            text += " " + _("Dry run: nothing was written.")
-        return text
+            return ngettext(
+                "Dry run: nothing was written. %(rows)s row checked. Households: %(hc)s to be created, "
+                "%(hu)s to be updated, %(hn)s unchanged. Members: %(mc)s to be created, %(mu)s to be updated. "
+                "Status changes to be recorded: %(sc)s.",
+                "Dry run: nothing was written. %(rows)s rows checked. Households: %(hc)s to be created, "
+                "%(hu)s to be updated, %(hn)s unchanged. Members: %(mc)s to be created, %(mu)s to be updated. "
+                "Status changes to be recorded: %(sc)s.", self.rows) % counts
+        return ngettext(
+            "%(rows)s row imported. Households: %(hc)s created, %(hu)s updated, %(hn)s unchanged. "
+            "Members: %(mc)s created, %(mu)s updated. Status changes recorded: %(sc)s.",
+            "%(rows)s rows imported. Households: %(hc)s created, %(hu)s updated, %(hn)s unchanged. "
+            "Members: %(mc)s created, %(mu)s updated. Status changes recorded: %(sc)s.", self.rows) % counts
 
 
 class _Rollback(Exception):
@@ -436,6 +441,9 @@ _WHITESPACE = "".join(chr(i) for i in range(0x3100) if chr(i).isspace())  # what
 _SQL_WS = "E'" + "".join(f"\\u{ord(c):04x}" for c in _WHITESPACE) + "'"
 _DATES_TO = dt.date(2200, 12, 31)  # (the table of dates starts at rules.ID_FIRST_BIRTH_YEAR)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# A time of day after a date, as core.dates._TIME_OF_DAY reads one but narrower (spaces only, ASCII
+# digits): what follows the first ten characters of a date cell SQL reads itself.
+_TIME_OF_DAY_SQL = "^( +|T)[0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?$"
 
 
 class _Fallback(Exception):
@@ -478,7 +486,7 @@ def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int
         return v, "({e} OR COALESCE({v} <= 32767, FALSE))", None
     if kind == "year":
         v = f"CASE WHEN length({c}) = 4 AND btrim({c}, {digits}) = '' THEN CAST({c} AS integer) END"
-        last = this_year + exchange.YEARS_AHEAD
+        last = exchange.last_year(this_year)
         return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} BETWEEN {exchange.PROGRAMME_FIRST_YEAR} AND {last}, FALSE)", None
     if kind == "decimal":
         places = mfield.decimal_places
@@ -491,8 +499,12 @@ def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int
              f"THEN round(CAST({c} AS numeric), {places}) END AS numeric(14,2))")
         return v, ("" if req else "{e} OR ") + f"COALESCE({{v}} < {ceiling}, FALSE)", None
     if kind == "date":
+        # an ISO date of the table of dates, alone or followed by a time of day in ASCII digits
+        # (core.dates.cell_date ignores it: "2017-01-05 08:30:00", an Excel date-time); any other
+        # spelling, and anything else after the date, is the Python path's to read or refuse
         joins.append(f"LEFT JOIN {dates} d{k} ON d{k}.iso = substr({c}, 1, 10)")
-        return f"d{k}.d", ("" if req else "{e} OR ") + "{v} IS NOT NULL", None
+        v = f"CASE WHEN length({c}) = 10 OR substr({c}, 11) ~ {_lit(_TIME_OF_DAY_SQL)} THEN d{k}.d END"
+        return v, ("" if req else "{e} OR ") + "{v} IS NOT NULL", None
     if kind == "id":
         joins.append(f"LEFT JOIN {dates} d{k} ON d{k}.compact = substr({c}, 7, 8) AND d{k}.past")
         # (the birth date's digits, 7–14, are summed once per date in the table of dates)
@@ -571,7 +583,8 @@ def _fast_load(db: _Db, path: Path, table, parser: _RowParser, notify, total: in
     if copied == 0:
         return 0
 
-    # a table of dates: a date cell is good when its first ten characters are one of them
+    # a table of dates: a date cell is good when its first ten characters are one of them and
+    # nothing but a time of day follows (_cell_sql)
     today = dt.date.today()
     # (wsum: the birth date's share of the ID number's weighted digit sum, positions 7–14)
     wsum = " + ".join(f"CAST(substr(to_char(d, 'YYYYMMDD'), {j + 1}, 1) AS integer) * {w}"
