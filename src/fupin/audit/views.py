@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from fupin.core.errors import Invalid
 from fupin.core.views_util import date_param, require_perm
 
-from . import labels, queries
+from . import labels, present, queries
 from .models import AuditEvent
 
 
@@ -23,6 +23,8 @@ def event_list(request):
         filters["area"] = ""
         qs = queries.search(request.user, **filters, since=since, until=until)
     page = Paginator(qs.order_by("-at", "-id"), settings.PAGE_SIZE).get_page(g.get("page"))
+    for event in page:
+        present.describe(event)
     return render(request, "audit/list.html", {  # the date inputs show the dates applied, as YYYY-MM-DD
         "page_obj": page, "f": filters, "since": since.isoformat() if since else "",
         "until": until.isoformat() if until else "", "kinds": AuditEvent.KIND_CHOICES, "actions": labels.choices()})
@@ -31,5 +33,7 @@ def event_list(request):
 @require_perm("audit.view")
 def event_detail(request, pk):
     event = queries.get_event(request.user, pk)
-    return render(request, "audit/detail.html", {"event": event, "items": event.items.all()[:500],
+    present.describe(event)
+    items = [(present.row_change_label(i.change), i.change, i.object_id) for i in event.items.all()[:500]]
+    return render(request, "audit/detail.html", {"event": event, "changes": present.changes(event), "items": items,
                                                  "item_count": event.items.count()})

@@ -23,6 +23,7 @@ and the results of running the rules over an area.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import rules
@@ -177,6 +178,20 @@ class Criterion(models.Model):
         return self.label or str(rules.criterion_label(self.code))
 
 
+FACT_SOURCES = {"manual": _("Entered by hand")}
+
+
+def fact_source_label(source: str) -> str:
+    """Where a veto fact came from, for people (MemberFact.source): entered by hand, or a hit of
+    the data comparison (``comparison:<hit id>``); any other source as it was written."""
+    if source in FACT_SOURCES:
+        return str(FACT_SOURCES[source])
+    kind, _sep, ref = source.partition(":")
+    if kind == "comparison" and ref.isdecimal():
+        return gettext("Data comparison (hit %(id)s)") % {"id": ref}
+    return source
+
+
 class MemberFact(models.Model):
     """A fact about a member (or the household) that a veto condition reads.
 
@@ -225,6 +240,10 @@ class MemberFact(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.household_id}"
+
+    @property
+    def source_label(self) -> str:
+        return fact_source_label(self.source)
 
 
 class RuleRun(models.Model):

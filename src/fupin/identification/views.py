@@ -451,6 +451,8 @@ def fact_create(request, pk):
     return render(request, "identification/fact_form.html", {"form": form, "household": h})
 
 
+
+
 @require_perm(READ)
 def facts(request):
     qs = queries.facts(request.user).select_related("household", "member")

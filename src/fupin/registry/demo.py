@@ -72,7 +72,8 @@ DEMO_LINES = {2014: 2800, 2015: 2855, 2016: 2952, 2017: 3335, 2018: 3535, 2019: 
 SEED_POOR_VILLAGES = [("城厢镇", "田心村"), ("金龙镇", "树垇村"), ("南迳镇", "古家营村"), ("龙下乡", "川垇村"),
                       ("金龙镇", "兆坑村"), ("大吉山镇", "小溪村")]
 OTHER_POOR_TOWNSHIPS = ["陂头镇", "社迳乡"]  # two more (invented) poor villages, exiting in 2018
-SEED_001 = "全南县2017年脱贫攻坚工作要点（seed 001）"
+# The document the demo cites on its pages, by its name (as the shipped data cite it).
+QUANNAN_2017 = "《全南县2017年精准脱贫攻坚工作要点》"
 
 SURNAMES = {"黄": 8, "陈": 8, "刘": 7, "钟": 6, "李": 6, "曾": 5, "张": 5, "王": 4, "廖": 4, "谢": 4, "赖": 4,
             "罗": 4, "何": 3, "朱": 3, "邱": 3, "叶": 3, "林": 3, "温": 3, "吴": 3, "杨": 3, "郭": 2, "肖": 2,
@@ -690,7 +691,7 @@ def _rename_villages(actor: Actor, villages: list[Area], townships: dict[str, st
         poor[candidates[len(candidates) // 2].code] = 2018
     if renames:
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "seed001_villages.csv"
+            path = Path(tmp) / "贫困村名称.csv"  # the audit log shows the file name
             with path.open("w", encoding="utf-8", newline="") as fh:
                 writer = csv.writer(fh)
                 writer.writerow(["统计用区划代码", "名称"])
@@ -730,7 +731,7 @@ def _profiles(rng: random.Random, villages: list[Area], plans_by_village: dict[s
             collective = int(collective * rng.uniform(1.03, 1.15))
             if exit_year and year >= exit_year:
                 status, status_year = "delisted", exit_year
-                note = f"{exit_year}年贫困村退出" + (f"（{SEED_001}）" if exit_year == 2017 else "")
+                note = f"{exit_year}年贫困村退出" + (f"（{QUANNAN_2017}）" if exit_year == 2017 else "")
             elif exit_year:
                 status, status_year, note = "poor", FIRST_YEAR, "贫困村"
             else:
@@ -748,7 +749,7 @@ def _checklist(rng: random.Random, villages: list[Area], poor: dict[str, int]) -
     items = [ChecklistItem(code=code, name=name, area_prefix="", from_year=FIRST_YEAR, source=NATIONAL_SOURCE,
                            order=i) for i, (code, name) in enumerate(NATIONAL_ITEMS, start=1)]
     items += [ChecklistItem(code=code, name=name, area_prefix=COUNTY6, from_year=2017,
-                            source=f"{SEED_001}：七改三网、8+4 基本公共服务项目", order=i)
+                            source=f"{QUANNAN_2017}：七改三网、8+4 基本公共服务项目", order=i)
               for i, (code, name) in enumerate(LOCAL_ITEMS, start=1)]
     ChecklistItem.objects.bulk_create(items, ignore_conflicts=True)
     by_key = {(i.code, i.area_prefix): i for i in ChecklistItem.objects.filter(

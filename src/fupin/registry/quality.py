@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -122,6 +123,32 @@ def line_source(year: int) -> str:
     return _national_line_rows().filter(year=year).values_list("source", flat=True).first() or ""
 
 
+# A rule's source may say where its number comes from instead of quoting it: ``{national_line}``
+# is the line above (named for the reader, in the reader's language), ``{<parameter>}`` is the
+# source of that parameter of the data file (the law or practice it quotes). The page never shows
+# the placeholder, the model or the key.
+SOURCE_REFERENCES = {
+    "national_line": gettext_lazy("The national poverty line of the identification standards (by year)"),
+}
+_REFERENCE = re.compile(r"\{([a-z_]+)\}")
+
+
+def source_text(source: str) -> str:
+    """A rule's source as the reader reads it: each ``{reference}`` replaced (see SOURCE_REFERENCES);
+    ValueError for a reference that names nothing."""
+    parameters = _data()["parameters"]
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name in SOURCE_REFERENCES:
+            return str(SOURCE_REFERENCES[name])
+        if name in parameters:
+            return parameters[name]["source"]
+        raise ValueError(f"quality rule source: unknown reference {{{name}}}")
+
+    return _REFERENCE.sub(replace, source)
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str
@@ -137,6 +164,11 @@ class Rule:
         """The message in the current language (Chinese unless the user chose English)."""
         lang = translation.get_language() or "zh-hans"
         return self.en if lang.startswith("en") else self.zh
+
+    @property
+    def source_text(self) -> str:
+        """The source as shown (references named for the reader; see ``source_text``)."""
+        return source_text(self.source)
 
     @property
     def severity_label(self) -> str:
@@ -765,6 +797,7 @@ def rules() -> dict[str, Rule]:
         code = entry["code"]
         if entry["severity"] not in SEVERITIES:
             raise ValueError(f"quality rule {code}: unknown severity {entry['severity']!r}")
+        source_text(entry["source"])  # every reference names something
         out[code] = Rule(code=code, severity=entry["severity"], group=entry["group"], zh=entry["zh"].format(**p),
                          en=entry["en"].format(**p), source=entry["source"], query=_QUERIES[code])
     missing = set(_QUERIES) - set(out)

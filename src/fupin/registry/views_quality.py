@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scoping import Scope, can, scope_for
+from fupin.areas import queries as area_queries
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
 from fupin.core import clock
@@ -74,7 +75,8 @@ def _card_links() -> bool:
 
 
 def _area_names(codes_: set[str]) -> dict[str, str]:
-    return dict(Area.objects.filter(code__in=codes_, valid_to__isnull=True).values_list("code", "name"))
+    """{code: name} of the areas a page names (a retired village keeps its last name): areas.queries.names."""
+    return area_queries.names(codes_)
 
 
 # --- rules, runs, the run form ---------------------------------------------------------
@@ -194,7 +196,7 @@ def run_export(request, pk):
     rules = quality.rules()
     by_rule = _by_rule(issues)
     summary = [[r["rule"].code, r["rule"].severity_label, r["rule"].group_label, r["rule"].message, r["n"],
-                r["households"], r["rule"].source] for r in by_rule]
+                r["households"], r["rule"].source_text] for r in by_rule]
     village_rows = list(_by_village(issues))
     names = _area_names({v["village"] for v in village_rows})
     line = _line_info(run)

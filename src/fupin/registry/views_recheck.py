@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from fupin.accounts.scoping import can, scope_for
+from fupin.areas import queries as area_queries
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.core import clock
@@ -176,10 +177,9 @@ def recheck(request, pk):
     rnd = _round_or_404(request, pk)
     records = visible_records(request.user, rnd)
     progress = _progress(records)
-    by_village = (records.order_by().annotate(v=Substr("area_code", 1, 12)).values("v")
-                  .annotate(total=Count("id"), checked=Count("id", filter=Q(checked=True))).order_by("v"))
-    names = dict(Area.objects.filter(code__in=[r["v"] for r in by_village], valid_to__isnull=True)
-                 .values_list("code", "name"))
+    by_village = list(records.order_by().annotate(v=Substr("area_code", 1, 12)).values("v")
+                      .annotate(total=Count("id"), checked=Count("id", filter=Q(checked=True))).order_by("v"))
+    names = area_queries.names(r["v"] for r in by_village)
     villages = [{"code": r["v"], "name": names.get(r["v"], r["v"]), "total": r["total"], "checked": r["checked"],
                  "percent": int(r["checked"] * 100 / r["total"]) if r["total"] else 0} for r in by_village]
     show = request.GET.get("show", "unchecked")
