@@ -36,7 +36,7 @@ for name in ("dynamics:observation_export", "dynamics:at_risk_export"):
              Case(NOT_FOUND, query=_b(VILLAGE_B), role="township_officer", area="360729100000"),
              Case(FORBIDDEN, role="helper", area=VILLAGE_A, witness=False, query=_with_b({"area": VILLAGE_A}),
                   note="a helper sees the lists but may not export personal data"))
-register("GET /api/v1/dynamics/",
+register("GET /api/v1/dynamics",
          Case(LIST, query=_with_b({"year": "2026"})),
          Case(NOT_FOUND, query=_b(year="2026")),
          Case(NOT_FOUND, query=_b(VILLAGE_B), role="village_cadre", area=VILLAGE_A))

@@ -113,7 +113,7 @@ def test_round_pages_survey_and_steps(rnd, make_user, login, api):
     data = api(office_user).get(f"/api/v1/delisting/rounds/{rnd.pk}").json()
     assert data["state"] == "submitted" and data["surveyed"] == 3
     assert {i["code"] for i in data["items"]} == {"incidence", "wrong_exit", "missed", "approval"}
-    checks = api(office_user).get("/api/v1/delisting/villages", {"area": COUNTY_A, "year": YEAR}).json()
+    checks = api(office_user).get("/api/v1/delisting/villages", {"area": COUNTY_A, "year": YEAR}).json()["items"]
     assert checks[0]["code"] == VILLAGE_A and checks[0]["passed"] is True
 
 

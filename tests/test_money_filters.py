@@ -76,8 +76,7 @@ def test_the_assistance_pages_show_amounts_as_before():
 
 
 def test_the_register_page_uses_the_core_filter():
-    """The register page loads the registry library (code labels), which has a ``yuan`` of
-    its own; the page's amounts go through the core one."""
+    """The register page's amounts go through the core ``yuan`` filter."""
     template = get_template("registry/register.html").template
     used = [func for node in template.nodelist.get_nodes_by_type(VariableNode)
             for func, _args in node.filter_expression.filters if func.__name__ == "yuan"]

@@ -237,6 +237,17 @@ def measures_in(sc: Scope, *, withdrawn: bool = False):
     return sc.filter((Measure.all_objects if withdrawn else Measure.objects).all())
 
 
+def measure_list(sc: Scope, *, withdrawn: bool = False, measure_type: str = "", year: int | None = None):
+    """The measures page's list: the measures of the scope (the withdrawn ones too with
+    ``withdrawn``), of one type and one year when given, with what each row shows."""
+    qs = measures_in(sc, withdrawn=withdrawn).select_related("household", "village", "recorded_by")
+    if measure_type:
+        qs = qs.filter(type=measure_type)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return qs
+
+
 def measure(user, pk, perm: str = VIEW) -> Measure:
     """One measure, withdrawn ones too (their page says so)."""
     return scope(user, perm).get(Measure.all_objects.select_related("household", "village", "helper", "recorded_by",

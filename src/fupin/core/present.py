@@ -7,10 +7,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 
-def join(items) -> str:
-    """A list as one reads it: 、 between Chinese items, a comma between English ones."""
-    lang = translation.get_language() or ""
-    return ("、" if lang.startswith("zh") else ", ").join(str(i) for i in items)
+def join(items, *, clauses: bool = False) -> str:
+    """A list as one reads it: 、 between Chinese items, a comma between English ones;
+    ``clauses=True`` for items that are clauses themselves ("2026 年：未录入收入"): ； in
+    Chinese, a semicolon in English."""
+    zh = (translation.get_language() or "").startswith("zh")
+    sep = ("；" if zh else "; ") if clauses else ("、" if zh else ", ")
+    return sep.join(str(i) for i in items)
 
 
 def plain(value) -> str:

@@ -1,5 +1,6 @@
 """The delisting REST API (read-only, scoped to the token owner's area): villages' exit
 checks, a village's check and assessments, county assessment rounds with their rates.
+The lists are paginated as every list of the API (``{count, page, page_size, items}``).
 Outside the area: 404."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
-from fupin.api.base import Day
+from fupin.api.base import Day, paginate
 from fupin.areas import rules as area_rules
 from fupin.core import dates
 from fupin.core.errors import Invalid
@@ -61,6 +62,15 @@ class AssessmentOut(Schema):
     steps: list[StepOut]
 
 
+class VillageCheckPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    year: int
+    on: dt.date
+    items: list[VillageCheckOut]
+
+
 class VillageDetailOut(VillageCheckOut):
     assessments: list[AssessmentOut]
 
@@ -76,6 +86,13 @@ class RoundOut(Schema):
     sample_villages: int
     sample_registered: int
     sample_non_registered: int
+
+
+class RoundPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    items: list[RoundOut]
 
 
 class RoundDetailOut(RoundOut):
@@ -107,9 +124,13 @@ def _check_out(row: dict, year: int, on: dt.date) -> dict:
             "items": _items(row["items"])}
 
 
-@router.get("/villages", response=list[VillageCheckOut])
-def village_checks(request, area: str, year: int | None = None, on: Day | None = None):
-    """The exit check of every village of an area (a county, township or village)."""
+@router.get("/villages", response=VillageCheckPage,
+            summary="The exit check of the villages of an area (a county, township or village), item by item")
+def village_checks(request, area: str, year: int | None = None, on: Day | None = None, page: int = 1,
+                   page_size: int = 50):
+    """Villages in code order; ``year`` defaults to the latest year with village profiles in
+    the area, ``on`` (the day the poor are counted) to 31 December of that year, or today in
+    the current year."""
     from fupin.accounts.scoping import scope_for
     from fupin.areas.models import Area
 
@@ -118,11 +139,13 @@ def village_checks(request, area: str, year: int | None = None, on: Day | None =
         raise Invalid(_("Choose a county, township or village."), field="area")
     year = _year(year, a.prefix)
     on = on or queries.default_on(year)
-    villages = list(queries.villages(request.user, a.prefix).order_by("code"))
-    return [_check_out(r, year, on) for r in queries.village_checks(villages, a.prefix, year, on)]
+    data = paginate(queries.villages(request.user, a.prefix).order_by("code"), page, page_size)
+    data["items"] = [_check_out(r, year, on) for r in queries.village_checks(data["items"], a.prefix, year, on)]
+    return {**data, "year": year, "on": on}
 
 
-@router.get("/villages/{code}", response=VillageDetailOut)
+@router.get("/villages/{code}", response=VillageDetailOut,
+            summary="One village's exit check item by item, with its assessments and their steps")
 def village_check(request, code: str, year: int | None = None, on: Day | None = None):
     v = queries.village(request.user, code)
     year = _year(year, v.code)
@@ -142,15 +165,18 @@ def _round_out(r) -> dict:
             "sample_registered": r.sample_registered, "sample_non_registered": r.sample_non_registered}
 
 
-@router.get("/rounds", response=list[RoundOut])
-def rounds(request, year: int | None = None):
+@router.get("/rounds", response=RoundPage, summary="County exit assessment rounds in your area (newest year first)")
+def rounds(request, year: int | None = None, page: int = 1, page_size: int = 50):
     qs = queries.rounds(request.user).order_by("-year", "area_code", "-id")
     if year:
         qs = qs.filter(year=year)
-    return [_round_out(r) for r in qs[:500]]
+    data = paginate(qs, page, page_size)
+    data["items"] = [_round_out(r) for r in data["items"]]
+    return data
 
 
-@router.get("/rounds/{round_id}", response=RoundDetailOut)
+@router.get("/rounds/{round_id}", response=RoundDetailOut,
+            summary="One county assessment round: its rates item by item against the criteria, and its steps")
 def round_detail(request, round_id: int):
     r = queries.round_(request.user, round_id)
     check = queries.county_check(r)

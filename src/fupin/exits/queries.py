@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.core.errors import NotFound
+from fupin.core.present import join
 from fupin.identification import queries as identification_queries
 from fupin.identification.models import Line
 from fupin.identification.rules import LINE_KINDS
@@ -289,7 +290,7 @@ def explain(rows, year: int) -> None:
                                      else _("no dangerous-house grade recorded"))
             elif code == "school":
                 names = school_names.get(r.pk, [])
-                entry["text"] = (_("out of school: %(names)s") % {"names": "、".join(names) or r.x_out_of_school}
+                entry["text"] = (_("out of school: %(names)s") % {"names": join(names) or r.x_out_of_school}
                                  if r.x_out_of_school else _("no child of compulsory-school age out of school"))
             elif code == "medical_insurance":
                 entry["text"] = (_("%(n)s member(s) without basic medical insurance") % {"n": r.x_uninsured}
@@ -326,8 +327,9 @@ def failing(household_ids, area_prefix: str, year: int) -> dict[int, str]:
     rows = list(check(Household.objects.filter(pk__in=list(household_ids)), area_prefix, year)
                 .filter(ok_all=False))
     explain(rows, year)
-    return {r.pk: "; ".join(f"{e['label']}: {e['text']}" for e in r.failed) or str(_("no exit criteria apply"))
-            for r in rows}
+    return {r.pk: join((_("%(label)s: %(value)s") % {"label": e["label"], "value": e["text"]} for e in r.failed),
+                       clauses=True)
+            or str(_("no exit criteria apply")) for r in rows}
 
 
 def guarantee_checks(household_ids, area_prefix: str, year: int) -> dict[int, list[dict]]:

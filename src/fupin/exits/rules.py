@@ -12,6 +12,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fupin.core.present import join
+
 # One area-prefix model for every "which row applies" in the project (identification owns it).
 # The registry's identification standard picks the kind of line (STANDARD_KIND), as there.
 from fupin.identification.rules import PREFIX_LENGTHS, STANDARD_KIND, ancestors, birth_bounds  # noqa: F401
@@ -207,4 +209,4 @@ def income_text(incomes: list[tuple[int, Decimal | None, Decimal | None]], inclu
             op = ("≥" if inclusive else ">") if passed else ("=" if pc == line else "<")
             parts.append(_("%(year)s: per-capita net income %(pc)s yuan %(op)s line %(line)s yuan") % {
                 "year": year, "pc": money(pc), "op": op, "line": money(line)})
-    return ok, "; ".join(parts)
+    return ok, join(parts, clauses=True)

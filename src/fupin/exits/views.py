@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from fupin.accounts.scoping import can, scope_for
+from fupin.accounts.scoping import can, roles_of, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
@@ -262,15 +262,21 @@ def describe_item_params(params) -> list[tuple[str, str]]:
     return out + describe_params(p)  # grades, renovation, school ages, the counting day, statuses
 
 
+def shown_items(items) -> list[dict]:
+    """A criteria set's items as the pages show them: the item's label, whether it is in
+    use, its parameters in words (``describe_item_params``) and its source."""
+    return [{**i, "label": rules.item_label(i.get("code", "")), "described": describe_item_params(i.get("params"))}
+            for i in items or [] if isinstance(i, dict)]
+
+
 @require_perm(VIEW)
 def criteria(request):
     sets = list(queries.criteria_sets(request.user).order_by("area_prefix", "-from_year"))
     for s in sets:
-        s.shown_items = [{**i, "described": describe_item_params(i.get("params"))} for i in s.items]
+        s.shown_items = shown_items(s.items)
     return render(request, "exits/criteria.html", {
         "sets": sets,
         "periods": list(queries.periods(request.user).order_by("area_prefix", "-from_year")),
-        "labels": dict((c, rules.item_label(c)) for c in rules.ITEMS),
         "can_edit": can(request.user, "standards.edit")})
 
 
@@ -298,7 +304,8 @@ def _criteria_form(request, obj: ExitCriteria | None):
             else:
                 messages.success(request, _("Exit criteria saved."))
                 return redirect("exits:criteria_edit", pk=saved.pk)
-    return render(request, "exits/criteria_form.html", {"obj": obj, "values": values, "error": error},
+    return render(request, "exits/criteria_form.html", {"obj": obj, "values": values, "error": error,
+                                                        "shown_items": shown_items(obj.items) if obj else []},
                   status=status)
 
 
@@ -312,8 +319,11 @@ def criteria_edit(request, pk):
     obj = queries.criteria_set(request.user, pk)
     if request.method == "POST" or can(request.user, "standards.edit", obj.area_code):
         return _criteria_form(request, obj)
-    return render(request, "exits/criteria_form.html", {"obj": obj, "readonly": True, "values": {
-        "items": json.dumps(obj.items, ensure_ascii=False, indent=2)}})
+    # Read-only: the items as a table for everyone; the raw JSON only for an administrator
+    # (the one who writes such rows), folded away.
+    raw = json.dumps(obj.items, ensure_ascii=False, indent=2) if "admin" in roles_of(request.user) else ""
+    return render(request, "exits/criteria_form.html", {"obj": obj, "readonly": True, "values": {"items": raw},
+                                                        "shown_items": shown_items(obj.items)})
 
 
 # --- policy periods after exit (standards) --------------------------------------------------------------

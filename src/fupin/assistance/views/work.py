@@ -142,13 +142,9 @@ MEASURE_SORTS = {"date": "date", "type": "type", "amount": "amount_to_household"
 def measures(request):
     scope, _area, ctx = area_context(request)
     withdrawn = request.GET.get("withdrawn") == "1"
-    manager = Measure.all_objects if withdrawn else Measure.objects
-    qs = scope.filter(manager.all()).select_related("household", "village", "recorded_by")
     mtype, year = request.GET.get("type", ""), request.GET.get("year", "").strip()
-    if mtype in catalog.measure_type_codes():
-        qs = qs.filter(type=mtype)
-    if parse_int(year) is not None:
-        qs = qs.filter(year=parse_int(year))
+    qs = queries.measure_list(scope, withdrawn=withdrawn, year=parse_int(year),
+                              measure_type=mtype if mtype in catalog.measure_type_codes() else "")
     totals = queries.measure_totals(qs)
     qs = sorted_qs(request, qs, MEASURE_SORTS, "-date")
     page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))

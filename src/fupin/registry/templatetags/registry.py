@@ -1,4 +1,5 @@
-"""Template helpers of the registry pages: code values as labels, yes/no, amounts."""
+"""Template helpers of the registry pages: code values as labels, yes/no, lookups and rows.
+Amounts of money are the core filters ``yuan`` / ``yuan_unit`` (built into every template)."""
 
 from decimal import Decimal
 
@@ -24,14 +25,6 @@ def flag(value):
     if value is None or value == "":
         return ""
     return _("Yes") if value else _("No")
-
-
-@register.filter
-def yuan(value):
-    """An amount in yuan with two decimals and thousands separators; empty for None."""
-    if value is None or value == "":
-        return ""
-    return f"{Decimal(value):,.2f}"
 
 
 @register.filter
