@@ -22,9 +22,16 @@ rows. Then it measures:
 5. ``fupin export_registry`` of the province to CSV;
 6. search latency (queries.search_households: name, full ID number, last 4 digits,
    household number; 200 queries each for a province-wide and a county scope), p50/p95;
-7. the statistics page (if it exists) or else a count by status and township.
+7. the statistics page (if it exists) or else a count by status and township. The set-up
+   gives every village profiles (``VillageProfile``, years 2014–2020, a plausible rural
+   registered population; 1 % of the villages never profiled and 4 % only from 2017), so
+   the page's incidence rate does its real work: each village's latest profile, and the poor
+   people of the villages it leaves out in every year of its table.
 
 Results go to stdout and to <work-dir>/results.json (default var/bench/registry_import/).
+``--stats-only`` measures only the statistics page (7) on a database a previous run kept
+(``--setup-only``, then ``fupin import_registry`` of its province.csv, or ``--keep-db``) and
+writes <work-dir>/stats.json.
 """
 
 from __future__ import annotations
@@ -280,6 +287,52 @@ def write_files(work: Path, villages, members: int, error_rate: float, seed: int
     return stats
 
 
+# The village profiles of the set-up: the years, and the share of villages (in hundredths, by a
+# hash of the code) never profiled and profiled only from PROFILES_LATE_FROM.
+PROFILE_YEARS = (2014, 2020)
+PROFILES_NEVER, PROFILES_LATE, PROFILES_LATE_FROM = 1, 4, 2017
+
+
+def village_profiles(url: str) -> dict:
+    """Every village of the province gets a profile for each of PROFILE_YEARS, in one
+    set-based INSERT … SELECT: a rural registered population of 800–3,500 (by a hash of the
+    code), 1 % less each year (people leave); the whole population 5–15 % more, households
+    a third of it, collective income, land. By the hash modulo 100, 1 % of the
+    villages have no profile at all and 4 % only from 2017, so that the rate leaves villages
+    out (and counts their poor people) in every year of the statistics page's table."""
+    table = "registry_villageprofile"
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        conn.execute(f"""
+            INSERT INTO {table} (village_id, area_code, year, households, population, rural_population,
+                                 collective_income, arable_mu, forest_mu, main_industries, special_industries,
+                                 status, status_year, note)
+            SELECT v.id, v.code, y.year,
+                   (v.rural * (100 + MOD(v.h, 11)) / 100 * POWER(0.99, y.year - %(first)s))::int / 3,
+                   (v.rural * (105 + MOD(v.h, 11)) / 100 * POWER(0.99, y.year - %(first)s))::int,
+                   (v.rural * POWER(0.99, y.year - %(first)s))::int,
+                   20000 + MOD(v.h, 180000) + (y.year - %(first)s) * 5000, 500 + MOD(v.h, 2500),
+                   1000 + MOD(v.h, 19000),
+                   '', '', 'none', NULL, ''
+            FROM (SELECT a.id, a.code, ('x' || SUBSTR(MD5(a.code), 1, 7))::bit(28)::int AS h,
+                         800 + MOD(('x' || SUBSTR(MD5(a.code), 9, 7))::bit(28)::int, 2701) AS rural
+                  FROM areas_area a
+                  WHERE a.level = 'village' AND a.valid_to IS NULL AND a.code LIKE %(province)s) v
+            CROSS JOIN generate_series(%(first)s::int, %(last)s::int) AS y (year)
+            WHERE MOD(v.h, 100) >= %(never)s AND (MOD(v.h, 100) >= %(never)s + %(late)s OR y.year >= %(late_from)s)
+        """, {"first": PROFILE_YEARS[0], "last": PROFILE_YEARS[1], "province": PROVINCE + "%",
+              "never": PROFILES_NEVER, "late": PROFILES_LATE, "late_from": PROFILES_LATE_FROM})
+        rows, villages, never = conn.execute(f"""
+            SELECT (SELECT COUNT(*) FROM {table}), (SELECT COUNT(DISTINCT village_id) FROM {table}),
+                   (SELECT COUNT(*) FROM areas_area a WHERE a.level = 'village' AND a.valid_to IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p.village_id = a.id))""").fetchone()
+        late = conn.execute(f"SELECT COUNT(*) FROM (SELECT village_id FROM {table} GROUP BY village_id "
+                            "HAVING MIN(year) > %s) x", [PROFILE_YEARS[0]]).fetchone()[0]
+    return {"rows": rows, "villages_profiled": villages, "villages_never_profiled": never,
+            "villages_profiled_late": late, "years": list(PROFILE_YEARS),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
 # --- running things --------------------------------------------------------------------------------
 
 def _skip_checks(cmd: list[str]) -> list[str]:
@@ -419,9 +472,11 @@ def latency(env: dict, samples: dict, province_prefix: str, county_prefix: str) 
     return out
 
 
-def stats_latency(env: dict, province_prefix: str) -> dict:
-    """The statistics page when it exists (after its rollup is refreshed), else a count of
-    households by status and township over the province."""
+def stats_latency(env: dict, province_prefix: str, runs: int = 20) -> dict:
+    """The statistics page when it exists (after its rollup is refreshed, unless it is
+    current already), else a count of households by status and township over the province.
+    The page's incidence rate reads the village profiles of the set-up; its parts are timed
+    alone too (``incidence``)."""
     from django.db import connection
     from django.db.models import Count
     from django.db.models.functions import Substr
@@ -431,7 +486,7 @@ def stats_latency(env: dict, province_prefix: str) -> dict:
     from fupin.accounts.scoping import Scope
     from fupin.registry.models import Household
 
-    def timed(fn, n=20):
+    def timed(fn, n=runs):
         times = []
         for _ in range(n):
             started = time.perf_counter()
@@ -459,9 +514,13 @@ def stats_latency(env: dict, province_prefix: str) -> dict:
         try:
             from fupin.registry import stats
 
-            started = time.perf_counter()
-            stats.refresh(Actor.system(), code)
-            result["rollup_refresh_s"] = round(time.perf_counter() - started, 1)
+            state = stats.rollup_state(province_prefix)
+            if state is None or not state["current"]:
+                started = time.perf_counter()
+                stats.refresh(Actor.system(), code)
+                result["rollup_refresh_s"] = round(time.perf_counter() - started, 1)
+            else:
+                result["rollup_refresh"] = f"current (refreshed at {state['refreshed_at']:%Y-%m-%d %H:%M})"
         except Exception as exc:
             result["rollup_refresh"] = f"not refreshed: {exc}"
         from django.conf import settings
@@ -471,7 +530,11 @@ def stats_latency(env: dict, province_prefix: str) -> dict:
         client.force_login(user)
         first = client.get(url, {"area": code})
         result["page_status"] = first.status_code
+        result["page_source"] = stats._choose_source(province_prefix, "")[0]
+        result["load_avg_before_page"] = [round(x, 1) for x in os.getloadavg()]
         result["page"] = timed(lambda: client.get(url, {"area": code}))
+        result["load_avg_after_page"] = [round(x, 1) for x in os.getloadavg()]
+        result["incidence"] = incidence_parts(province_prefix, timed)
         # the province's unfiltered household list and register: their counts from the rollup
         for key, page, params in (("household_list", reverse("registry:households"), {"area": code}),
                                   ("register", reverse("registry:register", args=[code]), {})):
@@ -481,6 +544,46 @@ def stats_latency(env: dict, province_prefix: str) -> dict:
         result["page"] = f"failed: {exc!r}"
     connection.close()
     return result
+
+
+def incidence_parts(prefix: str, timed) -> dict:
+    """The incidence rate's own work on the province page, timed alone: reading the
+    profiles (``incidence.Profiles``) and the poor people of the villages left out in every
+    year of the table from the rollup (``incidence.left_out_poor``, when this version has it;
+    the older code counted them live, one window query per year, inside the page's time)."""
+    from fupin.core import clock
+    from fupin.registry import incidence, stats
+
+    profiles = incidence.Profiles(prefix)
+    years = list(range(PROFILE_YEARS[0], PROFILE_YEARS[1] + 1))
+    out = {"villages": len(profiles.villages), "profile_rows": sum(len(r) for r in profiles.by_village.values()),
+           "missing_now": len(profiles.missing(clock.today().year)),
+           "missing_first_year": len(profiles.missing(PROFILE_YEARS[0])),
+           "profiles": timed(lambda: incidence.Profiles(prefix))}
+    if hasattr(incidence, "left_out_poor"):
+        source = "rollup" if stats.rollup_state(prefix) else "live"
+        left = incidence.left_out_poor(profiles, years, now_year=clock.today().year, source=source)
+        out["left_out_poor_people"] = {str(k): sum(v.values()) for k, v in sorted(left.items())}
+        out["left_out_poor"] = {"source": source, **timed(lambda: incidence.left_out_poor(
+            profiles, years, now_year=clock.today().year, source=source))}
+    return out
+
+
+def stats_only(work: Path, env: dict, runs: int) -> None:
+    """The statistics page alone, against a database a previous run left loaded."""
+    os.environ.update({k: env[k] for k in ("FUPIN_DATABASE_URL", "FUPIN_DATA_DIR")})
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--no-input", verbosity=0)  # the page's static manifest
+    result = {"started": dt.datetime.now().isoformat(timespec="seconds"),
+              "load_avg_at_start": [round(x, 1) for x in os.getloadavg()],
+              "stats": stats_latency(env, PROVINCE, runs)}
+    (work / "stats.json").write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
 
 
 def search_only(work: Path, env: dict) -> None:
@@ -512,6 +615,10 @@ def main() -> None:
     parser.add_argument("--search-only", action="store_true",
                         help="only the search latency, on the database and samples a previous run kept "
                              "(--setup-only, then `fupin import_registry` of its province.csv, or --keep-db)")
+    parser.add_argument("--stats-only", action="store_true",
+                        help="only the statistics page, on the database a previous run kept (as --search-only); "
+                             "refreshes the province's rollup first unless it is current")
+    parser.add_argument("--stats-runs", type=int, default=20, help="page views timed for p50/p95")
     args = parser.parse_args()
     if args.setup_only:
         args.keep_db = True
@@ -525,6 +632,10 @@ def main() -> None:
     work = Path(args.work_dir)
     if args.search_only:
         search_only(work, {**os.environ, "FUPIN_DATABASE_URL": bench_url, "FUPIN_DATA_DIR": str(work / "data")})
+        return
+    if args.stats_only:
+        stats_only(work, {**os.environ, "FUPIN_DATABASE_URL": bench_url, "FUPIN_DATA_DIR": str(work / "data")},
+                   args.stats_runs)
         return
     shutil.rmtree(work, ignore_errors=True)
     (work / "data").mkdir(parents=True)
@@ -567,6 +678,8 @@ def main() -> None:
             w.writerow(["统计用区划代码", "名称"])
             w.writerows(area_rows)
         say(run([str(FUPIN), "import_areas", str(areas_csv)], env)["stdout"])
+        results["village_profiles"] = village_profiles(bench_url)
+        say(f"village profiles: {results['village_profiles']}")
         with psycopg.connect(bench_url, autocommit=True) as conn:
             conn.execute("ANALYZE")  # what autovacuum does after a load (the test server runs without it)
         results["areas"] = {"townships": len(townships), "villages": len(villages),
@@ -640,7 +753,7 @@ def main() -> None:
         save()
         run([str(FUPIN), "collectstatic", "--no-input", "-v", "0"], env)  # the page's static manifest
         say("statistics …")
-        results["stats"] = stats_latency(env, PROVINCE)
+        results["stats"] = stats_latency(env, PROVINCE, args.stats_runs)
         say(f"stats: {results['stats']}")
         results["finished"] = dt.datetime.now().isoformat(timespec="seconds")
         save()

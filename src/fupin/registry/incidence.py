@@ -5,38 +5,65 @@ The denominator is each village's rural registered population from its latest pr
 at or before the year (a profile is carried forward until the village has a newer one):
 a year in which only some villages were profiled does not drop the others. A village
 with no profile at or before the year has no denominator: it is left out of the rate,
-and so are its poor people (the numerator), and the page says how many villages and
-poor people were left out. Nothing is mixed silently.
+and so are its poor people (the numerator), and the page names the villages and says how
+many poor people were left out. Nothing is mixed silently: the villages are the area's
+current villages, those with a profile, and abolished villages (a retired code keeps its
+``Area`` row) whose code households still carry.
 
-One read of the area's profiles (a small table: one row per village and year) and of its
-current villages; the poor people of the villages left out are read per village only when
-some village with a profile and some without exist (live from the registry: the status
-now, or the year-end status from the history).
+Reads: the area's profiles (a small table: one row per village and year), its villages,
+and — only when, in some year of the page, some village has a profile and some has none —
+the poor people of the villages left out, for every year of the page in ONE set-based
+statement (``left_out_poor``) from the same source as the numerator: the statistics rollup
+when the page reads it, else the registry (the status now, and each year-end status from
+the status history).
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Concat
 
 from fupin.accounts.scoping import Scope
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 
 from . import codes
-from .models import VillageProfile
+from .models import Household, Member, StatusChange, VillageProfile
+from .models_stats import StatsRollup
 
 VILLAGE_LENGTH = area_rules.PREFIX_LENGTH[area_rules.VILLAGE]
 _AFTER_ANY_POPULATION = sys.maxsize  # (year, this) sorts after every (year, population) of that year
+NOW = 0  # the key of the current state (as in stats and the rollup: year 0)
 
 
 def pct(numerator: int, denominator: int) -> Decimal | None:
     if not denominator:
         return None
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _retired_villages(prefix: str):
+    """The abolished villages of an area (a retired code with no current row) that
+    households still name: their poor people are in the numerator, so they must be
+    among the villages of the rate (with no profile, they are left out and named)."""
+    current = Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=True, code=OuterRef("code"))
+    # a household names the village by its code or by one of its groups' (the code + 3 digits)
+    households = Household.objects.filter(area_code__gte=OuterRef("code"),
+                                          area_code__lte=Concat(OuterRef("code"), Value("999")))
+    rows = (Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=False)
+            .filter(~Exists(current), Exists(households)).order_by())
+    if prefix:
+        rows = Scope([prefix]).filter(rows, "code")
+    return {c[:VILLAGE_LENGTH] for c in rows.values_list("code", flat=True).distinct()}
 
 
 class Profiles:
@@ -49,12 +76,17 @@ class Profiles:
         if prefix:
             rows = Scope([prefix]).filter(rows, "area_code")
             villages = Scope([prefix]).filter(villages, "code")
+        # (year, village prefix, rural population) by year, and
         # {village prefix: [(year, rural population), …] by year}
+        self._ordered = [(year, code[:VILLAGE_LENGTH], rural or 0) for code, year, rural in
+                         rows.values_list("area_code", "year", "rural_population").order_by("year")]
         self.by_village: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for code, year, rural in rows.values_list("area_code", "year", "rural_population").order_by("year"):
-            self.by_village[code[:VILLAGE_LENGTH]].append((year, rural or 0))
-        self.villages = {c[:VILLAGE_LENGTH] for c in villages.values_list("code", flat=True)} | set(self.by_village)
-        self.years = sorted({y for rows_ in self.by_village.values() for y, _r in rows_})
+        for year, village, rural in self._ordered:
+            self.by_village[village].append((year, rural))
+        current = {c[:VILLAGE_LENGTH] for c in villages.values_list("code", flat=True)}
+        self.retired = _retired_villages(prefix) - current - set(self.by_village)
+        self.villages = current | set(self.by_village) | self.retired
+        self.years = sorted({y for y, _v, _r in self._ordered})
 
     def profile_at(self, village: str, year: int) -> tuple[int, int] | None:
         """(profile year, rural population) of the village's latest profile at or before ``year``
@@ -69,6 +101,18 @@ class Profiles:
         """The villages (prefixes) with no profile at or before ``year``."""
         return {v for v in self.villages if self.profile_at(v, year) is None}
 
+    def first_after(self, year: int) -> list[tuple[int, str]]:
+        """(year of the first profile, village) of the villages with no profile at or before
+        ``year`` (never profiled: ``sys.maxsize``), by first profile year."""
+        self._prepare()
+        return self._by_first[bisect.bisect_right(self._first_years, year):]
+
+    def leaves_out(self, year: int) -> bool:
+        """Whether the rate of ``year`` has a denominator and leaves some village out: only
+        then are the poor people of the villages left out needed."""
+        profiled = self._sums_at(year)[1]
+        return 0 < profiled < len(self.villages)
+
     def coverage(self, year: int, length: int) -> dict[str, dict]:
         """{area prefix at ``length``: rural population, villages profiled, villages
         missing, profile years used (first, last)} for ``year``."""
@@ -76,49 +120,62 @@ class Profiles:
             return {self.prefix[:length]: self._whole(year)}
         return self._by_prefix(year, length)
 
-    def _whole(self, year: int) -> dict:
-        """``coverage`` of the area as one cell — the year-by-year table asks it for every
-        year: the sums change only in a year with profiles, so they are kept for each such
-        year from one pass over the profiles sorted by year (profiles + years, not villages
-        × years: bench/stats_incidence.py)."""
-        if not hasattr(self, "_sums"):
-            self._sums: dict[int, tuple[int, int, int | None, int | None]] = {}
-            by_year: dict[int, list[tuple[str, int]]] = defaultdict(list)
-            for village, rows in self.by_village.items():
-                for y, rural in rows:
-                    by_year[y].append((village, rural))
-            current: dict[str, tuple[int, int]] = {}
-            used: dict[int, int] = defaultdict(int)  # profile year -> villages whose latest it is
-            total = 0
-            for y in sorted(by_year):
-                for village, rural in by_year[y]:
-                    old = current.get(village)
-                    if old is not None:
-                        total -= old[1]
-                        used[old[0]] -= 1
-                    current[village] = (y, rural)
-                    total += rural
-                    used[y] += 1
-                years = [k for k, n in used.items() if n]
-                self._sums[y] = (total, len(current), min(years, default=None), max(years, default=None))
-            self._sum_years = sorted(self._sums)
-            # villages by the year of their first profile (never profiled: last), for "missing"
-            self._by_first = sorted((rows[0][0] if (rows := self.by_village.get(v)) else sys.maxsize, v)
-                                    for v in self.villages)
-            self._first_years = [y for y, _v in self._by_first]
+    def _prepare(self) -> None:
+        """The area's sums year by year: they change only in a year with profiles, so they
+        are kept for each such year from one pass over the profiles sorted by year
+        (profiles + years, not villages × years: bench/stats_incidence.py)."""
+        if hasattr(self, "_sums"):
+            return
+        self._sums: dict[int, tuple[int, int, int | None, int | None]] = {}
+        ordered = getattr(self, "_ordered", None)
+        if ordered is None:  # (built by hand: bench/stats_incidence.py, a test)
+            ordered = sorted((y, v, r) for v, rows in self.by_village.items() for y, r in rows)
+        current: dict[str, tuple[int, int]] = {}
+        used: dict[int, int] = defaultdict(int)  # profile year -> villages whose latest it is
+        total = 0
+
+        def keep(year: int) -> None:
+            years = [k for k, n in used.items() if n]
+            self._sums[year] = (total, len(current), min(years, default=None), max(years, default=None))
+
+        for i, (y, village, rural) in enumerate(ordered):
+            if i and y != ordered[i - 1][0]:
+                keep(ordered[i - 1][0])
+            old = current.get(village)
+            if old is not None:
+                total -= old[1]
+                used[old[0]] -= 1
+            current[village] = (y, rural)
+            total += rural
+            used[y] += 1
+        if ordered:
+            keep(ordered[-1][0])
+        self._sum_years = sorted(self._sums)
+        # villages by the year of their first profile (never profiled: last), for "missing"
+        self._by_first = sorted((rows[0][0] if (rows := self.by_village.get(v)) else sys.maxsize, v)
+                                for v in self.villages)
+        self._first_years = [y for y, _v in self._by_first]
+
+    def _sums_at(self, year: int) -> tuple[int, int, int | None, int | None]:
+        self._prepare()
         i = bisect.bisect_right(self._sum_years, year)
-        rural, profiled, first, last = self._sums[self._sum_years[i - 1]] if i else (0, 0, None, None)
+        return self._sums[self._sum_years[i - 1]] if i else (0, 0, None, None)
+
+    def _whole(self, year: int) -> dict:
+        """``coverage`` of the area as one cell — the year-by-year table asks it for every year."""
+        rural, profiled, first, last = self._sums_at(year)
         # the villages whose first profile is after the year (or who have none): a slice
-        missing = ([] if profiled == len(self.villages) else
-                   sorted(v for _y, v in self._by_first[bisect.bisect_right(self._first_years, year):]))
+        missing = [] if profiled == len(self.villages) else sorted(v for _y, v in self.first_after(year))
         return {"rural": rural, "villages": profiled, "missing": missing, "first": first, "last": last}
 
     def _by_prefix(self, year: int, length: int) -> dict[str, dict]:
         out: dict[str, dict] = defaultdict(lambda: {"rural": 0, "villages": 0, "missing": [], "first": None,
                                                      "last": None})
-        for v in sorted(self.villages):
+        if getattr(self, "_latest_year", None) != year:  # the page asks two levels of one year
+            self._latest_year = year
+            self._latest = [(v, self.profile_at(v, year)) for v in sorted(self.villages)]
+        for v, found in self._latest:
             cell = out[v[:length]]
-            found = self.profile_at(v, year)
             if found is None:
                 cell["missing"].append(v)
                 continue
@@ -130,36 +187,129 @@ class Profiles:
         return out
 
 
-def poor_people_by_village(prefix: str, villages: set[str], on_date: dt.date | None) -> dict[str, int]:
-    """{village prefix: poor people} of ``villages`` now (``on_date`` None) or at the end of a
-    day, from the registry."""
-    from . import stats
+# --- the poor people of the villages left out: one statement for every year of the page ---------
 
-    if not villages:
-        return {}
-    if on_date is None:
-        rows = ((p, s, n) for p, s, _h, n in stats.status_now(prefix, area_rules.VILLAGE))
+def _range(column: str, prefix: str) -> tuple[str, list]:
+    if not prefix:
+        return "1 = 1", []
+    upper = area_rules.prefix_upper_bound(prefix)
+    if upper is None:
+        return f"{column} >= %s", [prefix]
+    return f"{column} >= %s AND {column} < %s", [prefix, upper]
+
+
+_NEVER = 9999  # the "first profile year" of a village never profiled: after every year asked
+
+
+def _candidates(profiles: Profiles, year: int) -> tuple[str, list]:
+    """The body of the CTE ``cand (v, first_year)``: the villages with no profile at or before
+    ``year`` (the only ones that can be left out in a year from then on), each with the year
+    of its first profile (``_NEVER``: none), from ``profiles`` (already read: no query), as
+    ONE parameter whatever their number — an array on PostgreSQL, a JSON list on SQLite —
+    so that a statement never meets the drivers' limit on parameters."""
+    rows = [(v, min(first, _NEVER)) for first, v in profiles.first_after(year)]
+    if connection.vendor == "postgresql":
+        return ("SELECT c.v, c.first_year FROM unnest(%s::text[], %s::int[]) AS c (v, first_year)",
+                [[v for v, _f in rows], [f for _v, f in rows]])
+    return ("SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(%s) AS j",
+            [json.dumps(rows)])
+
+
+def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | None,
+                  source: str = "live") -> dict[int, dict[str, int]]:
+    """{key: {village prefix: poor people}} of the villages with no profile at or before
+    the key's year — key ``NOW`` (0) for now (``now_year``: the year whose profiles count now),
+    key Y for the end of year Y (31 December) — in ONE SQL statement for all the keys, whatever
+    their number (SQLite ≥ 3.38 and PostgreSQL), from ``source``: ``"rollup"`` reads the
+    statistics rollup's village rows (the page's numerator then comes from it too), else the
+    registry live — the households' status now, and each year end's from the status history
+    (as ``stats.status_at``: a household's latest change dated on or before the day, its
+    members then). Only the keys whose year ``profiles.leaves_out`` are asked; none: no query.
+
+    The statement starts from the villages left out (``_candidates``). From the rollup it
+    reads only their rows, one index lookup (level, area code, dimension, year) per village
+    and key, a plan that does not depend on the table's statistics (a rollup just rebuilt and
+    not yet analysed must not make the planner scan it). Live, it reads the area's households
+    once (joined to those villages by the village part of their area code), then the status
+    history and members of theirs only."""
+    wanted = {y: y for y in years if profiles.leaves_out(y)}
+    if now_year is not None and profiles.leaves_out(now_year):
+        wanted[NOW] = now_year
+    out: dict[int, dict[str, int]] = {k: {} for k in wanted}
+    if not wanted:
+        return out
+    cand_sql, cand_params = _candidates(profiles, min(wanted.values()))
+    poor = list(codes.POOR_STATUSES)
+    marks = ", ".join(["%s"] * len(poor))
+    if source == "rollup":
+        values = ", ".join(["(%s, %s)"] * len(wanted))
+        sql = f"""
+            WITH y (k, py) AS (VALUES {values}), cand (v, first_year) AS ({cand_sql})
+            SELECT y.k, cand.v, (
+                SELECT SUM(r.people) FROM {StatsRollup._meta.db_table} r
+                WHERE r.level = %s AND r.area_code = cand.v AND r.dim = %s AND r.year = y.k
+                  AND r.status IN ({marks}))
+            FROM cand JOIN y ON cand.first_year > y.py
+        """  # noqa: S608  (table names from the models, values as parameters)
+        params = [*(x for k, py in sorted(wanted.items()) for x in (k, py)), *cand_params,
+                  area_rules.VILLAGE, StatsRollup.STATUS, *poor]
     else:
-        rows = ((p, s, n) for p, s, _h, n in stats.status_on(prefix, area_rules.VILLAGE, on_date))
-    out: dict[str, int] = defaultdict(int)
-    poor = set(codes.POOR_STATUSES)
-    for p, status, n in rows:
-        if status in poor and p in villages:
-            out[p] += n
-    return dict(out)
+        # the households of those villages (by the village part of their area code: an equality,
+        # so a hash join over the area's households, never a nested loop over ranges)
+        range_h, params_h = _range("h.area_code", profiles.prefix)
+        hv = (f"SELECT h.id, h.status, h.size, cand.v, cand.first_year FROM {Household._meta.db_table} h "  # noqa: S608
+              f"JOIN cand ON cand.v = SUBSTR(h.area_code, 1, {VILLAGE_LENGTH}) WHERE {range_h}")
+        ctes, params_cte, parts, params = [], [], [], []
+        ends = {k: py for k, py in wanted.items() if k != NOW}
+        if ends:
+            # each year end: the village's households in a poor status that day, their members then
+            adapt = connection.ops.adapt_datefield_value
+            ctes.append(f"y (k, d, py) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(ends))})")
+            params_cte += [x for k, py in sorted(ends.items()) for x in (k, adapt(dt.date(k, 12, 31)), py)]
+            parts.append(f"""
+                SELECT st.k, st.v, COUNT(m.id)
+                FROM (
+                    SELECT y.k, y.d, sc.household_id, sc.v
+                    FROM (
+                        SELECT s.household_id, hv.v, hv.first_year, s.status, s.date,
+                               LEAD(s.date) OVER (PARTITION BY s.household_id ORDER BY s.date, s.id) AS next_date
+                        FROM hv JOIN {StatusChange._meta.db_table} s ON s.household_id = hv.id
+                    ) sc
+                    JOIN y ON sc.date <= y.d AND (sc.next_date IS NULL OR sc.next_date > y.d)
+                    WHERE sc.status IN ({marks}) AND sc.first_year > y.py
+                ) st
+                LEFT JOIN {Member._meta.db_table} m
+                  ON m.household_id = st.household_id
+                 AND (m.birth_date IS NULL OR m.birth_date <= st.d)
+                 AND (m.active = %s OR m.left_date > st.d)
+                GROUP BY st.k, st.v""")  # noqa: S608
+            params += [*poor, True]
+        if NOW in wanted:
+            # now: the households' current status and size (as stats.status_now)
+            parts.append(f"""
+                SELECT {NOW}, hv.v, SUM(hv.size) FROM hv
+                WHERE hv.status IN ({marks}) AND hv.first_year > %s
+                GROUP BY hv.v""")  # noqa: S608
+            params += [*poor, wanted[NOW]]
+        ctes += [f"cand (v, first_year) AS ({cand_sql})", f"hv AS ({hv})"]
+        sql = f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
+        params = [*params_cte, *cand_params, *params_h, *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for k, v, n in cursor.fetchall():
+            if n:
+                out[int(k)][v] = out[int(k)].get(v, 0) + int(n)
+    return out
 
 
 def rate(profiles: Profiles, year: int, length: int, poor_people: dict[str, int],
-         on_date: dt.date | None) -> dict[str, dict]:
+         left_out: dict[str, int]) -> dict[str, dict]:
     """The incidence of every area at prefix ``length`` in ``year``: {prefix: {rural,
-    villages, missing (count), missing_poor (poor people left out), first, last, poor
-    (the numerator), incidence}}. ``poor_people`` is {prefix: poor people of the area}."""
+    villages, missing (count), missing_villages (their prefixes), missing_poor (poor people
+    left out), first, last, poor (the numerator), incidence}}. ``poor_people`` is {prefix:
+    poor people of the area}; ``left_out`` the poor people of the villages without a profile
+    in that year (``left_out_poor``, for the same source and year)."""
     cov = profiles.coverage(year, length)
-    any_profile = any(c["villages"] for c in cov.values())
-    left_out: dict[str, int] = {}
-    missing = {v for c in cov.values() for v in c["missing"]}
-    if any_profile and missing:
-        left_out = poor_people_by_village(profiles.prefix, missing, on_date)
     out = {}
     for p in set(cov) | set(poor_people):
         c = cov.get(p) or {"rural": 0, "villages": 0, "missing": [], "first": None, "last": None}
@@ -169,6 +319,19 @@ def rate(profiles: Profiles, year: int, length: int, poor_people: dict[str, int]
                   "missing_villages": c["missing"], "missing_poor": missing_poor, "first": c["first"],
                   "last": c["last"], "poor": poor,
                   "incidence": pct(poor, c["rural"]) if c["villages"] else None}
+    return out
+
+
+def village_names(codes_: Iterable[str]) -> dict[str, tuple[str, bool]]:
+    """{village code: (name, abolished)} — the current row's name, else the name of the
+    code's latest retired row."""
+    codes_ = list(codes_)
+    out: dict[str, tuple[str, bool]] = {}
+    rows = (Area.objects.filter(code__in=codes_, level=area_rules.VILLAGE).order_by("code", "valid_to")
+            .values_list("code", "name", "valid_to"))
+    for code, name, valid_to in rows:
+        if code not in out or out[code][1]:  # a current row (valid_to NULL) wins; else the latest retired row
+            out[code] = (name, valid_to is not None)
     return out
 
 

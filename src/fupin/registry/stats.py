@@ -15,7 +15,9 @@ Both produce *facts*: ``{(level, area_code, year, dim, status, category, cause):
 (households, people)}``, the shape of a rollup row, and ``report`` turns facts into
 what the page and the API show. The rural registered population (the incidence rate's
 denominator) always comes live from VillageProfile, a small table (incidence.py: each
-village's latest profile at or before the year, over the same villages as the poor people).
+village's latest profile at or before the year, over the same villages as the poor people);
+the poor people of the villages the rate leaves out (no profile) come, for every year of the
+page in one statement, from the same source as the facts (incidence.left_out_poor).
 """
 
 from __future__ import annotations
@@ -460,6 +462,20 @@ def _names(codes_: Iterable[str]) -> dict[str, Area]:
     return {a.code: a for a in Area.objects.filter(code__in=codes_, valid_to__isnull=True)}
 
 
+def _left_out_villages(villages: list[str], poor: dict[str, int], retired: set[str]) -> list[dict]:
+    """The villages the rate leaves out (no profile), named — abolished ones too, marked so —
+    with their poor people: most poor people first, at most ``MAX_TABLE_ROWS`` of them (the
+    page says how many there are in all)."""
+    chosen = sorted(villages, key=lambda v: (-poor.get(v, 0), v))[:MAX_TABLE_ROWS]
+    names = incidence.village_names(code_of(v) for v in chosen)
+    out = []
+    for v in chosen:
+        name, abolished = names.get(code_of(v), (code_of(v), v in retired))
+        out.append({"code": code_of(v), "name": name, "abolished": abolished or v in retired,
+                    "poor_people": poor.get(v, 0)})
+    return out
+
+
 def _status_rows(cells: dict[str, list[int]]) -> list[dict]:
     return [{"code": s, "label": codes.label("status", s), "households": cells.get(s, [0, 0])[0],
              "people": cells.get(s, [0, 0])[1]} for s in codes.codes("status")]
@@ -531,9 +547,18 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         causes.append(row)
 
     # Incidence: poor people ÷ rural registered population over the same villages, each
-    # village's latest profile at or before the year (see incidence.py).
+    # village's latest profile at or before the year (see incidence.py). The poor people of
+    # the villages it leaves out, now and at every year end of the table: one statement, from
+    # the same source as the numerator.
     profiles = incidence.Profiles(prefix)
-    own = incidence.rate(profiles, today.year, LENGTH[level], {prefix: summary["poor_people"]}, None)
+    # The year-end series and each year's flows, up to the last year with a recorded
+    # change or a village profile (later years would repeat the last one).
+    last = max([*year_flow, *profiles.years], default=0)
+    table_years = sorted(y for y in set(year_status) | set(year_flow) if y <= last)
+    left_out = incidence.left_out_poor(profiles, table_years, now_year=today.year,
+                                       source="rollup" if source == "rollup" else "live")
+    own = incidence.rate(profiles, today.year, LENGTH[level], {prefix: summary["poor_people"]},
+                         left_out.get(incidence.NOW, {}))
     rate_now = own.get(prefix, incidence.EMPTY)
     summary["rural_population"] = rate_now["rural"]
     summary["rural_year"] = rate_now["last"]  # the latest profile year used (None: no profile)
@@ -543,6 +568,10 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
     summary["missing_poor"] = rate_now["missing_poor"]
     summary["incidence_poor"] = rate_now["poor"]
     summary["incidence"] = rate_now["incidence"]
+    # the villages it leaves out, named (when it has a denominator: else it leaves out every village)
+    summary["left_out"] = (_left_out_villages(rate_now["missing_villages"], left_out.get(incidence.NOW, {}),
+                                              profiles.retired) if rate_now["villages"] else [])
+    summary["left_out_more"] = rate_now["missing"] - len(summary["left_out"]) if summary["left_out"] else 0
 
     # Children and grandchildren: one row per area, every current area listed.
     tables = []
@@ -558,7 +587,8 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         known.update(_names(set(cells) - set(known)))
         summaries = {c: _summary(cells.get(c, {})) for c in sorted(set(known) | set(cells))}
         rates = incidence.rate(profiles, today.year, LENGTH[lv],
-                               {prefix_of(c): s["poor_people"] for c, s in summaries.items()}, None)
+                               {prefix_of(c): s["poor_people"] for c, s in summaries.items()},
+                               left_out.get(incidence.NOW, {}))
         rows = []
         for c, s in summaries.items():
             r = rates.get(prefix_of(c), incidence.EMPTY)
@@ -571,14 +601,11 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         tables.append({"level": lv, "label": str(area_rules.LEVEL_LABELS[lv]), "rows": rows})
         lv = CHILD[lv]
 
-    # The year-end series and each year's flows, up to the last year with a recorded
-    # change or a village profile (later years would repeat the last one).
-    last = max([*year_flow, *profiles.years], default=0)
     years = []
     previous = None
-    for y in sorted(y for y in set(year_status) | set(year_flow) if y <= last):
+    for y in table_years:
         s = _summary(year_status.get(y, {}))
-        r = incidence.rate(profiles, y, LENGTH[level], {prefix: s["poor_people"]}, year_end(y)).get(
+        r = incidence.rate(profiles, y, LENGTH[level], {prefix: s["poor_people"]}, left_out.get(y, {})).get(
             prefix, incidence.EMPTY)
         f = year_flow.get(y, {})
         row = {"year": y, "poor_households": s["poor_households"], "poor_people": s["poor_people"],
@@ -647,11 +674,12 @@ def area_report(user, code: str | None = None, *, source: str = "", on_date: dt.
 # --- the refresh job ------------------------------------------------------------------------------
 
 def refreshed_message(result: dict) -> str:
-    """What a refresh did (the job's message and the command's output)."""
-    return " ".join(part % result for part in (
-        ngettext("%(rows)s statistics row", "%(rows)s statistics rows", result["rows"]),
-        ngettext("for %(counties)s county, in %(seconds)s s.", "for %(counties)s counties, in %(seconds)s s.",
-                 result["counties"])))
+    """What a refresh did (the job's message and the command's output): one whole sentence,
+    its plural chosen by the number of counties (the rows are a figure after a label, so
+    they need no plural of their own), never fragments joined."""
+    return ngettext("Done for %(counties)s county, in %(seconds)s s; statistics rows written: %(rows)s.",
+                    "Done for %(counties)s counties, in %(seconds)s s; statistics rows written: %(rows)s.",
+                    result["counties"]) % result
 
 
 def _run_refresh(job_id: str, refresh_fn) -> None:

@@ -1,5 +1,4 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.utils.translation import gettext as _
 
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
@@ -31,4 +30,4 @@ class Command(BaseCommand):
             result = refresh(Actor.system(), area, on_county=on_county)
         except ActionError as exc:
             raise CommandError(str(exc.message)) from exc
-        self.stdout.write(_("Statistics refreshed: %(done)s") % {"done": stats.refreshed_message(result)})
+        self.stdout.write(stats.refreshed_message(result))
