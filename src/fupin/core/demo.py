@@ -21,12 +21,16 @@ COUNTY_CODE = DEMO_COUNTY["county_code"]
 DEMO_PASSWORD = "Fupin-demo-2026"  # noqa: S105 — printed by `fupin demo`; demo data only
 
 STEPS = []
+LAST_STEPS = []  # run after every other step (e.g. the statistics rollup, once all data is in)
 
 
-def step(fn):
-    """Register a function (actor, rng, context) that adds demo data after the foundation."""
-    STEPS.append(fn)
-    return fn
+def step(fn=None, *, last: bool = False):
+    """Register a function (actor, rng, context) that adds demo data after the foundation;
+    ``@step(last=True)`` runs it after all the others."""
+    def register(f):
+        (LAST_STEPS if last else STEPS).append(f)
+        return f
+    return register(fn) if fn is not None else register
 
 
 _FIRST = "黄龙石桥新大小上下东西南北中高竹梅枫松柏杨罗陈曾刘钟何社坪岗塘坑田湖溪"
@@ -137,6 +141,6 @@ def build(seed: int = 2017) -> dict:
     users = _build_users(villages, units)
     context = {"villages": villages, "units": units, "users": users, "seed": seed}
     actor = Actor.system("system")
-    for fn in STEPS:
+    for fn in [*STEPS, *LAST_STEPS]:
         fn(actor, rng, context)
     return context

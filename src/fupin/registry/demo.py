@@ -1105,6 +1105,17 @@ def build(actor: Actor, seed: int) -> dict:
                         "rollup": round(time.monotonic() - written, 2)}}
 
 
+@step(last=True)
+def refresh_rollup(actor, rng, context):
+    """The last demo step: the statistics rollup again, once every other app's demo has changed
+    statuses (exits, monitoring, delisting), so the statistics pages of a fresh demo read a
+    current rollup instead of counting live."""
+    from . import stats
+
+    result = stats.refresh(actor, COUNTY_CODE)
+    context.setdefault("summary", []).append(f"Statistics: {stats.refreshed_message(result)}")
+
+
 @step
 def registry_demo(actor, rng, context):
     """The demo step: the registry of the demo county."""
