@@ -322,18 +322,5 @@ def rate(profiles: Profiles, year: int, length: int, poor_people: dict[str, int]
     return out
 
 
-def village_names(codes_: Iterable[str]) -> dict[str, tuple[str, bool]]:
-    """{village code: (name, abolished)} — the current row's name, else the name of the
-    code's latest retired row."""
-    codes_ = list(codes_)
-    out: dict[str, tuple[str, bool]] = {}
-    rows = (Area.objects.filter(code__in=codes_, level=area_rules.VILLAGE).order_by("code", "valid_to")
-            .values_list("code", "name", "valid_to"))
-    for code, name, valid_to in rows:
-        if code not in out or out[code][1]:  # a current row (valid_to NULL) wins; else the latest retired row
-            out[code] = (name, valid_to is not None)
-    return out
-
-
 EMPTY = {"rural": 0, "villages": 0, "missing": 0, "missing_villages": [], "missing_poor": 0, "first": None,
          "last": None, "poor": 0, "incidence": None}

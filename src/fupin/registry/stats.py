@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import Scope, require, scope_for
+from fupin.areas import queries as area_queries
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
@@ -467,11 +468,10 @@ def _left_out_villages(villages: list[str], poor: dict[str, int], retired: set[s
     with their poor people: most poor people first, at most ``MAX_TABLE_ROWS`` of them (the
     page says how many there are in all)."""
     chosen = sorted(villages, key=lambda v: (-poor.get(v, 0), v))[:MAX_TABLE_ROWS]
-    names = incidence.village_names(code_of(v) for v in chosen)
+    names = area_queries.names(code_of(v) for v in chosen)  # a retired village by its last name
     out = []
     for v in chosen:
-        name, abolished = names.get(code_of(v), (code_of(v), v in retired))
-        out.append({"code": code_of(v), "name": name, "abolished": abolished or v in retired,
+        out.append({"code": code_of(v), "name": names.get(code_of(v), code_of(v)), "abolished": v in retired,
                     "poor_people": poor.get(v, 0)})
     return out
 
