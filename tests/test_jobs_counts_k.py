@@ -22,8 +22,8 @@ from tests.conftest import COUNTY_A
 pytestmark = pytest.mark.usefixtures("english")  # messages read in their English originals
 
 
-def _report(rows: list[int]) -> ErrorReport:
-    report = ErrorReport()
+def _report(rows: list[int], limit: int = 100_000) -> ErrorReport:
+    report = ErrorReport(limit=limit)
     for n, row in enumerate(rows):
         report.add(row, "身份证号", f"v{n}", "bad")
     return report
@@ -38,7 +38,7 @@ def refused_task(job_id: str) -> None:
         kwargs = {k: p[k] for k in ("done", "total_arg") if k in p}
         if "total_arg" in kwargs:
             kwargs["total"] = kwargs.pop("total_arg")
-        progress.fail_with_report(_report(p["rows"]), **kwargs)
+        progress.fail_with_report(_report(p["rows"], p.get("limit", 100_000)), **kwargs)
 
     jobs.run(job_id, body)
 
@@ -73,7 +73,7 @@ def _part(html: str, ident: str) -> str | None:
     ([3, 3, 3, 4, 4], 5, 2, "5 errors in 2 rows; nothing was imported. See the error report.", "5 errors in 2 rows"),
     ([7], 1, 1, "1 error in 1 row; nothing was imported. See the error report.", "1 error in 1 row"),
     ([7, 7, 7], 3, 1, "3 errors in 1 row; nothing was imported. See the error report.", "3 errors in 1 row"),
-    ([0], 1, 0, "1 error in the file; nothing was imported. See the error report.", "1 error"),
+    ([0], 1, 0, "1 error in the file; nothing was imported. See the error report.", "1 error in the file"),
 ])
 def test_a_refused_import_counts_rows_as_rows_and_errors_as_errors(two_counties, make_user, rows, errors,
                                                                    error_rows, message, line):
@@ -201,3 +201,21 @@ def test_a_refused_comparison_import_says_the_rows_it_read_of_the_file_s(two_cou
     html = _page(officer, job)
     assert _part(html, "job-counts") == "Failed after 2 of 2"
     assert _part(html, "job-errors") == f"{job.error_count} errors in 1 row"
+
+
+def test_errors_past_the_reports_limit_are_still_counted(two_counties, make_user):
+    """A report keeps at most ``limit`` errors for its file; the job counts them all."""
+    from fupin.core.tabular import ErrorReport
+
+    report = ErrorReport(limit=3)
+    for row in range(1, 11):
+        report.add(row, "姓名", "", "empty")
+    report.add(row=10, column="性别", value="x", reason="unknown")
+    assert (len(report.errors), len(report), report.rows) == (3, 11, 10)
+    assert "… and 6 more" in report.summary(5)
+    report.clear()
+    assert (len(report), report.rows, bool(report)) == (0, 0, False)
+    user = make_user("county_office", COUNTY_A)
+    job = _start(user, refused_task, rows=list(range(1, 11)), limit=3)
+    assert (job.error_count, job.error_rows) == (10, 10)
+    assert job.message == "10 errors in 10 rows; nothing was imported. See the error report."

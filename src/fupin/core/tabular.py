@@ -141,24 +141,41 @@ class ErrorReport:
     """What an import found wrong, row by row. Written as an Excel file for the user."""
 
     errors: list[RowError] = field(default_factory=list)
-    limit: int = 100_000
+    limit: int = 100_000  # errors kept for the file; past it they are only counted
+    total: int = 0  # every error added, kept or not
+    bad_rows: set[int] = field(default_factory=set)  # the rows (≥ 1) with an error, kept or not
 
     def add(self, row: int, column: str, value, reason: str) -> None:
+        self.total += 1
+        if row:
+            self.bad_rows.add(row)
         if len(self.errors) < self.limit:
             self.errors.append(RowError(row, column, normalise(value), str(reason)))
+
+    def clear(self) -> None:
+        """Forget everything found (a file read again from the start)."""
+        self.errors.clear()
+        self.total = 0
+        self.bad_rows.clear()
+
+    @property
+    def rows(self) -> int:
+        """How many rows of the file have an error (row 0 is the file as a whole)."""
+        return len(self.bad_rows | {e.row for e in self.errors if e.row})
 
     def __bool__(self):
         return bool(self.errors)
 
     def __len__(self):
-        return len(self.errors)
+        """How many errors were found, also those past ``limit`` (not in the report's file)."""
+        return max(self.total, len(self.errors))
 
     def summary(self, n: int = 5) -> str:
         lines = [_("Row %(row)s, column %(column)s, value “%(value)s”: %(reason)s")
                  % {"row": e.row, "column": e.column, "value": e.value, "reason": e.reason}
                  for e in self.errors[:n]]
-        if len(self.errors) > n:
-            lines.append(_("… and %(n)s more") % {"n": len(self.errors) - n})
+        if len(self) > n:
+            lines.append(_("… and %(n)s more") % {"n": len(self) - n})
         return "\n".join(lines)
 
     def write_xlsx(self, target) -> None:

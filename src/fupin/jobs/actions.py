@@ -12,14 +12,13 @@ from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.db.models.functions import Concat, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 
-from .models import Job, JobFile
+from .models import Job, JobFile, errors_text
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +115,7 @@ class Progress:
             out = Path(tmp) / "errors.xlsx"
             report.write_xlsx(out)
             self.attach(out, _("Error report"), personal=personal)
-        errors, rows = len(report), error_rows(report)
+        errors, rows = len(report), report.rows
         values = {"error_count": errors, "error_rows": rows}
         if total is not None:
             values["total"] = total
@@ -134,27 +133,10 @@ def _at_least(done: int):
                 output_field=PositiveBigIntegerField())
 
 
-def error_rows(report) -> int:
-    """The rows of the file an error report names (row 0 is the file as a whole)."""
-    return len({e.row for e in report.errors if e.row})
-
-
 def refusal_message(errors: int, rows: int) -> str:
-    """One whole sentence counting a refused import's errors as errors and its rows as
-    rows: “1 error in 1 row”, “5 errors in 2 rows”, “1 error in the file” (an error of
-    the file as a whole, on no row)."""
-    if not rows:
-        return ngettext("%(n)s error in the file; nothing was imported. See the error report.",
-                        "%(n)s errors in the file; nothing was imported. See the error report.", errors) % {
-            "n": errors}
-    if rows == 1:
-        return ngettext("%(errors)s error in %(rows)s row; nothing was imported. See the error report.",
-                        "%(errors)s errors in %(rows)s row; nothing was imported. See the error report.",
-                        errors) % {"errors": errors, "rows": rows}
-    # more rows than one: as many errors at least, so the errors are plural too
-    return ngettext("%(errors)s errors in %(rows)s row; nothing was imported. See the error report.",
-                    "%(errors)s errors in %(rows)s rows; nothing was imported. See the error report.",
-                    rows) % {"errors": errors, "rows": rows}
+    """The message of a refused import: its errors and rows (``models.errors_text``), and
+    that nothing was imported."""
+    return _("%(errors)s; nothing was imported. See the error report.") % {"errors": errors_text(errors, rows)}
 
 
 def run(job_id: str, body) -> None:

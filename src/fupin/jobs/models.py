@@ -3,6 +3,20 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+
+def errors_text(errors: int, rows: int) -> str:
+    """A refused import's errors counted as errors and its rows as rows: “1 error in 1 row”,
+    “5 errors in 2 rows”, “1 error in the file” (an error of the file as a whole, on no row)."""
+    if not rows:
+        return ngettext("%(n)s error in the file", "%(n)s errors in the file", errors) % {"n": errors}
+    if rows == 1:
+        return ngettext("%(errors)s error in %(rows)s row", "%(errors)s errors in %(rows)s row",
+                        errors) % {"errors": errors, "rows": rows}
+    # more rows than one: as many errors at least, so the errors are plural too
+    return ngettext("%(errors)s errors in %(rows)s row", "%(errors)s errors in %(rows)s rows",
+                    rows) % {"errors": errors, "rows": rows}
 
 
 class Job(models.Model):
@@ -54,6 +68,10 @@ class Job(models.Model):
         if not self.total:
             return 0
         return min(100, int(self.done * 100 / self.total))
+
+    @property
+    def errors_text(self) -> str:
+        return errors_text(self.error_count, self.error_rows)
 
     @property
     def is_active(self) -> bool:

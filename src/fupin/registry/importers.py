@@ -784,7 +784,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
                     _fill_names(db)
             except _Fallback:  # read it again, the Python way
                 db.create_stage()
-                report.errors.clear()
+                report.clear()
                 table = read_table(path)
                 parser = _RowParser(table.headers, report, clock.today().year)
                 timings["fallback"] = 1
