@@ -785,5 +785,7 @@ def test_the_shipped_housing_criteria_say_renovation_in_data_and_an_older_databa
     Criterion.objects.filter(pk=own.pk).update(source="本县自定来源")
     migration.forwards(apps, None)
     for c in Criterion.objects.filter(code="housing_unsafe"):
-        assert c.params["renovated_passes"] is True
-        assert c.source == "本县自定来源" if c.pk == own.pk else "已改造" in c.source
+        if c.pk == own.pk:  # a local rule: left as it was written (no key: renovation does not count)
+            assert "renovated_passes" not in c.params and c.source == "本县自定来源"
+        else:
+            assert c.params["renovated_passes"] is True and "已改造" in c.source

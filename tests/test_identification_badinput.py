@@ -123,3 +123,18 @@ def test_an_area_prefix_in_other_digits_is_refused(two_counties, prefix):
         actions.create_run(SYSTEM, prefix, 2016)
     assert refused.value.field == "area_code"
     assert not CutoffDate.objects.filter(area_prefix=prefix).exists() and not RuleRun.objects.exists()
+
+
+@pytest.mark.parametrize("params", [{"grades": 5}, {"grades": ["X"]}, {"grades": []},
+                                    {"grades": ["C", "D"], "renovated_passes": "false"}])
+def test_housing_params_are_checked_as_the_exit_check_checks_them(params):
+    """One reading of the housing parameters for identification and the exit check: a grade
+    list that is not A–D (an int made the rule run fail with a TypeError) or a renovation
+    flag that is not a JSON boolean is refused with a message, by both."""
+    from fupin.exits import rules as exit_rules
+    from fupin.identification import rules as ident_rules
+
+    with pytest.raises(ValueError):
+        ident_rules.check_params("housing_unsafe", "guarantee", params)
+    with pytest.raises(ValueError):
+        exit_rules.check_housing_params(params)

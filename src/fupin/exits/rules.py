@@ -16,7 +16,13 @@ from fupin.core.present import join
 
 # One area-prefix model for every "which row applies" in the project (identification owns it).
 # The registry's identification standard picks the kind of line (STANDARD_KIND), as there.
-from fupin.identification.rules import PREFIX_LENGTHS, STANDARD_KIND, ancestors, birth_bounds  # noqa: F401
+from fupin.identification.rules import (  # noqa: F401
+    PREFIX_LENGTHS,
+    STANDARD_KIND,
+    ancestors,
+    birth_bounds,
+    check_housing_params,
+)
 
 # The items of the exit criteria, in the order of the page's columns.
 ITEMS = {
@@ -78,11 +84,7 @@ def check_items(items) -> list[dict]:
             params["year_offset"] = _int(params.get("year_offset", 0), _("year_offset"), -1, 0)
             params["inclusive"] = bool(params.get("inclusive", False))
         elif code == "housing":
-            grades = params.get("grades")
-            if not isinstance(grades, list) or not grades or any(g not in ("A", "B", "C", "D") for g in grades):
-                raise ValueError(_("The housing item names the unsafe dangerous-house grades (A–D)."))
-            if not isinstance(params.get("renovated_passes", False), bool):
-                raise ValueError(_("renovated_passes is true or false (whether a renovated house counts as safe)."))
+            check_housing_params(params)
         elif code == "school":
             params["min_age"] = _int(params.get("min_age"), "min_age", 0, 25)
             params["max_age"] = _int(params.get("max_age"), "max_age", params["min_age"], 25)

@@ -289,11 +289,19 @@ def check_params(code: str, group: str, params) -> dict:
             if not out.get("statuses"):
                 raise ValueError(_("Name the school statuses that mean out of school (statuses)."))
         if code == "housing_unsafe":
-            if not out.get("grades"):
-                raise ValueError(_("Name the dangerous-house grades that mean not safe (grades)."))
-            if not isinstance(out.get("renovated_passes", False), bool):
-                raise ValueError(_("renovated_passes is true or false (whether a renovated house counts as safe)."))
+            check_housing_params(out)
     return out
+
+
+def check_housing_params(params: dict) -> None:
+    """The housing criterion's parameters, read the same way by identification and the exit
+    check: ``grades`` the dangerous-house grades (A–D) that mean not safe, ``renovated_passes``
+    (a JSON boolean) whether a house renovated by the year counts as safe."""
+    grades = params.get("grades")
+    if not isinstance(grades, list) or not grades or any(g not in ("A", "B", "C", "D") for g in grades):
+        raise ValueError(_("Name the dangerous-house grades (A–D) that mean not safe (grades)."))
+    if not isinstance(params.get("renovated_passes", False), bool):
+        raise ValueError(_("renovated_passes is true or false (whether a renovated house counts as safe)."))
 
 
 def birth_bounds(year: int, min_age: int, max_age: int, on: str = "09-01") -> tuple[dt.date, dt.date]:

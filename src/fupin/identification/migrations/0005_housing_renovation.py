@@ -1,9 +1,11 @@
 """The housing criterion reads the year of renovation (a C/D house renovated by the rule
 run's year is safe, as in the exit criteria): data/standards.json now says so in its params
 (``renovated_passes``) and its source. A database loaded before keeps its rows, so this adds
-``renovated_passes: true`` to every housing criterion that has no such key, and the sentence
-to a source that still holds the shipped text exactly; an administrator's own source is left
-alone. Backwards: the key and the sentence go again."""
+``renovated_passes: true`` and the sentence to the housing criteria whose source still holds
+the shipped text exactly. A criterion with an administrator's own source is a local rule: it
+is left as it is, and without the key the engine keeps judging a renovated C/D house unsafe,
+as it did when that rule was written (a rule changes only with its source). Backwards: the
+key and the sentence go again from the shipped rows."""
 
 from django.db import migrations
 
@@ -13,21 +15,17 @@ NEW_SOURCE = OLD_SOURCE + "；已改造的住房（登记的改造年份不晚�
 
 def forwards(apps, schema_editor):
     Criterion = apps.get_model("identification", "Criterion")
-    for c in Criterion.objects.filter(code="housing_unsafe"):
+    for c in Criterion.objects.filter(code="housing_unsafe", source=OLD_SOURCE):
         params = dict(c.params or {})
-        if "renovated_passes" not in params:
-            params["renovated_passes"] = True
-        source = NEW_SOURCE if c.source == OLD_SOURCE else c.source
-        if (params, source) != (c.params, c.source):
-            Criterion.objects.filter(pk=c.pk).update(params=params, source=source)
+        params.setdefault("renovated_passes", True)
+        Criterion.objects.filter(pk=c.pk).update(params=params, source=NEW_SOURCE)
 
 
 def backwards(apps, schema_editor):
     Criterion = apps.get_model("identification", "Criterion")
-    for c in Criterion.objects.filter(code="housing_unsafe"):
+    for c in Criterion.objects.filter(code="housing_unsafe", source=NEW_SOURCE):
         params = {k: v for k, v in (c.params or {}).items() if k != "renovated_passes"}
-        source = OLD_SOURCE if c.source == NEW_SOURCE else c.source
-        Criterion.objects.filter(pk=c.pk).update(params=params, source=source)
+        Criterion.objects.filter(pk=c.pk).update(params=params, source=OLD_SOURCE)
 
 
 class Migration(migrations.Migration):
