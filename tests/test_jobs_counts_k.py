@@ -11,7 +11,6 @@ import pytest
 from django.tasks import task
 from django.test import Client
 from django.urls import reverse
-from python_calamine import CalamineWorkbook
 
 from fupin.core.actor import Actor
 from fupin.core.tabular import ErrorReport, write_xlsx
@@ -181,7 +180,6 @@ def test_the_estimate_of_an_excel_file_s_rows_is_its_data_rows(tmp_path):
     from fupin.comparison.importers import _count_rows
 
     path = _vehicle_file(tmp_path, [["1"] * 7, ["2"] * 7])
-    assert CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()[1:] == [["1"] * 7, ["2"] * 7]
     assert _count_rows(path) == 2
 
 

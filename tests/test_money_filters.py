@@ -69,10 +69,11 @@ def test_every_template_has_them_without_loading_anything():
 
 def test_the_assistance_pages_show_amounts_as_before():
     """The assistance templates load their own library and get the core ``yuan_unit``:
-    ``1,000.00 元`` as they always showed it."""
+    ``1,000.00 元`` as they always showed it, rounded half up (a half-even twin would show 0.12)."""
     with translation.override("zh-hans"):
-        out = Template("{% load i18n assistance %}{{ v|yuan_unit }}").render(Context({"v": Decimal("1000")}))
-    assert out == "1,000.00 元"
+        out = Template("{% load i18n assistance %}{{ v|yuan_unit }}|{{ w|yuan_unit }}").render(
+            Context({"v": Decimal("1000"), "w": Decimal("0.125")}))
+    assert out == "1,000.00 元|0.13 元"
 
 
 def test_the_register_page_uses_the_core_filter():

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
 from fupin.areas.models import Area, Unit
+from fupin.core import present
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Invalid
 from fupin.core.tabular import EXCEL_SUFFIXES, ErrorReport, Table, read_table, require_headers, write_xlsx
@@ -155,7 +156,7 @@ def import_users(actor: Actor, path: str | Path) -> tuple[list[tuple[str, str]],
 
                 role = _role_code(row.get("角色", ""))
                 if role is None:
-                    add("角色", _("not one of the roles: %(roles)s") % {"roles": "、".join(role_labels())})
+                    add("角色", _("not one of the roles: %(roles)s") % {"roles": present.join(role_labels())})
                 elif _is_example(row, role):
                     add("用户名", _("this is the template's example user: delete this row"))
                     continue

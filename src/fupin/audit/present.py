@@ -66,9 +66,8 @@ def row_change_label(change: str) -> str:
 def pairs(items) -> str:
     """(label, value) pairs as one reads them: 项目：脐橙种植；分支：种植业 in Chinese,
     "Project: oranges; Branch: crops" in English."""
-    lang = translation.get_language() or ""
-    colon, sep = ("：", "；") if lang.startswith("zh") else (": ", "; ")
-    return sep.join(f"{label}{colon}{value}" for label, value in items)
+    colon = "：" if (translation.get_language() or "").startswith("zh") else ": "
+    return present.join((f"{label}{colon}{value}" for label, value in items), clauses=True)
 
 
 # --- the model and its fields ----------------------------------------------------------------

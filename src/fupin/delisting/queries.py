@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Count, Max, Q, Sum
-from django.utils import translation
 
 from fupin.accounts.scoping import Scope, scope_for
 from fupin.areas import queries as area_queries
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
-from fupin.core import clock
+from fupin.core import clock, present
 from fupin.core.errors import NotFound
 from fupin.exits import queries as exits_queries
 from fupin.registry import codes as registry_codes
@@ -212,10 +211,9 @@ def with_labels(rows: list) -> list:
     (areas.queries.names: a retired area keeps its last name, an unknown prefix is shown)."""
     names = area_queries.names(r.area_prefix for r in rows)
     items = _checklist_names() if any(getattr(r, "checklist_items", None) for r in rows) else {}
-    sep = "、" if (translation.get_language() or "").startswith("zh") else ", "
     for r in rows:
         r.area_name = names.get(r.area_prefix, r.area_prefix)
-        r.checklist_labels = sep.join(items.get(c, c) for c in (getattr(r, "checklist_items", None) or []))
+        r.checklist_labels = present.join(items.get(c, c) for c in (getattr(r, "checklist_items", None) or []))
     return rows
 
 

@@ -13,6 +13,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fupin.core import present
+
 from . import rules
 
 PURPOSES = {
@@ -93,5 +95,4 @@ def hook_label(on_complete: dict | None) -> str:
 def status_labels(statuses) -> str:
     from fupin.registry import codes
 
-    sep = "、" if (translation.get_language() or "").startswith("zh") else ", "
-    return sep.join(codes.label("status", s) or s for s in statuses or [])
+    return present.join(codes.label("status", s) or s for s in statuses or [])
