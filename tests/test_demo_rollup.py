@@ -25,8 +25,7 @@ def test_last_steps_run_after_every_other_step(monkeypatch):
     core_demo.step(last=True)(lambda *a: ran.append("last"))
     core_demo.step(lambda *a: ran.append("first"))
     core_demo.step()(lambda *a: ran.append("second"))
-    for fn in [*core_demo.STEPS, *core_demo.LAST_STEPS]:
-        fn(None, None, {})
+    core_demo.run_steps(None, None, {})
     assert ran == ["first", "second", "last"]
 
 

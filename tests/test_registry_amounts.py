@@ -118,3 +118,17 @@ def test_a_number_cell_is_rounded_half_up_like_every_other_way_in(two_counties, 
                                  main_cause="01", identified_year=2016, arable_mu="2.665")
     h.refresh_from_db()
     assert h.arable_mu == Decimal("2.67")
+
+
+@pytest.mark.parametrize(("field", "text", "expected"), [
+    ("housing_area", "86.449", "86.4"), ("housing_area", "0.049", "0.0"), ("housing_area", "86.45", "86.5"),
+    ("arable_mu", "2.345", "2.35")])
+def test_a_file_cell_and_the_api_round_a_quantity_once_alike(field, text, expected):
+    """A number cell is rounded once, half up, to the places the registry keeps, as the API
+    reads the same field (it was rounded to the cent first: 86.449 → 86.45 → 86.5)."""
+    from fupin.api.base import _quantity_reader
+    from fupin.registry.models import Household
+
+    col = next(c for c in exchange.COLUMNS if c.field == field)
+    assert exchange.parse_cell(col, text) == Decimal(expected)
+    assert _quantity_reader(Household._meta.get_field(field))(text) == Decimal(expected)

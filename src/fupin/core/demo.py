@@ -140,7 +140,11 @@ def build(seed: int = 2017) -> dict:
     units = _build_units(villages)
     users = _build_users(villages, units)
     context = {"villages": villages, "units": units, "users": users, "seed": seed}
-    actor = Actor.system("system")
+    run_steps(Actor.system("system"), rng, context)
+    return context
+
+
+def run_steps(actor: Actor, rng: random.Random, context: dict) -> None:
+    """Every app's demo step in registration order, then the ``last`` ones."""
     for fn in [*STEPS, *LAST_STEPS]:
         fn(actor, rng, context)
-    return context

@@ -138,6 +138,14 @@ TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√"}
 FALSE_WORDS = {"否", "无", "n", "no", "false", "0", ""}
 
 
+def _places(col: Column) -> int:
+    """The decimal places the model keeps for a decimal column."""
+    from django.apps import apps  # (the models import this module's codes)
+
+    model = apps.get_model("registry", "Household" if col.level == HOUSEHOLD else "Member")
+    return model._meta.get_field(col.field).decimal_places
+
+
 def parse_cell(col: Column, text: str, *, this_year: int | None = None):
     """The value of one cell for the model, or ValueError with a Chinese reason."""
     text = (text or "").strip()
@@ -187,7 +195,9 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
             raise ValueError(_("not a number"))
         if value < 0 or value >= Decimal("1e8"):
             raise ValueError(_("out of range"))
-        return value.quantize(Decimal("0.01"), ROUND_HALF_UP)  # (as the import, PostgreSQL and the API round)
+        # once, half up, to the places the registry keeps (one for the housing area and the
+        # distance, two for land): as the import's SQL and the API (api.base.Quantity) round
+        return value.quantize(Decimal(1).scaleb(-_places(col)), ROUND_HALF_UP)
     if kind == "date":
         return dates.cell_date(text)
     if kind == "id":

@@ -116,7 +116,7 @@ class Profiles:
     def coverage(self, year: int, length: int) -> dict[str, dict]:
         """{area prefix at ``length``: rural population, villages profiled, villages
         missing, profile years used (first, last)} for ``year``."""
-        if self.prefix and length <= len(self.prefix):
+        if length <= len(self.prefix):  # the area as one cell (the whole country too)
             return {self.prefix[:length]: self._whole(year)}
         return self._by_prefix(year, length)
 
@@ -189,15 +189,6 @@ class Profiles:
 
 # --- the poor people of the villages left out: one statement for every year of the page ---------
 
-def _range(column: str, prefix: str) -> tuple[str, list]:
-    if not prefix:
-        return "1 = 1", []
-    upper = area_rules.prefix_upper_bound(prefix)
-    if upper is None:
-        return f"{column} >= %s", [prefix]
-    return f"{column} >= %s AND {column} < %s", [prefix, upper]
-
-
 _NEVER = 9999  # the "first profile year" of a village never profiled: after every year asked
 
 
@@ -256,7 +247,9 @@ def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | N
     else:
         # the households of those villages (by the village part of their area code: an equality,
         # so a hash join over the area's households, never a nested loop over ranges)
-        range_h, params_h = _range("h.area_code", profiles.prefix)
+        from .stats import _range_sql  # (stats imports this module)
+
+        range_h, params_h = _range_sql("h", profiles.prefix)
         hv = (f"SELECT h.id, h.status, h.size, cand.v, cand.first_year FROM {Household._meta.db_table} h "  # noqa: S608
               f"JOIN cand ON cand.v = SUBSTR(h.area_code, 1, {VILLAGE_LENGTH}) WHERE {range_h}")
         ctes, params_cte, parts, params = [], [], [], []
