@@ -91,3 +91,15 @@ def test_the_register_pdf_prints_amounts_as_the_pages_do():
     assert [c["kind"] for c in cells] == ["num", "num", ""]
     assert registers.pdf_cells([1, None, ""], columns)[1]["value"] == ""
     assert registers.pdf_cells([1, Decimal("0.125"), ""], columns)[1]["value"] == yuan(Decimal("0.125")) == "0.13"
+
+
+def test_sentences_show_money_as_the_pages_do():
+    """The exit check's and identification's sentences print amounts through the same
+    formatter as the pages (they rounded half to even: 0.125 → 0.12)."""
+    from fupin.core.money import format_amount
+    from fupin.exits import rules as exit_rules
+    from fupin.identification import rules as ident_rules
+
+    for value, shown in ((Decimal("0.125"), "0.13"), (Decimal("2.345"), "2.35"), (Decimal("-0.001"), "0.00"),
+                         (4600, "4,600.00"), (None, "—"), ("", "—")):
+        assert exit_rules.money(value) == ident_rules.money(value) == (format_amount(value) or "—") == shown

@@ -39,3 +39,19 @@ def amount(value, field: str = "amount") -> Decimal:
         return parse_amount(value)
     except ValueError as exc:
         raise Invalid(str(exc), field=field) from None
+
+
+def format_amount(value) -> str | None:
+    """An amount as every page, PDF, register and sentence prints it: rounded to the cent half
+    up (四舍五入), with thousands separators — ``1,234.50``, ``-20.00`` (never ``-0.00``);
+    None when ``value`` is not a number (None, "", text, NaN, a bool)."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        number = number.quantize(CENT, ROUND_HALF_UP)
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if not number.is_finite():
+        return None
+    return f"{abs(number) if number == 0 else number:,.2f}"

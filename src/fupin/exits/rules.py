@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fupin.core.money import format_amount
 from fupin.core.present import join
 
 # One area-prefix model for every "which row applies" in the project (identification owns it).
@@ -187,9 +188,7 @@ def check_period(values: dict) -> dict:
 # --- the sentence of an item ---------------------------------------------------------------
 
 def money(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    return format_amount(value) or "—"
 
 
 def income_text(incomes: list[tuple[int, Decimal | None, Decimal | None]], inclusive: bool,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fupin.core import dates
+from fupin.core.money import format_amount
 
 LINE_KINDS = {
     "national": gettext_lazy("National poverty line"),
@@ -246,9 +247,7 @@ def describe_computation(comp: dict | None) -> str:
 
 
 def money(value) -> str:
-    if value is None or value == "":
-        return "—"
-    return f"{Decimal(str(value)):,.2f}"
+    return format_amount(value) or "—"
 
 
 # --- criteria ---------------------------------------------------------------------

@@ -2,13 +2,13 @@
 query strings, sort headers, personal fields masked, and amounts of money — the one
 way money is shown (``yuan``, ``yuan_unit``), on pages and in PDFs alike."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from fupin.core import money
 from fupin.core.masking import mask
 
 register = template.Library()
@@ -76,23 +76,6 @@ def querystring_without_page(context):
 
 # --- money ---------------------------------------------------------------------------------------
 
-CENT = Decimal("0.01")
-
-
-def _amount(value) -> Decimal | None:
-    """``value`` as an amount rounded to the cent, half up; None when it is not a number."""
-    if isinstance(value, bool):
-        return None
-    try:
-        amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-        amount = amount.quantize(CENT, ROUND_HALF_UP)
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    if not amount.is_finite():
-        return None
-    return abs(amount) if amount == 0 else amount  # never "-0.00"
-
-
 @register.filter
 def yuan(value):
     """An amount in yuan as every page, PDF and register prints it: two decimals rounded half
@@ -100,8 +83,8 @@ def yuan(value):
     A value that is not a number is shown as it is."""
     if value is None or value == "":
         return ""
-    amount = _amount(value)
-    return value if amount is None else f"{amount:,.2f}"
+    shown = money.format_amount(value)
+    return value if shown is None else shown
 
 
 @register.filter
@@ -110,5 +93,5 @@ def yuan_unit(value):
     A value that is not a number is shown as it is, without the unit."""
     if value is None or value == "":
         return ""
-    amount = _amount(value)
-    return value if amount is None else _("%(v)s yuan") % {"v": f"{amount:,.2f}"}
+    shown = money.format_amount(value)
+    return value if shown is None else _("%(v)s yuan") % {"v": shown}
