@@ -7,7 +7,8 @@ whose account is not linked yet (with what to do about it)."""
 from fupin.accounts.scoping import can, roles_of
 from fupin.core.home import panel
 
-from . import helpers_home, queries
+from . import queries
+from .views.common import LOG
 
 SHOWN = 5  # households listed on the panel; the rest are on /assistance/mine/
 HELPER_ROLE = "helper"
@@ -16,15 +17,15 @@ HELPER_ROLE = "helper"
 @panel(order=10)
 def helper_panel(request, scope):
     user = request.user
-    if not can(user, helpers_home.LOG):
+    if not can(user, LOG):
         return None
     linked = queries.own_helpers(user).exists()
     if not linked and HELPER_ROLE not in roles_of(user):
         return None
-    households = helpers_home.paired_households(user)
+    households = queries.paired_households(user)
     return {
         "template": "assistance/_home_panel.html",
         "linked": linked,
         "count": households.count() if linked else 0,
-        "households": list(helpers_home.with_last_visit(households)[:SHOWN]) if linked else [],
+        "households": list(queries.with_last_visit(households)[:SHOWN]) if linked else [],
     }

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Substr
 
 from fupin.accounts.scoping import Scope, scope_for
@@ -68,6 +68,22 @@ def own_helpers(user):
     if user is None or not getattr(user, "is_authenticated", False):
         return Helper.objects.none()
     return Helper.objects.filter(user=user, active=True)
+
+
+def paired_households(user):
+    """The households paired now with the user's own (active) helper records, within the
+    areas where the user may log visits: the phone page's list (/assistance/mine/), the
+    households a helper logs visits for, and the home page's helper panel."""
+    mine = Household.objects.filter(pairings__helper__in=own_helpers(user), pairings__end__isnull=True).distinct()
+    return scope_for(user, "visits.log").filter(mine)
+
+
+def with_last_visit(qs):
+    """Each household with the date of its last visit (``last_visit``, None if never
+    visited), the longest unvisited first."""
+    last = Visit.objects.filter(household=OuterRef("pk")).order_by("-date").values("date")[:1]
+    return (qs.annotate(last_visit=Subquery(last)).select_related("village")
+            .order_by(F("last_visit").asc(nulls_first=True), "area_code", "number"))
 
 
 def pairings(user, perm: str = VIEW):

@@ -46,8 +46,9 @@ def post_kind(code):
 def assistance_panel(context, household):
     """The household card's panel: the household is already scoped by the card's view."""
     from fupin.core import clock
+    from fupin.core.actor import Actor
 
-    from .. import holds
+    from .. import actions, holds
     from ..models import HouseholdPlan, Measure, Pairing, Visit
 
     user = context["request"].user
@@ -62,5 +63,7 @@ def assistance_panel(context, household):
         "measure_count": Measure.objects.filter(household=household).count(),
         "visits": list(Visit.objects.filter(household=household).select_related("helper").order_by("-date", "-pk")[:5]),
         "can_edit": can(user, "assistance.edit", household.area_code),
+        # visit and measure links only for who may follow them (the rule those pages ask)
+        "can_act": actions.may_act_for_household(Actor.from_request(context["request"]), household),
         "holds": holds.reasons(household),
     }

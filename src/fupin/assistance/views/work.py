@@ -21,7 +21,6 @@ from fupin.core import clock
 from fupin.core.errors import ActionError, Forbidden
 from fupin.core.views_util import require_perm, sorted_qs
 from fupin.registry import queries as registry_queries
-from fupin.registry.models import Household
 from fupin.registry.queries import checklist_items
 
 from .. import actions, catalog, holds, photos, queries, rules
@@ -315,20 +314,14 @@ def visits(request):
 def _households_for_visits(request):
     """The households a user may log visits for: their own (as a helper) — or, with
     assistance.edit, any in their area (chosen by number)."""
-    own = queries.own_helpers(request.user)
-    mine = (Household.objects.filter(pairings__helper__in=own, pairings__end__isnull=True)
-            .select_related("village").distinct().order_by("area_code", "number"))
-    return scope_for(request.user, LOG).filter(mine)
+    return queries.paired_households(request.user).select_related("village").order_by("area_code", "number")
 
 
 @require_perm(LOG)
 def my_households(request):
     """A helper's home on the phone: their households, each with its last visit and a
     button to log a visit or record a measure."""
-    from django.db.models import OuterRef, Subquery
-
-    last = Visit.objects.filter(household=OuterRef("pk")).order_by("-date").values("date")[:1]
-    hh = _households_for_visits(request).annotate(last_visit=Subquery(last))
+    hh = queries.with_last_visit(queries.paired_households(request.user)).order_by("area_code", "number")
     return render(request, "assistance/mine.html", {"households": hh, "helpers": queries.own_helpers(request.user),
                                                     "can_edit": can(request.user, EDIT)})
 
