@@ -212,8 +212,7 @@ def build(actor: Actor) -> dict:
     _run(actor, batch, start, until="village_notice")
     _act(actor, batch, max(start, today - dt.timedelta(days=2)), "publish")
     summary["open_batch"] = batch.pk
-    summary["observed"] = queries.with_period(Household.objects.filter(county_code=COUNTY6, status="exited_policy"),
-                                              today).filter(observation_until__gte=today).count()
+    summary["observed"] = queries.in_period(Household.objects.filter(county_code=COUNTY6), today).count()
     summary["seconds"] = round(time.monotonic() - started, 2)
     return summary
 
