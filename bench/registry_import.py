@@ -547,25 +547,39 @@ def stats_latency(env: dict, province_prefix: str, runs: int = 20) -> dict:
 
 
 def incidence_parts(prefix: str, timed) -> dict:
-    """The incidence rate's own work on the province page, timed alone: reading the
-    profiles (``incidence.Profiles``) and the poor people of the villages left out in every
-    year of the table from the rollup (``incidence.left_out_poor``, when this version has it;
-    the older code counted them live, one window query per year, inside the page's time)."""
+    """The incidence rate's own work on the province page, timed alone. From the rollup
+    (``incidence.FromRollup``, since 2026-11-23): reading the area's rollup rows
+    (``stats.rollup_facts``, the page's one read of them) and summing the denominator's
+    changes (``FromRollup``). Counted live (``incidence.Live``): reading the profiles
+    (``incidence.Profiles``) and the poor people of the villages left out in every year of the
+    table (``incidence.left_out_poor``)."""
     from fupin.core import clock
     from fupin.registry import incidence, stats
 
-    profiles = incidence.Profiles(prefix)
+    this_year = clock.today().year
     years = list(range(PROFILE_YEARS[0], PROFILE_YEARS[1] + 1))
-    out = {"villages": len(profiles.villages), "profile_rows": sum(len(r) for r in profiles.by_village.values()),
-           "missing_now": len(profiles.missing(clock.today().year)),
-           "missing_first_year": len(profiles.missing(PROFILE_YEARS[0])),
+    if stats.rollup_state(prefix) and hasattr(incidence, "FromRollup"):
+        lengths = {lv: stats.LENGTH[lv] for lv in stats.LEVELS}
+        facts = stats.rollup_facts(prefix)
+
+        def from_rollup():
+            inc = incidence.FromRollup(facts, prefix, lengths, this_year)
+            for y in years:
+                inc.rate(y, len(prefix), {prefix: 0})
+            return inc.rate(incidence.NOW, len(prefix), {prefix: 0})
+
+        now = from_rollup()[prefix]
+        return {"source": "rollup", "villages_profiled_now": now["villages"], "missing_now": now["missing"],
+                "rural_now": now["rural"], "rollup_facts": timed(lambda: stats.rollup_facts(prefix)),
+                "from_rollup": timed(from_rollup)}
+    profiles = incidence.Profiles(prefix)
+    out = {"source": "live", "villages": len(profiles.villages),
+           "profile_rows": sum(len(r) for r in profiles.by_village.values()),
+           "missing_now": len(profiles.missing(this_year)), "missing_first_year": len(profiles.missing(years[0])),
            "profiles": timed(lambda: incidence.Profiles(prefix))}
-    if hasattr(incidence, "left_out_poor"):
-        source = "rollup" if stats.rollup_state(prefix) else "live"
-        left = incidence.left_out_poor(profiles, years, now_year=clock.today().year, source=source)
-        out["left_out_poor_people"] = {str(k): sum(v.values()) for k, v in sorted(left.items())}
-        out["left_out_poor"] = {"source": source, **timed(lambda: incidence.left_out_poor(
-            profiles, years, now_year=clock.today().year, source=source))}
+    left = incidence.left_out_poor(profiles, years, now_year=this_year)
+    out["left_out_poor_people"] = {str(k): sum(v.values()) for k, v in sorted(left.items())}
+    out["left_out_poor"] = timed(lambda: incidence.left_out_poor(profiles, years, now_year=this_year), n=3)
     return out
 
 

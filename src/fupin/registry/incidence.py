@@ -10,12 +10,17 @@ many poor people were left out. Nothing is mixed silently: the villages are the 
 current villages, those with a profile, and abolished villages (a retired code keeps its
 ``Area`` row) whose code households still carry.
 
-Reads: the area's profiles (a small table: one row per village and year), its villages,
-and — only when, in some year of the page, some village has a profile and some has none —
-the poor people of the villages left out, for every year of the page in ONE set-based
-statement (``left_out_poor``) from the same source as the numerator: the statistics rollup
-when the page reads it, else the registry (the status now, and each year-end status from
-the status history).
+Two sources, as for the numerator (stats.py), give the same figures (a test proves it):
+
+- ``Live`` reads the area's profiles (one row per village and year), its villages, and —
+  only when, in some year of the page, some village has a profile and some has none — the
+  poor people of the villages left out, for every year of the page in ONE set-based
+  statement (``left_out_poor``) from the registry (the status now, and each year-end status
+  from the status history). A county's page: some hundreds of villages.
+- ``FromRollup`` reads the rollup's ``rural`` and ``left`` rows of the area and of the areas
+  below it (models_stats), written by the refresh county by county (stats._incidence_facts,
+  with ``Profiles`` of the county): a province's or the country's page then reads a few
+  rows per area instead of every village's profiles.
 """
 
 from __future__ import annotations
@@ -206,23 +211,19 @@ def _candidates(profiles: Profiles, year: int) -> tuple[str, list]:
             [json.dumps(rows)])
 
 
-def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | None,
-                  source: str = "live") -> dict[int, dict[str, int]]:
+def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | None) -> dict[int, dict[str, int]]:
     """{key: {village prefix: poor people}} of the villages with no profile at or before
     the key's year — key ``NOW`` (0) for now (``now_year``: the year whose profiles count now),
     key Y for the end of year Y (31 December) — in ONE SQL statement for all the keys, whatever
-    their number (SQLite ≥ 3.38 and PostgreSQL), from ``source``: ``"rollup"`` reads the
-    statistics rollup's village rows (the page's numerator then comes from it too), else the
-    registry live — the households' status now, and each year end's from the status history
-    (as ``stats.status_at``: a household's latest change dated on or before the day, its
-    members then). Only the keys whose year ``profiles.leaves_out`` are asked; none: no query.
+    their number (SQLite ≥ 3.38 and PostgreSQL), from the registry live: the households' status
+    now, and each year end's from the status history (as ``stats.status_at``: a household's
+    latest change dated on or before the day, its members then). Only the keys whose year
+    ``profiles.leaves_out`` are asked; none: no query. (The rollup keeps the same counts in
+    its ``left`` rows: ``stats._incidence_facts``.)
 
-    The statement starts from the villages left out (``_candidates``). From the rollup it
-    reads only their rows, one index lookup (level, area code, dimension, year) per village
-    and key, a plan that does not depend on the table's statistics (a rollup just rebuilt and
-    not yet analysed must not make the planner scan it). Live, it reads the area's households
-    once (joined to those villages by the village part of their area code), then the status
-    history and members of theirs only."""
+    The statement starts from the villages left out (``_candidates``), reads the area's
+    households once (joined to those villages by the village part of their area code), then
+    the status history and members of theirs only."""
     wanted = {y: y for y in years if profiles.leaves_out(y)}
     if now_year is not None and profiles.leaves_out(now_year):
         wanted[NOW] = now_year
@@ -232,61 +233,46 @@ def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | N
     cand_sql, cand_params = _candidates(profiles, min(wanted.values()))
     poor = list(codes.POOR_STATUSES)
     marks = ", ".join(["%s"] * len(poor))
-    if source == "rollup":
-        values = ", ".join(["(%s, %s)"] * len(wanted))
-        sql = f"""
-            WITH y (k, py) AS (VALUES {values}), cand (v, first_year) AS ({cand_sql})
-            SELECT y.k, cand.v, (
-                SELECT SUM(r.people) FROM {StatsRollup._meta.db_table} r
-                WHERE r.level = %s AND r.area_code = cand.v AND r.dim = %s AND r.year = y.k
-                  AND r.status IN ({marks}))
-            FROM cand JOIN y ON cand.first_year > y.py
-        """  # noqa: S608  (table names from the models, values as parameters)
-        params = [*(x for k, py in sorted(wanted.items()) for x in (k, py)), *cand_params,
-                  area_rules.VILLAGE, StatsRollup.STATUS, *poor]
-    else:
-        # the households of those villages (by the village part of their area code: an equality,
-        # so a hash join over the area's households, never a nested loop over ranges)
-        from .stats import _range_sql  # (stats imports this module)
+    from .stats import _range_sql  # (stats imports this module)
 
-        range_h, params_h = _range_sql("h", profiles.prefix)
-        hv = (f"SELECT h.id, h.status, h.size, cand.v, cand.first_year FROM {Household._meta.db_table} h "  # noqa: S608
-              f"JOIN cand ON cand.v = SUBSTR(h.area_code, 1, {VILLAGE_LENGTH}) WHERE {range_h}")
-        ctes, params_cte, parts, params = [], [], [], []
-        ends = {k: py for k, py in wanted.items() if k != NOW}
-        if ends:
-            # each year end: the village's households in a poor status that day, their members then
-            adapt = connection.ops.adapt_datefield_value
-            ctes.append(f"y (k, d, py) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(ends))})")
-            params_cte += [x for k, py in sorted(ends.items()) for x in (k, adapt(dt.date(k, 12, 31)), py)]
-            parts.append(f"""
-                SELECT st.k, st.v, COUNT(m.id)
+    range_h, params_h = _range_sql("h", profiles.prefix)
+    hv = (f"SELECT h.id, h.status, h.size, cand.v, cand.first_year FROM {Household._meta.db_table} h "  # noqa: S608
+          f"JOIN cand ON cand.v = SUBSTR(h.area_code, 1, {VILLAGE_LENGTH}) WHERE {range_h}")
+    ctes, params_cte, parts, params = [], [], [], []
+    ends = {k: py for k, py in wanted.items() if k != NOW}
+    if ends:
+        # each year end: the village's households in a poor status that day, their members then
+        adapt = connection.ops.adapt_datefield_value
+        ctes.append(f"y (k, d, py) AS (VALUES {', '.join(['(%s, %s, %s)'] * len(ends))})")
+        params_cte += [x for k, py in sorted(ends.items()) for x in (k, adapt(dt.date(k, 12, 31)), py)]
+        parts.append(f"""
+            SELECT st.k, st.v, COUNT(m.id)
+            FROM (
+                SELECT y.k, y.d, sc.household_id, sc.v
                 FROM (
-                    SELECT y.k, y.d, sc.household_id, sc.v
-                    FROM (
-                        SELECT s.household_id, hv.v, hv.first_year, s.status, s.date,
-                               LEAD(s.date) OVER (PARTITION BY s.household_id ORDER BY s.date, s.id) AS next_date
-                        FROM hv JOIN {StatusChange._meta.db_table} s ON s.household_id = hv.id
-                    ) sc
-                    JOIN y ON sc.date <= y.d AND (sc.next_date IS NULL OR sc.next_date > y.d)
-                    WHERE sc.status IN ({marks}) AND sc.first_year > y.py
-                ) st
-                LEFT JOIN {Member._meta.db_table} m
-                  ON m.household_id = st.household_id
-                 AND (m.birth_date IS NULL OR m.birth_date <= st.d)
-                 AND (m.active = %s OR m.left_date > st.d)
-                GROUP BY st.k, st.v""")  # noqa: S608
-            params += [*poor, True]
-        if NOW in wanted:
-            # now: the households' current status and size (as stats.status_now)
-            parts.append(f"""
-                SELECT {NOW}, hv.v, SUM(hv.size) FROM hv
-                WHERE hv.status IN ({marks}) AND hv.first_year > %s
-                GROUP BY hv.v""")  # noqa: S608
-            params += [*poor, wanted[NOW]]
-        ctes += [f"cand (v, first_year) AS ({cand_sql})", f"hv AS ({hv})"]
-        sql = f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
-        params = [*params_cte, *cand_params, *params_h, *params]
+                    SELECT s.household_id, hv.v, hv.first_year, s.status, s.date,
+                           LEAD(s.date) OVER (PARTITION BY s.household_id ORDER BY s.date, s.id) AS next_date
+                    FROM hv JOIN {StatusChange._meta.db_table} s ON s.household_id = hv.id
+                ) sc
+                JOIN y ON sc.date <= y.d AND (sc.next_date IS NULL OR sc.next_date > y.d)
+                WHERE sc.status IN ({marks}) AND sc.first_year > y.py
+            ) st
+            LEFT JOIN {Member._meta.db_table} m
+              ON m.household_id = st.household_id
+             AND (m.birth_date IS NULL OR m.birth_date <= st.d)
+             AND (m.active = %s OR m.left_date > st.d)
+            GROUP BY st.k, st.v""")  # noqa: S608
+        params += [*poor, True]
+    if NOW in wanted:
+        # now: the households' current status and size (as stats.status_now)
+        parts.append(f"""
+            SELECT {NOW}, hv.v, SUM(hv.size) FROM hv
+            WHERE hv.status IN ({marks}) AND hv.first_year > %s
+            GROUP BY hv.v""")  # noqa: S608
+        params += [*poor, wanted[NOW]]
+    ctes += [f"cand (v, first_year) AS ({cand_sql})", f"hv AS ({hv})"]
+    sql = f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
+    params = [*params_cte, *cand_params, *params_h, *params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for k, v, n in cursor.fetchall():
@@ -295,25 +281,126 @@ def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | N
     return out
 
 
+def _cell(c: dict, poor_people: int, missing_poor: int) -> dict:
+    """One area's incidence from its coverage ``c`` (rural, villages, missing, missing_villages,
+    first, last) and its poor people, less those of the villages left out."""
+    poor = max(poor_people - missing_poor, 0)
+    return {"rural": c["rural"], "villages": c["villages"], "missing": c["missing"],
+            "missing_villages": c.get("missing_villages", []), "missing_poor": missing_poor, "first": c["first"],
+            "last": c["last"], "poor": poor, "incidence": pct(poor, c["rural"]) if c["villages"] else None}
+
+
 def rate(profiles: Profiles, year: int, length: int, poor_people: dict[str, int],
          left_out: dict[str, int]) -> dict[str, dict]:
     """The incidence of every area at prefix ``length`` in ``year``: {prefix: {rural,
     villages, missing (count), missing_villages (their prefixes), missing_poor (poor people
     left out), first, last, poor (the numerator), incidence}}. ``poor_people`` is {prefix:
     poor people of the area}; ``left_out`` the poor people of the villages without a profile
-    in that year (``left_out_poor``, for the same source and year)."""
+    in that year (``left_out_poor``, for the same year)."""
     cov = profiles.coverage(year, length)
     out = {}
     for p in set(cov) | set(poor_people):
         c = cov.get(p) or {"rural": 0, "villages": 0, "missing": [], "first": None, "last": None}
-        missing_poor = sum(left_out.get(v, 0) for v in c["missing"])
-        poor = max(poor_people.get(p, 0) - missing_poor, 0)
-        out[p] = {"rural": c["rural"], "villages": c["villages"], "missing": len(c["missing"]),
-                  "missing_villages": c["missing"], "missing_poor": missing_poor, "first": c["first"],
-                  "last": c["last"], "poor": poor,
-                  "incidence": pct(poor, c["rural"]) if c["villages"] else None}
+        out[p] = _cell({**c, "missing": len(c["missing"]), "missing_villages": c["missing"]},
+                       poor_people.get(p, 0), sum(left_out.get(v, 0) for v in c["missing"]))
     return out
 
 
 EMPTY = {"rural": 0, "villages": 0, "missing": 0, "missing_villages": [], "missing_poor": 0, "first": None,
          "last": None, "poor": 0, "incidence": None}
+
+
+# --- the two sources of the statistics page --------------------------------------------------------
+
+class Live:
+    """The page's incidence counted from the registry: the area's profiles (``Profiles``)
+    and, for the years that leave villages out, their poor people (``left_out_poor``). Used
+    with the live facts (a county, a township)."""
+
+    def __init__(self, prefix: str, now_year: int):
+        self.profiles = Profiles(prefix)
+        self.now_year = now_year
+        self.years = self.profiles.years
+        self._left: dict[int, dict[str, int]] = {}
+
+    def prepare(self, years: Iterable[int]) -> None:
+        """Count the poor people left out in ``years`` and now (one statement)."""
+        self._left = left_out_poor(self.profiles, years, now_year=self.now_year)
+
+    def rate(self, key: int, length: int, poor_people: dict[str, int]) -> dict[str, dict]:
+        """``rate`` for the end of year ``key`` (``NOW``: now, this year's profiles)."""
+        return rate(self.profiles, self.now_year if key == NOW else key, length, poor_people,
+                    self._left.get(key, {}))
+
+    def named(self, cell: dict, limit: int) -> list[tuple[str, int, bool]]:
+        """(village prefix, poor people, abolished) of the villages ``cell`` (of now) leaves
+        out, most poor people first, at most ``limit``."""
+        poor = self._left.get(NOW, {})
+        chosen = sorted(cell["missing_villages"], key=lambda v: (-poor.get(v, 0), v))[:limit]
+        return [(v, poor.get(v, 0), v in self.profiles.retired) for v in chosen]
+
+
+class FromRollup:
+    """The same figures as ``Live``, from the statistics rollup's ``rural`` and ``left`` rows
+    (models_stats: the denominator kept as yearly changes, summed upwards like the counts)
+    among ``facts`` (stats.rollup_facts: the area's own rows, and those of now of the two
+    levels below): a few dozen rows per area, whatever its number of villages and profiles.
+
+    ``lengths`` maps each level of the facts to its prefix length. The poor people left out
+    count only in a year in which the area has a denominator (as ``left_out_poor`` asks only
+    those years)."""
+
+    def __init__(self, facts: dict[tuple, list[int]], prefix: str, lengths: dict[str, int], now_year: int):
+        self.prefix = prefix
+        self.now_year = now_year
+        self._changes: dict[tuple[int, str], list[tuple[int, str, int, int]]] = defaultdict(list)
+        self._left: dict[tuple[int, str, int], int] = {}
+        for (level, code, year, dim, status, _category, _cause), (h, n) in facts.items():
+            length = lengths[level]
+            key = (length, code[:length])
+            if dim == StatsRollup.RURAL:
+                self._changes[key].append((year, status, h, n))
+            elif dim == StatsRollup.LEFT:
+                self._left[(*key, year)] = n
+        for rows in self._changes.values():
+            rows.sort()
+        own = self._changes.get((len(prefix), prefix), [])
+        self.years = sorted({year for year, status, h, _n in own if year and status != StatsRollup.NO_PROFILE})
+
+    def prepare(self, years: Iterable[int]) -> None:
+        pass  # (the rollup holds them)
+
+    def _coverage(self, length: int, p: str, year: int) -> dict:
+        """The sums of one area's changes up to ``year``."""
+        used: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for y, status, h, n in self._changes.get((length, p), ()):
+            if y > year:
+                break
+            used[status][0] += h
+            used[status][1] += n
+        profile_years = [int(s) for s, (h, _n) in used.items() if s != StatsRollup.NO_PROFILE and h > 0]
+        return {"rural": sum(n for s, (_h, n) in used.items() if s != StatsRollup.NO_PROFILE),
+                "villages": sum(h for s, (h, _n) in used.items() if s != StatsRollup.NO_PROFILE),
+                "missing": used[StatsRollup.NO_PROFILE][0] if StatsRollup.NO_PROFILE in used else 0,
+                "first": min(profile_years, default=None), "last": max(profile_years, default=None)}
+
+    def rate(self, key: int, length: int, poor_people: dict[str, int]) -> dict[str, dict]:
+        year = self.now_year if key == NOW else key
+        counted = self._coverage(len(self.prefix), self.prefix, year)["villages"] > 0
+        out = {}
+        for p in {q for (n, q) in self._changes if n == length} | set(poor_people):
+            c = self._coverage(length, p, year)
+            out[p] = _cell(c, poor_people.get(p, 0), self._left.get((length, p, key), 0) if counted else 0)
+        return out
+
+    def named(self, cell: dict, limit: int) -> list[tuple[str, int, bool]]:
+        """As ``Live.named``, from the village rows of now (one query, and one for which of
+        them are abolished)."""
+        rows = (StatsRollup.objects.filter(level=area_rules.VILLAGE, dim=StatsRollup.LEFT, year=NOW)
+                .order_by("-people", "area_code"))
+        if self.prefix:
+            rows = Scope([self.prefix]).filter(rows, "area_code")
+        chosen = [(code[:VILLAGE_LENGTH], people) for code, people in rows.values_list("area_code", "people")[:limit]]
+        current = set(Area.objects.filter(code__in=[v for v, _n in chosen], valid_to__isnull=True)
+                      .values_list("code", flat=True))
+        return [(v, people, v not in current) for v, people in chosen]

@@ -12,12 +12,25 @@ status     status                                       0 = now; Y = on 31 Decem
 main       status, category, main cause                 0 (now)
 any        status, cause (main or one of the others)    0 (now)
 flow       status (the status households passed into)   Y = changes dated in Y
+rural      profile year used ("none": no profile yet)   the year of a change (0: the start)
+left       —                                            0 = now; Y = on 31 December of Y
 =========  ===========================================  ====================================
 
 Rows exist for every level from the village (``status`` and ``flow`` only) up to the
 county (computed from the registry, one county at a time, ``county_code`` = that county:
 the table's distribution key), and for city, province and the whole country (summed
-from the rows of the level below)."""
+from the rows of the level below).
+
+The incidence rate's denominator is kept as changes, so that it sums upwards like the
+counts: a ``rural`` row says by how much the villages whose latest profile is of one year
+(``status``, "none" for the villages not yet profiled) and their rural registered
+population changed in a year — a village counts +1 in "none" at year 0, and when it is
+profiled in Y, −1 in its old profile year (or "none") and +1 with its population in Y.
+The sums of the rows up to a year are the villages profiled by then, their population, the
+profile years used and the villages left out (incidence.FromRollup). ``households`` and
+``people`` of a ``rural`` row are those two changes (villages, population) and may be
+negative. A ``left`` row counts a village with no profile at or before the year (now: the
+refresh's year) and its poor people then; the village rows of now name them."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +38,8 @@ from django.utils.translation import gettext_lazy as _
 
 class StatsRollup(models.Model):
     STATUS, MAIN, ANY, FLOW = "status", "main", "any", "flow"
+    RURAL, LEFT = "rural", "left"  # the incidence rate's denominator and what it leaves out
+    NO_PROFILE = "none"  # the ``status`` of the rural rows of villages without a profile
 
     county_code = models.CharField(max_length=6, db_index=True)
     level = models.CharField(_("level"), max_length=10)
@@ -34,8 +49,9 @@ class StatsRollup(models.Model):
     status = models.CharField(_("status"), max_length=14, blank=True)
     category = models.CharField(_("category"), max_length=2, blank=True)
     cause = models.CharField(_("cause"), max_length=2, blank=True)
-    households = models.PositiveIntegerField(_("households"), default=0)
-    people = models.PositiveIntegerField(_("people"), default=0)
+    # (a change, hence signed, in the rural rows: villages and population)
+    households = models.IntegerField(_("households"), default=0)
+    people = models.IntegerField(_("people"), default=0)
     refreshed_at = models.DateTimeField(_("refreshed at"))
 
     class Meta:

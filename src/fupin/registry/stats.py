@@ -13,11 +13,12 @@ Two sources give the same figures (a test proves it):
 
 Both produce *facts*: ``{(level, area_code, year, dim, status, category, cause):
 (households, people)}``, the shape of a rollup row, and ``report`` turns facts into
-what the page and the API show. The rural registered population (the incidence rate's
-denominator) always comes live from VillageProfile, a small table (incidence.py: each
-village's latest profile at or before the year, over the same villages as the poor people);
-the poor people of the villages the rate leaves out (no profile) come, for every year of the
-page in one statement, from the same source as the facts (incidence.left_out_poor).
+what the page and the API show. The incidence rate (incidence.py: each village's latest
+profile at or before the year, over the same villages as the poor people, and the poor people
+of the villages it leaves out) comes from the same source as the facts: live, from
+VillageProfile and, for every year of the page in one statement, the registry
+(incidence.Live); from the rollup, from its ``rural`` and ``left`` rows, kept as changes that
+sum upwards like the counts (incidence.FromRollup, models_stats).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import NotFound
 
 from . import codes, incidence
-from .models import Household, Member, StatusChange
+from .models import Household, Member, StatusChange, VillageProfile
 from .models_stats import StatsRollup
 
 COUNTRY = "country"
@@ -54,6 +55,7 @@ LEVELS = (COUNTRY, area_rules.PROVINCE, area_rules.CITY, area_rules.COUNTY, area
 LENGTH = {COUNTRY: 0, **{lv: area_rules.PREFIX_LENGTH[lv] for lv in LEVELS[1:]}}
 CHILD = dict(zip(LEVELS, [*LEVELS[1:], None], strict=True))
 STATUS, MAIN, ANY, FLOW = StatsRollup.STATUS, StatsRollup.MAIN, StatsRollup.ANY, StatsRollup.FLOW
+RURAL, LEFT = StatsRollup.RURAL, StatsRollup.LEFT
 NOW = 0  # the "year" of the current state
 
 # Areas with at most this many households are counted live (exact to the second);
@@ -297,13 +299,50 @@ def _county_facts(county: str) -> Facts:
         up(area_rules.VILLAGE, p, (y, STATUS, status, "", ""), h, n)
     for p, y, status, h in flows(county, area_rules.VILLAGE):
         up(area_rules.VILLAGE, p, (y, FLOW, status, "", ""), h, 0)
+    _incidence_facts(county, facts, up)
     return facts
 
 
+def _incidence_facts(county: str, facts: Facts, up) -> None:
+    """The rollup rows of the incidence rate's denominator of one county (models_stats: the
+    ``rural`` changes and the ``left`` counts), village by village, added upwards by ``up``:
+    the county's villages as the live rate sees them (incidence.Profiles: its current
+    villages, those with a profile, and abolished ones its households still name), each
+    village's profiles in order, and the poor people (from ``facts``, the county's village
+    rows just counted) of the villages with no profile at or before each year end of the
+    county's series, and now (this year's profiles)."""
+    profiles = incidence.Profiles(county)
+    village = area_rules.VILLAGE
+    for v in profiles.villages:
+        up(village, v, (0, RURAL, StatsRollup.NO_PROFILE, "", ""), 1, 0)  # not profiled, to begin with
+        before = None
+        for year, rural in profiles.by_village.get(v, ()):
+            if before is None:
+                up(village, v, (year, RURAL, StatsRollup.NO_PROFILE, "", ""), -1, 0)
+            else:
+                up(village, v, (year, RURAL, str(before[0]), "", ""), -1, -before[1])
+            up(village, v, (year, RURAL, str(year), "", ""), 1, rural)
+            before = (year, rural)
+    poor = set(codes.POOR_STATUSES)
+    keys = {key for (lv, _c, key, dim, _s, _ca, _cs) in facts if lv == village and dim == STATUS}
+    people: dict[tuple[int, str], int] = defaultdict(int)
+    for (lv, code, key, dim, status, _ca, _cs), (_h, n) in facts.items():
+        if lv == village and dim == STATUS and status in poor:
+            people[(key, code[:LENGTH[village]])] += n
+    for key in keys | {NOW}:
+        for _first, v in profiles.first_after(clock.today().year if key == NOW else key):
+            n = people.get((key, v), 0)
+            if n or key == NOW:  # now: every village left out, to be named
+                up(village, v, (key, LEFT, "", "", ""), 1, n)
+
+
 def _rows(facts: Facts, county_code: str, at) -> list[StatsRollup]:
+    """The rows of ``facts``; a denominator change that came to nothing (a township's village
+    re-profiled with the same population, say) is left out."""
     return [StatsRollup(county_code=county_code, level=level, area_code=code, year=year, dim=dim, status=status,
                         category=category, cause=cause, households=h, people=n, refreshed_at=at)
-            for (level, code, year, dim, status, category, cause), (h, n) in facts.items()]
+            for (level, code, year, dim, status, category, cause), (h, n) in facts.items()
+            if h or n or dim != RURAL]
 
 
 def _sum_from_children(level: str, prefix: str, at) -> int:
@@ -323,14 +362,22 @@ def _sum_from_children(level: str, prefix: str, at) -> int:
 
 def counties_under(prefix: str) -> list[str]:
     """The 6-digit codes of the counties to refresh for an area: those with households,
-    and those that still have rollup rows (their households may have gone)."""
+    those with villages or village profiles (the incidence rate's denominator counts every
+    village of the area, as the live rate does), and those that still have rollup rows
+    (their households may have gone)."""
     if len(prefix) >= 6:
         return [prefix[:6]]
+    county = Substr("code", 1, 6)
     with_households = set(Household.objects.filter(_range_q(prefix, "county_code")).order_by()
                           .values_list("county_code", flat=True).distinct())
+    with_villages = set(Area.objects.filter(_range_q(prefix, "code"), level=area_rules.VILLAGE,
+                                            valid_to__isnull=True).order_by()
+                        .annotate(c=county).values_list("c", flat=True).distinct())
+    with_profiles = set(VillageProfile.objects.filter(_range_q(prefix)).order_by()
+                        .annotate(c=Substr("area_code", 1, 6)).values_list("c", flat=True).distinct())
     with_rows = set(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY).order_by()
                     .values_list("county_code", flat=True).distinct())
-    return sorted(with_households | with_rows)
+    return sorted(with_households | with_villages | with_profiles | with_rows)
 
 
 def refresh(actor: Actor, code: str = "", *, on_county: Callable[[int, int, str], None] | None = None) -> dict:
@@ -368,6 +415,11 @@ def _rebuild(actor: Actor, prefix: str, counties: list[str],
             rows += _sum_from_children(area_rules.PROVINCE, province, at)
         if counties:
             rows += _sum_from_children(COUNTRY, "", at)
+        if not changed_only and connection.vendor == "postgresql":
+            # a full refresh rewrote the table: let the planner see it at once (autovacuum may be
+            # off or late; a misjudged plan on an unanalysed rollup took a minute once)
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {StatsRollup._meta.db_table}")
         result = {"counties": len(counties), "rows": rows, "seconds": round(time.monotonic() - started, 3)}
         audit.record(actor, "registry.stats.refresh", kind="bulk", object_type="registry.statsrollup",
                      area_code=code_of(prefix), count=rows,
@@ -424,7 +476,9 @@ def rollup_facts(prefix: str, *, depth: int = 2) -> Facts:
     for _i in range(depth):
         if lv is None:
             break
-        queries.append(StatsRollup.objects.filter(_range_q(prefix), level=lv, dim=STATUS, year=NOW))
+        # now, and the incidence rate's denominator (its changes of every year, a few per area)
+        queries.append(StatsRollup.objects.filter(_range_q(prefix), level=lv).filter(
+            Q(year=NOW, dim__in=(STATUS, LEFT)) | Q(dim=RURAL)))
         lv = CHILD[lv]
     for qs in queries:
         for r in qs.order_by().values_list(*keys):
@@ -463,17 +517,13 @@ def _names(codes_: Iterable[str]) -> dict[str, Area]:
     return {a.code: a for a in Area.objects.filter(code__in=codes_, valid_to__isnull=True)}
 
 
-def _left_out_villages(villages: list[str], poor: dict[str, int], retired: set[str]) -> list[dict]:
+def _left_out_villages(chosen: list[tuple[str, int, bool]]) -> list[dict]:
     """The villages the rate leaves out (no profile), named — abolished ones too, marked so —
-    with their poor people: most poor people first, at most ``MAX_TABLE_ROWS`` of them (the
-    page says how many there are in all)."""
-    chosen = sorted(villages, key=lambda v: (-poor.get(v, 0), v))[:MAX_TABLE_ROWS]
-    names = area_queries.names(code_of(v) for v in chosen)  # a retired village by its last name
-    out = []
-    for v in chosen:
-        out.append({"code": code_of(v), "name": names.get(code_of(v), code_of(v)), "abolished": v in retired,
-                    "poor_people": poor.get(v, 0)})
-    return out
+    with their poor people, as the incidence source chose them (``named``: most poor people
+    first, at most ``MAX_TABLE_ROWS``; the page says how many there are in all)."""
+    names = area_queries.names(code_of(v) for v, _n, _a in chosen)  # a retired village by its last name
+    return [{"code": code_of(v), "name": names.get(code_of(v), code_of(v)), "abolished": abolished,
+             "poor_people": poor} for v, poor, abolished in chosen]
 
 
 def _status_rows(cells: dict[str, list[int]]) -> list[dict]:
@@ -547,18 +597,19 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         causes.append(row)
 
     # Incidence: poor people ÷ rural registered population over the same villages, each
-    # village's latest profile at or before the year (see incidence.py). The poor people of
-    # the villages it leaves out, now and at every year end of the table: one statement, from
-    # the same source as the numerator.
-    profiles = incidence.Profiles(prefix)
+    # village's latest profile at or before the year (see incidence.py), and the poor people of
+    # the villages it leaves out, now and at every year end of the table — from the rollup's
+    # denominator rows with the rollup's facts (a few rows per area), else counted live.
+    if source == "rollup":
+        inc = incidence.FromRollup(facts, prefix, {lv: LENGTH[lv] for lv in LEVELS}, today.year)
+    else:
+        inc = incidence.Live(prefix, today.year)
     # The year-end series and each year's flows, up to the last year with a recorded
     # change or a village profile (later years would repeat the last one).
-    last = max([*year_flow, *profiles.years], default=0)
+    last = max([*year_flow, *inc.years], default=0)
     table_years = sorted(y for y in set(year_status) | set(year_flow) if y <= last)
-    left_out = incidence.left_out_poor(profiles, table_years, now_year=today.year,
-                                       source="rollup" if source == "rollup" else "live")
-    own = incidence.rate(profiles, today.year, LENGTH[level], {prefix: summary["poor_people"]},
-                         left_out.get(incidence.NOW, {}))
+    inc.prepare(table_years)
+    own = inc.rate(incidence.NOW, LENGTH[level], {prefix: summary["poor_people"]})
     rate_now = own.get(prefix, incidence.EMPTY)
     summary["rural_population"] = rate_now["rural"]
     summary["rural_year"] = rate_now["last"]  # the latest profile year used (None: no profile)
@@ -569,8 +620,7 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
     summary["incidence_poor"] = rate_now["poor"]
     summary["incidence"] = rate_now["incidence"]
     # the villages it leaves out, named (when it has a denominator: else it leaves out every village)
-    summary["left_out"] = (_left_out_villages(rate_now["missing_villages"], left_out.get(incidence.NOW, {}),
-                                              profiles.retired) if rate_now["villages"] else [])
+    summary["left_out"] = _left_out_villages(inc.named(rate_now, MAX_TABLE_ROWS)) if rate_now["villages"] else []
     summary["left_out_more"] = rate_now["missing"] - len(summary["left_out"]) if summary["left_out"] else 0
 
     # Children and grandchildren: one row per area, every current area listed.
@@ -586,9 +636,7 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
             break
         known.update(_names(set(cells) - set(known)))
         summaries = {c: _summary(cells.get(c, {})) for c in sorted(set(known) | set(cells))}
-        rates = incidence.rate(profiles, today.year, LENGTH[lv],
-                               {prefix_of(c): s["poor_people"] for c, s in summaries.items()},
-                               left_out.get(incidence.NOW, {}))
+        rates = inc.rate(incidence.NOW, LENGTH[lv], {prefix_of(c): s["poor_people"] for c, s in summaries.items()})
         rows = []
         for c, s in summaries.items():
             r = rates.get(prefix_of(c), incidence.EMPTY)
@@ -605,8 +653,7 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
     previous = None
     for y in table_years:
         s = _summary(year_status.get(y, {}))
-        r = incidence.rate(profiles, y, LENGTH[level], {prefix: s["poor_people"]}, left_out.get(y, {})).get(
-            prefix, incidence.EMPTY)
+        r = inc.rate(y, LENGTH[level], {prefix: s["poor_people"]}).get(prefix, incidence.EMPTY)
         f = year_flow.get(y, {})
         row = {"year": y, "poor_households": s["poor_households"], "poor_people": s["poor_people"],
                "exited_households": s["exited_households"], "households": s["households"],
@@ -710,7 +757,8 @@ def counties_changed(prefix: str = "") -> list[str]:
     registry write audited in them: what ``refresh_changed`` refreshes. One query over the
     events since the oldest county rollup, grouped by county (an event recorded at a city,
     a province or the country counts for every county under it), not one per county."""
-    rows = dict(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY, dim=STATUS, year=NOW)
+    # (a county with villages and no household has only the rate's denominator rows)
+    rows = dict(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY, year=NOW, dim__in=(STATUS, RURAL))
                 .order_by().values_list("county_code").annotate(at=Min("refreshed_at")))
     counties = counties_under(prefix)
     if not rows:

@@ -1,0 +1,31 @@
+"""The statistics rollup keeps the incidence rate's denominator (``rural`` rows: changes,
+hence signed counts) and the villages it leaves out (``left`` rows). A rollup written before
+has neither, so it is emptied: the statistics are counted live until the next refresh
+(``fupin refresh_stats``, the page's button, or an import's), which writes them whole."""
+
+from django.db import migrations, models
+
+
+def empty_rollup(apps, schema_editor):
+    apps.get_model("registry", "StatsRollup").objects.using(schema_editor.connection.alias).all().delete()
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('registry', '0007_status_history_follows_the_household'),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name='statsrollup',
+            name='households',
+            field=models.IntegerField(default=0, verbose_name='households'),
+        ),
+        migrations.AlterField(
+            model_name='statsrollup',
+            name='people',
+            field=models.IntegerField(default=0, verbose_name='people'),
+        ),
+        migrations.RunPython(empty_rollup, migrations.RunPython.noop),
+    ]

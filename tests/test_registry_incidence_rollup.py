@@ -1,0 +1,163 @@
+"""The incidence rate's denominator in the statistics rollup: each village's profiles kept as
+yearly changes (``rural`` rows) and the villages left out with their poor people (``left``
+rows), summed upwards like the counts, so that a city's, a province's or the country's page
+reads a few rows per area instead of every village's profiles — and shows exactly what the
+live count shows, at every level, in every year."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fupin.areas import actions as areas
+from fupin.areas.models import Area
+from fupin.registry import actions, stats
+from fupin.registry.models import VillageProfile
+from fupin.registry.models_stats import StatsRollup
+from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_B
+from tests.test_registry_incidence_years import V1, VR, _household, villages  # noqa: F401  (fixture)
+
+D = dt.date
+CITY = "3607"
+V_C = "360730101201"  # a village of 宁都县 with a profile and no household
+V_D = "360730101202"  # …and one with neither
+
+
+def _profile(code, year, rural):
+    actions.save_village_profile(SYSTEM, Area.objects.get(code=code, valid_to__isnull=True), year,
+                                 rural_population=rural)
+
+
+@pytest.fixture
+def city(villages):  # noqa: F811
+    """The township of ``villages`` (county A), plus county B's village (a household, a
+    profile from 2020) and two villages of a third county (宁都县) without households, one
+    profiled in 2018."""
+    areas._insert_levels([{"code": V_C, "name": "丙村"}, {"code": V_D, "name": "丁村"}], source="test",
+                         valid_from=None)
+    _household("B1", VILLAGE_B, [("registered", D(2018, 4, 1))], ["19700506", "19720506"])
+    _profile(VILLAGE_B, 2020, 600)
+    _profile(V_C, 2018, 900)
+
+
+def _report(prefix, source):
+    area = Area.objects.get(code=stats.code_of(prefix), valid_to__isnull=True)
+    facts = stats.rollup_facts(prefix) if source == "rollup" else stats.live_facts(prefix)
+    return stats.report(area, prefix, facts, source=source)
+
+
+def test_a_villages_profiles_are_kept_as_yearly_changes(villages):  # noqa: F811
+    """V1: profiles 2019 (1,000) and 2021 (1,500). It starts unprofiled (year 0), leaves
+    "none" in 2019 for its 2019 profile, and in 2021 moves from the 2019 profile to the 2021
+    one; VR (abolished, never profiled) only starts unprofiled."""
+    stats.refresh(SYSTEM, COUNTY_A)
+
+    def rows(code):
+        return sorted(StatsRollup.objects.filter(level="village", area_code=code, dim="rural")
+                      .values_list("year", "status", "households", "people"))
+
+    assert rows(V1) == [(0, "none", 1, 0), (2019, "2019", 1, 1000), (2019, "none", -1, 0),
+                        (2021, "2019", -1, -1000), (2021, "2021", 1, 1500)]
+    assert rows(VR) == [(0, "none", 1, 0)]
+    # the township sums its four villages: four unprofiled at first, V1 in 2019, V2 in 2020
+    township = dict(((y, s), (h, n)) for y, s, h, n in StatsRollup.objects.filter(
+        level="township", area_code="360729100000", dim="rural").values_list("year", "status", "households", "people"))
+    assert township == {(0, "none"): (4, 0), (2019, "none"): (-1, 0), (2019, "2019"): (1, 1000),
+                        (2020, "none"): (-1, 0), (2020, "2020"): (1, 800),
+                        (2021, "2019"): (-1, -1000), (2021, "2021"): (1, 1500)}
+    # the villages left out now (both named, with their poor people) and at each year end
+    # (the county's series runs to this year: after 2021 nothing changes)
+    left = sorted(StatsRollup.objects.filter(level="village", dim="left", year__lte=2021)
+                  .values_list("area_code", "year", "people"))
+    later = set(StatsRollup.objects.filter(level="village", dim="left", year__gt=2021)
+                .values_list("area_code", "people"))
+    assert later == {("360729100203", 3), (VR, 5)}
+    assert left == [("360729100202", 2019, 2),  # V2: profiled only from 2020
+                    ("360729100203", 0, 3), ("360729100203", 2019, 4), ("360729100203", 2020, 4),
+                    ("360729100203", 2021, 3),
+                    (VR, 0, 5), (VR, 2019, 5), (VR, 2020, 5), (VR, 2021, 5)]
+
+
+@pytest.mark.parametrize("prefix", [CITY, "360729", "360729100"])
+def test_the_rollup_page_equals_the_live_page_at_every_level(city, prefix):
+    """Summary (rate now, villages left out, named), the year-by-year table and the tables of
+    the areas below: the same from the rollup as counted live — the city's denominator
+    includes county B's village and the third county's villages without any household."""
+    stats.refresh(SYSTEM, "")
+    live, rollup = _report(prefix, "live"), _report(prefix, "rollup")
+    assert rollup["source"] == "rollup"
+    for key in ("summary", "years", "areas"):
+        assert rollup[key] == live[key], key
+    if prefix == CITY:
+        s = rollup["summary"]
+        # now: V1 1,500 + V2 800 + B 600 + 丙村 900; left out: 三村, 旧村, 丁村
+        assert (s["rural_population"], s["profiled_villages"], s["missing_villages"]) == (3800, 4, 3)
+        assert (s["rural_first_year"], s["rural_year"]) == (2018, 2021)
+        assert [v["code"] for v in s["left_out"]] == [VR, "360729100203", V_D]
+        counties = {r["code"]: r for r in rollup["areas"][0]["rows"]}
+        assert counties["360730000000"]["rural_population"] == 900
+        assert counties["360730000000"]["missing_villages"] == 1
+        assert counties["360783000000"]["rural_population"] == 600
+        years = {y["year"]: y for y in rollup["years"]}
+        assert (years[2018]["rural_population"], years[2019]["rural_population"]) == (900, 1900)
+
+
+def test_the_rollup_page_reads_no_profile_and_as_many_rows_whatever_the_villages(city):
+    """From the rollup the page reads neither the profiles nor the villages: thirty more
+    villages with five profiles each make the same queries."""
+    stats.refresh(SYSTEM, "")
+    with CaptureQueriesContext(connection) as before:
+        first = _report(CITY, "rollup")
+    extra = [f"360730101{n:03d}" for n in range(300, 330)]
+    areas._insert_levels([{"code": c, "name": f"新村{i}"} for i, c in enumerate(extra)], source="test",
+                         valid_from=None)
+    for c in extra:
+        for year in range(2017, 2022):
+            _profile(c, year, 100 + year - 2017)
+    stats.refresh(SYSTEM, "")
+    with CaptureQueriesContext(connection) as after:
+        second = _report(CITY, "rollup")
+    assert second["summary"]["rural_population"] == first["summary"]["rural_population"] + 30 * 104
+    assert len(after.captured_queries) == len(before.captured_queries)
+    table = VillageProfile._meta.db_table
+    assert not any(table in q["sql"] for q in after.captured_queries)
+
+
+@pytest.mark.usefixtures("english")
+def test_the_rollup_names_the_most_poor_first_and_says_how_many_more(city, monkeypatch):
+    stats.refresh(SYSTEM, "")
+    monkeypatch.setattr(stats, "MAX_TABLE_ROWS", 2)
+    s = _report(CITY, "rollup")["summary"]
+    assert [(v["code"], v["abolished"], v["poor_people"]) for v in s["left_out"]] == [
+        (VR, True, 5), ("360729100203", False, 3)]
+    assert s["left_out_more"] == 1
+
+
+def test_a_profile_saved_after_the_refresh_counts_from_the_next_refresh(city):
+    """The rollup is a snapshot like its counts: the page tells it is not current (the live
+    count is chosen for a small area), and the refresh brings the profile in."""
+    stats.refresh(SYSTEM, "")
+    _profile(V_D, 2021, 400)
+    assert stats.rollup_state(CITY)["current"] is False
+    assert _report(CITY, "rollup")["summary"]["rural_population"] == 3800
+    assert _report(CITY, "live")["summary"]["rural_population"] == 4200
+    stats.refresh_changed(SYSTEM, "")
+    assert _report(CITY, "rollup")["summary"] == _report(CITY, "live")["summary"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ANALYZE is PostgreSQL's planner statistics")
+def test_a_full_refresh_analyses_the_rollup(city):
+    """The planner sees a freshly rewritten rollup at once (autovacuum may be off or late)."""
+    table = StatsRollup._meta.db_table
+
+    def analysed():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+            return cursor.fetchone()[0]
+
+    assert analysed() <= 0  # never analysed (-1 on PostgreSQL 14+) or empty
+    stats.refresh(SYSTEM, "")
+    assert analysed() == StatsRollup.objects.count()
