@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Area, Unit
+from fupin.assistance import catalog
 from fupin.registry.models import Household, Member
 
 AMOUNT = {"max_digits": 12, "decimal_places": 2, "default": 0}
@@ -271,7 +272,10 @@ class Measure(Withdrawable):
         indexes = [models.Index(fields=["area_code", "year"]), models.Index(fields=["household", "year"])]
 
     def __str__(self):
-        return f"{self.type} {self.date}"
+        """What the audit log keeps as its name: the type in words (the code list's label, in the
+        UI language), the date, and whose it is (the household's number, else the village)."""
+        whose = self.household.number if self.household_id else (self.village.name if self.village_id else "")
+        return " · ".join(filter(None, [f"{catalog.measure_label(self.type)} {self.date or ''}".strip(), whose]))
 
 
 def _photo_path(instance, filename):

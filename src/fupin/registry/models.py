@@ -327,6 +327,9 @@ class Income(models.Model):
         constraints = [models.UniqueConstraint(fields=["household", "year"], name="income_household_year")]
         indexes = [models.Index(fields=["area_code", "year"])]
 
+    def __str__(self):
+        return f"{self.household.number if self.household_id else ''} {self.year}".strip()
+
 
 class RecheckRound(models.Model):
     """一年一核: a re-check round over an area for a year."""

@@ -312,8 +312,9 @@ def visits(request):
 
 
 def _households_for_visits(request):
-    """The households a user may log visits for: their own (as a helper) — or, with
-    assistance.edit, any in their area (chosen by number)."""
+    """The households a user logs visits for without naming one: those paired now with
+    their own helper records (queries.paired_households, as the phone page lists them).
+    visit_log adds the one asked for when the user may act for it."""
     return queries.paired_households(request.user).select_related("village").order_by("area_code", "number")
 
 
@@ -333,7 +334,7 @@ def visit_log(request):
     wanted = request.GET.get("household") or request.POST.get("household")
     if parse_int(wanted) is not None and not any(h.pk == parse_int(wanted) for h in own_households):
         extra = registry_queries.household(request.user, parse_int(wanted), LOG)
-        if not can(request.user, EDIT, extra.area_code):
+        if not actions.may_act_for_household(actor(request), extra):
             raise Forbidden(_("Only the household's own helper logs a visit here."))
         own_households.append(extra)
     edit = can(request.user, EDIT)
