@@ -117,6 +117,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("FUPIN_TEST_SQLITE_NAME") or None}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A second connection to the same database, for job progress alone (fupin.jobs.actions.
+    # Progress): it commits at once, so a job's page sees the progress of an import that runs
+    # inside one transaction. Tests use the default test database through it (MIRROR).
+    DATABASES["progress"] = {**DATABASES["default"], "OPTIONS": dict(DATABASES["default"].get("OPTIONS") or {}),
+                             "TEST": {"MIRROR": "default"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -46,6 +46,9 @@ class Job(models.Model):
     log = models.TextField(_("log"), blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # The language active when the job was started (its user's): the runner writes the job's
+    # messages, log and reports in it (actions.run). Blank: the server's default.
+    language = models.CharField(max_length=15, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
