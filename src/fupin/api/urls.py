@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from .base import TokenAuth, install_error_handlers
+from .renderers import LocalTimeRenderer
 
 api = NinjaAPI(
     title="fupin API",
@@ -11,6 +12,7 @@ api = NinjaAPI(
     auth=TokenAuth(),
     urls_namespace="api",
     docs_url="/docs",
+    renderer=LocalTimeRenderer(),  # date-times in local time, with the offset (see renderers.py)
 )
 install_error_handlers(api)
 

@@ -7,19 +7,36 @@ this module only reads. The pages keep each raw value at hand (a title attribute
 inspector. Labels come from the object's model (a field's ``verbose_name`` and choices), and
 for the code fields that hold a code list's codes without Django choices from that code list
 (``code_values``): like audit/labels.py, the one place that knows them. A value nobody knows
-how to read is shown as it is, never as a Python repr."""
+how to read is shown as it is, never as a Python repr.
+
+Values an event logs that are no field of its object's model (a batch's ``households``, a
+notice's ``days``) are named by the app that logs them, next to its actions, in its module
+``audit_fields.py`` (read once, see ``declared``):
+
+- ``ACTION_MODELS = {action: "app.model"}``: the values the action logs are that model's fields
+  (a visit logged on its household: the visit's date, visitors …), labels and choices from it
+  (an action code ending in "." names every action it begins);
+- ``FIELDS = {object type or action: {name: label}}``: a value's label, for every event about
+  such an object, or for one action's events (an action code ending in "." names every action
+  it begins); a dict's keys under that value are looked up the same way;
+- ``VALUES = {(object type or action, name): fn(value, logged) -> str}``: how to read a value
+  (a step's code by the step's name); ``logged`` is the event (``Logged``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
+import importlib.util
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy, pgettext_lazy
@@ -103,11 +120,84 @@ COMMON_FIELDS = {
     "version": gettext_lazy("version"),
 }
 
-# Values an event logs that are no field of its object's model.
-EVENT_FIELDS = {
-    ("accounts.user", "role"): gettext_lazy("role"),
-    ("accounts.user", "area"): gettext_lazy("area (code prefix)"),
-}
+
+# --- what the apps declare of their events' values (their audit_fields modules) --------------
+
+@dataclass(frozen=True)
+class Logged:
+    """What a value reader may need of its event: whose value it is and the event's other values."""
+
+    object_type: str = ""
+    action: str = ""
+    object_id: str = ""
+    values: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the apps' ``audit_fields`` modules say (see the module's docstring)."""
+
+    action_models: dict[str, str]
+    fields: dict[str, dict[str, object]]
+    values: dict[tuple[str, str], Callable[[object, Logged], str]]
+
+
+@cache
+def declared() -> Declared:
+    """The ``audit_fields`` modules of the installed apps, merged."""
+    action_models: dict[str, str] = {}
+    fields: dict[str, dict[str, object]] = {}
+    values: dict[tuple[str, str], Callable[[object, Logged], str]] = {}
+    for config in apps.get_app_configs():
+        name = f"{config.name}.audit_fields"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        action_models.update(getattr(module, "ACTION_MODELS", {}))
+        for scope, labels in getattr(module, "FIELDS", {}).items():
+            fields.setdefault(scope, {}).update(labels)
+        values.update(getattr(module, "VALUES", {}))
+    return Declared(action_models, fields, values)
+
+
+def _scopes(object_type: str, action: str) -> list[str]:
+    """Where a value's declarations are looked up, the most specific first: the action, the
+    prefixes of the action ("delisting.round."), the object type."""
+    out = []
+    if action:
+        out.append(action)
+        parts = action.split(".")
+        out += [".".join(parts[:i]) + "." for i in range(len(parts) - 1, 0, -1)]
+    if object_type:
+        out.append(object_type)
+    return out
+
+
+def row_id(value, _logged=None) -> str:
+    """A value reader for an app's ``VALUES``: a row's id as the page shows ids (#7; a list
+    of them joined)."""
+    if isinstance(value, list | tuple):
+        return present.join(row_id(v) for v in value) if value else "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"#{value}"
+    return present.plain(value)
+
+
+def _declared_label(object_type: str, name: str, action: str):
+    fields = declared().fields
+    for scope in _scopes(object_type, action):
+        found = fields.get(scope, {}).get(name)
+        if found is not None:
+            return found
+    return None
+
+
+def _action_model(action: str):
+    action_models = declared().action_models
+    for scope in _scopes("", action):
+        if scope in action_models:
+            return model_of(action_models[scope])
+    return None
 
 
 def object_type_label(object_type: str) -> str:
@@ -116,17 +206,37 @@ def object_type_label(object_type: str) -> str:
     return capfirst(str(model._meta.verbose_name)) if model is not None else object_type
 
 
-def field_label(object_type: str, name: str) -> str:
-    """A changed value's field, for people: the model field's verbose_name (a relation's
-    ``household_id`` by the field or, unnamed, its model's name), else a common field's label,
-    else the name as it is."""
-    field = _field(model_of(object_type), name) if object_type else None
-    if field is not None:
-        if _named(field):
-            return capfirst(str(field.verbose_name))
-        if field.is_relation and field.related_model is not None:
-            return capfirst(str(field.related_model._meta.verbose_name))
-    known = EVENT_FIELDS.get((object_type, name)) or COMMON_FIELDS.get(name)
+def _model_label(model, name: str) -> str | None:
+    found = _field(model, name)
+    if found is not None:
+        if _named(found):
+            return capfirst(str(found.verbose_name))
+        if found.is_relation and found.related_model is not None:
+            return capfirst(str(found.related_model._meta.verbose_name))
+    return None
+
+
+def field_label(object_type: str, name: str, action: str = "") -> str:
+    """A changed value's field, for people: the label its app declares for the action's values
+    (``audit_fields``), else the field of the model the action logs (``ACTION_MODELS``) or of
+    the object's model by its verbose_name (a relation's ``household_id`` by the field or,
+    unnamed, its model's name), else the label the app declares for the object's values, else
+    a common field's label, else the name as it is."""
+    known = _declared_label("", name, action)
+    if known is None:
+        for model in (_action_model(action), model_of(object_type) if object_type else None):
+            label = _model_label(model, name) if model is not None else None
+            if label is not None:
+                return label
+        known = _declared_label(object_type, name, "") or COMMON_FIELDS.get(name)
+    return capfirst(str(known)) if known is not None else name
+
+
+def key_label(object_type: str, name: str, action: str = "") -> str:
+    """A key of a dict an event logs (``gaps``: ``households_without_helper``): the label its
+    app declares, else a common field's label, else the key as it is (the keys of a dict are
+    no fields of the object's model)."""
+    known = _declared_label(object_type, name, action) or COMMON_FIELDS.get(name)
     return capfirst(str(known)) if known is not None else name
 
 
@@ -221,26 +331,90 @@ def code_values() -> dict[tuple[str, str], Callable[[object, dict], str]]:
     return out
 
 
-def value_text(object_type: str, name: str, value, values: dict | None = None) -> str:
-    """A logged value, for people: a code by its label (the field's choices or its code list),
-    a relation's id as #id, yes/no, a list joined, a dict as label: value pairs; "" for none.
-    ``values`` are the event's other values (a measure's details need its type)."""
+def _declared_reader(object_type: str, name: str, action: str):
+    readers = declared().values
+    for scope in _scopes(object_type, action):
+        found = readers.get((scope, name))
+        if found is not None:
+            return found
+    return None
+
+
+def _inline_pairs(items) -> str:
+    """(label, value) pairs inside a list item: 姓名：张三，金额：5 in Chinese, "Name: 张三, Amount: 5"."""
+    zh = (translation.get_language() or "").startswith("zh")
+    colon, sep = ("：", "，") if zh else (": ", ", ")
+    return sep.join(f"{label}{colon}{value}" for label, value in items)
+
+
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _moment(text: str) -> str:
+    """A date-time the log keeps as ISO 8601 (in UTC): in local time, as the pages show times."""
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return date_format(moment, "Y-m-d H:i:s")
+
+
+def value_text(object_type: str, name: str, value, values: dict | None = None, *, action: str = "",
+               object_id: str = "") -> str:
+    """A logged value, for people: a code by its label (the reader its app declares, the field's
+    choices or its code list), a relation's id as #id, yes/no, a date-time in local time, a list
+    joined, a dict as label: value pairs; "" for none. ``values`` are the event's other values (a
+    measure's details need its type); ``action`` and ``object_id`` name the event (a step's
+    code is read in its batch)."""
     if value is None:
         return ""
+    reader = _declared_reader(object_type, name, action)
+    if reader is not None and value != "":
+        return reader(value, Logged(object_type, action, object_id, values or {}))
     special = code_values().get((object_type, name))
     if special is not None and value != "":
         return special(value, values or {})
-    field = _field(model_of(object_type), name) if object_type else None
-    if field is not None and isinstance(value, str | int | float) and value != "":
-        if field.choices:
-            choices = dict(field.flatchoices)
-            if value in choices:
-                return str(choices[value])
-        if field.is_relation:  # a row's id (#7); a code an event logs under the relation's name, as it is
-            return f"#{value}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-    if isinstance(value, dict):  # its keys are no fields of the object: shown as logged
-        return pairs((str(k), value_text("", str(k), v)) for k, v in value.items())
+    for model in (_action_model(action), model_of(object_type) if object_type else None):
+        found = _field(model, name) if model is not None else None
+        if found is None:
+            continue
+        if isinstance(value, str | int | float) and value != "":
+            if found.choices:
+                choices = dict(found.flatchoices)
+                if value in choices:
+                    return str(choices[value])
+            if found.is_relation:  # a row's id (#7); a code an event logs under the relation's name, as it is
+                return f"#{value}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+        break
+    return _nested_text(object_type, value, action)
+
+
+def _nested_text(object_type: str, value, action: str = "") -> str:
+    """A value with no field to read it by: a dict's keys by the labels its app declares, its
+    values read by the app's readers; a list's items each so read."""
+    if isinstance(value, dict):  # its keys are no fields of the object: labelled as the app declares, else as logged
+        return pairs((key_label(object_type, str(k), action), _item_text(object_type, str(k), v, action))
+                     for k, v in value.items())
+    if isinstance(value, list | tuple):
+        if any(isinstance(v, dict) for v in value):
+            return present.join((_inline_pairs((key_label(object_type, str(k), action),
+                                                _item_text(object_type, str(k), x, action)) for k, x in v.items())
+                                 if isinstance(v, dict) else _nested_text(object_type, v, action)
+                                 for v in value), clauses=True)
+        return present.join(_nested_text(object_type, v, action) for v in value) if value else "—"
+    if isinstance(value, str) and DATETIME.match(value):
+        return _moment(value)
     return present.plain(value)
+
+
+def _item_text(object_type: str, name: str, value, action: str) -> str:
+    """A value inside a dict: by the reader its app declares for its key, else as a nested value."""
+    reader = _declared_reader(object_type, name, action)
+    if reader is not None and value not in (None, ""):
+        return reader(value, Logged(object_type, action))
+    return _nested_text(object_type, value, action)
 
 
 def raw(value) -> str:
@@ -295,9 +469,10 @@ def changes(event) -> list[Change]:
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
     after_values, before_values = {**before, **after}, {**after, **before}  # e.g. a measure's type for its details
-    return [Change(name=name, label=field_label(event.object_type, name),
-                   before=value_text(event.object_type, name, old, before_values),
-                   after=value_text(event.object_type, name, new, after_values),
+    where = {"action": event.action, "object_id": event.object_id}
+    return [Change(name=name, label=field_label(event.object_type, name, event.action),
+                   before=value_text(event.object_type, name, old, before_values, **where),
+                   after=value_text(event.object_type, name, new, after_values, **where),
                    before_raw=raw(old), after_raw=raw(new))
             for name, old, new in event.changed_fields()]
 

@@ -147,7 +147,10 @@ SUMMARY_COUNTS = {
     "people": Count("member_id", distinct=True),
     "households": Count("household_id", distinct=True),
     "before": Count("id", filter=Q(phase=rules.BEFORE)),
-    "undated": Count("id", filter=Q(phase=rules.UNDATED)),
+    # Not sorted before or after: no cut-off date set for the hit's area, or (a cut-off set)
+    # a record without a date (matching.phase_case puts both in UNDATED).
+    "no_cutoff": Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=True)),
+    "undated": Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=False)),
     "after": Count("id", filter=Q(phase=rules.AFTER)),
     "info": Count("id", filter=Q(phase=rules.INFO)),
     "open": Count("id", filter=Q(status=rules.OPEN)),
@@ -161,7 +164,8 @@ SUMMARY_COUNTS = {
 
 def summary_labels() -> dict[str, str]:
     return {"total": _("Hits"), "people": _("People"), "households": _("Households"),
-            "before": _("Before the cut-off"), "undated": _("Date unknown"), "after": _("After the cut-off"),
+            "before": _("Before the cut-off"), "no_cutoff": _("No cut-off date set"),
+            "undated": _("Date unknown"), "after": _("After the cut-off"),
             "info": _("Information only"), "open": _("Not decided yet"), "veto": _("Veto confirmed"),
             "kept": _("Kept with a reason"), "error": _("Data error"), "approved": _("Approved by the township"),
             "archived": _("Archived")}

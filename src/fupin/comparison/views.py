@@ -46,7 +46,7 @@ def require_any(*perms):
             return view(request, *args, **kwargs)
 
         wrapped.required_perm = perms[0]
-        wrapped.required_perms = perms  # any one opens the page (comparison_nav shows its tab)
+        wrapped.required_perms = perms  # any one opens the page (core_tabs reads it to show the tab)
         return wrapped
 
     return decorator
@@ -206,6 +206,7 @@ def hit(request, pk, decision_form=None, review_form=None, status=200):
         "decision_form": decision_form or (DecisionForm(initial={"decision": h.decision, "reason": h.reason,
                                                                  "version": h.version}) if can_decide else None),
         "review_form": review_form or (ReviewForm(initial={"version": h.version}) if can_review else None),
+        "can_set_cutoff": can(user, rules.EDIT_CUTOFF, h.area_code),
         "own_decision": h.decided_by_id == user.pk,
         "can_archive": can(user, rules.ARCHIVE, h.area_code) and h.status == rules.APPROVED,
         "history": history}, status=status)
@@ -298,8 +299,11 @@ def forms_page(request):
     rows = reports.summary(qs)
     audit.record_read(_actor(request), "comparison.forms.view", object_type="comparison.hit",
                       area_code=_home(request.user, rules.VIEW), count=len(rows), note=request.GET.urlencode()[:500])
+    total = rows[-1].counts if rows and rows[-1].level == "total" else {}
     return render(request, "comparison/forms.html", {
         "rows": rows, "labels": reports.summary_labels(), "keys": list(reports.SUMMARY_COUNTS),
+        # hits no cut-off date sorts (none is set for their area), and whether the user may set one
+        "no_cutoff": total.get("no_cutoff", 0), "can_set_cutoff": can(request.user, rules.EDIT_CUTOFF),
         "forms": reports.FORMS.items(), "query": request.GET.urlencode(),
         "filters": {k: request.GET.get(k, "") for k in queries.FILTERS},
         "datasets": queries.visible_datasets(request.user)[:100], "kinds": rules.kinds().values(),

@@ -500,6 +500,8 @@ def _jsonable(value):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime):  # left to the API's renderer: local time with its offset (api/renderers.py)
+        return value
+    if isinstance(value, dt.date):
         return value.isoformat()
     return value
