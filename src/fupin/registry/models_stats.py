@@ -56,7 +56,10 @@ class StatsRollup(models.Model):
 
     class Meta:
         verbose_name = _("statistics rollup row")
-        indexes = [models.Index(fields=["level", "area_code", "dim", "year"], name="stats_rollup_lookup")]
+        indexes = [models.Index(fields=["level", "area_code", "dim", "year"], name="stats_rollup_lookup"),
+                   # the villages the incidence rate leaves out, named on the page (a few per county)
+                   models.Index(fields=["level", "year", "area_code"], condition=models.Q(dim="left"),
+                                name="stats_rollup_left")]
 
     def __str__(self):
         return f"{self.level} {self.area_code} {self.dim} {self.year} {self.status}"

@@ -28,4 +28,9 @@ class Migration(migrations.Migration):
             field=models.IntegerField(default=0, verbose_name='people'),
         ),
         migrations.RunPython(empty_rollup, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name='statsrollup',
+            index=models.Index(condition=models.Q(('dim', 'left')), fields=['level', 'year', 'area_code'],
+                               name='stats_rollup_left'),
+        ),
     ]
