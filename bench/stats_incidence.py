@@ -3,7 +3,9 @@ at a province's scale, in Python only (no database):
 
     .venv/bin/python bench/stats_incidence.py [--villages 15810] [--profile-years 7] [--table-years 13]
 
-The statistics page asks the coverage of every year of its year-by-year table at the
+A statistics page counted live (``incidence.Live``: a county's; a province's only when it
+has no rollup — from the rollup it reads the denominator's rows instead, see
+docs/benchmarks.md) asks the coverage of every year of its year-by-year table at the
 area's own level, and of the current year at the two levels below. This builds the
 Profiles object a province with ``--villages`` villages, each profiled in
 ``--profile-years`` years (but ``--unprofiled`` of them never), would load — afresh for
