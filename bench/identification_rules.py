@@ -9,16 +9,17 @@ It creates a dedicated database (``fupin_bench_ident``; dropped at the end unles
 --keep-db), migrates it, loads the real divisions of 江西省 (36) with ten synthetic
 villages under each real township, and generates with set-based SQL (generate_series,
 a fixed random seed) 347,820 households with 1,027,650 members (the default
---households 340000; 22 per village), a 2016
-income ledger each, status histories and ~3 % households with facts that veto (cars,
-businesses, public payroll, …). With --reuse it uses an existing database as it is
-(it only adds the bench rule set, the facts and the 2016 provincial line when missing).
+--households 340000; 22 per village), an income ledger each of the run's year (YEAR: the
+last year whose national line ships with the system), status histories and ~3 % households
+with facts that veto (cars, businesses, public payroll, …). With --reuse it uses an existing
+database as it is (it only adds the bench rule set, the facts and the provincial line of
+YEAR when missing).
 
 A rule set for 江西 (36) from 2014 switches on eight veto conditions (the car one with
-an amount), a cut-off date for 江西 (identification CutoffDate); a provincial line for 2016 is added so both line kinds
+an amount), a cut-off date for 江西 (identification CutoffDate); a provincial line for YEAR is added so both line kinds
 occur. Then it measures, each ``--repeat`` times:
 
-1. ``engine.run_rules('36', 2016)`` — the run as the job runs it: the province's
+1. ``engine.run_rules('36', YEAR)`` — the run as the job runs it: the province's
    households cut into 10 ranges of household ids of equal size (one INSERT … SELECT
    per range: the steps of the progress bar);
 2. the same with ``split=False`` (one statement for the whole province);
@@ -53,7 +54,14 @@ FUPIN = ROOT / ".venv" / "bin" / "fupin"
 sys.path.insert(0, str(ROOT / "src"))
 
 PROVINCE = "36"
-YEAR = 2016
+# The run's year is the last one whose national line ships with the system (the policy data the
+# migrations load, identification/data/standards.json), so that households meet a line of the
+# documents; the provincial line the bench adds (so both line kinds occur) is for that year too.
+STANDARDS = json.loads((ROOT / "src" / "fupin" / "identification" / "data" / "standards.json").read_text())
+NATIONAL_LINES = {line["year"]: line["value"] for line in STANDARDS["lines"]
+                  if line["kind"] == "national" and not line["area_prefix"]}
+YEAR = max(NATIONAL_LINES)
+NATIONAL_LINE = NATIONAL_LINES[YEAR]
 VETOES = ["public_employee", "village_cadre", "car", "urban_housing", "business", "large_farming",
           "household_split", "empty_registration"]
 CAR_AMOUNT = "100000"
@@ -167,7 +175,18 @@ def add_facts(url: str) -> int:
     return n
 
 
-HAND_WRITTEN = """
+def school_bounds(year: int) -> tuple:
+    """(born after, born on or before): the children of compulsory-school age in ``year`` by the
+    national rule set's school_dropout parameters (standards.json), as the engine counts them."""
+    from fupin.identification.rules import birth_bounds
+
+    national = next(r for r in STANDARDS["rulesets"] if not r["area_prefix"])
+    p = next(c["params"] for c in national["criteria"] if c["code"] == "school_dropout")
+    return birth_bounds(year, p["min_age"], p["max_age"], p.get("on", "09-01"))
+
+
+SCHOOL_AFTER, SCHOOL_ON_OR_BEFORE = school_bounds(YEAR)
+HAND_WRITTEN = f"""
 INSERT INTO bench_outcome (run_id, household_id, area_code, status, ruleset_id, line_kind, line_id, line_value,
                            per_capita, income_below, guarantees, vetoes, eligible, flagged)
 SELECT 0, x.id, x.area_code, x.status, 0, x.line_kind, NULL, x.line_value, x.per_capita, x.income_below,
@@ -175,10 +194,10 @@ SELECT 0, x.id, x.area_code, x.status, 0, x.line_kind, NULL, x.line_value, x.per
        (COALESCE(x.income_below, FALSE) OR x.g <> '') AND x.v = '',
        ((COALESCE(x.income_below, FALSE) OR x.g <> '') AND x.v = '') <> (x.status IN ('identified', 'registered', 'returned'))
 FROM (
-  SELECT h.id, h.area_code, COALESCE(sc.status, CASE WHEN h.identified_year > 2016 THEN '' ELSE h.status END)
+  SELECT h.id, h.area_code, COALESCE(sc.status, CASE WHEN h.identified_year > {YEAR} THEN '' ELSE h.status END)
          AS status, l.kind AS line_kind, l.value AS line_value, i.per_capita,
          CASE WHEN i.per_capita IS NULL OR l.value IS NULL THEN NULL ELSE i.per_capita < l.value END AS income_below,
-         CASE WHEN h.danger_grade IN ('C', 'D') AND (h.renovated_year IS NULL OR h.renovated_year > 2016)
+         CASE WHEN h.danger_grade IN ('C', 'D') AND (h.renovated_year IS NULL OR h.renovated_year > {YEAR})
               THEN 'housing_unsafe,' ELSE '' END
          || CASE WHEN NOT h.water_safe THEN 'water_unsafe,' ELSE '' END
          || CASE WHEN m.school THEN 'school_dropout,' ELSE '' END
@@ -190,27 +209,29 @@ FROM (
          || COALESCE('empty_registration:' || f.empty_registration || ',', '') AS v
   FROM registry_household h
   LEFT JOIN (SELECT DISTINCT ON (household_id) household_id, status FROM registry_statuschange
-             WHERE area_code >= '36' AND area_code < '37' AND date <= DATE '2016-12-31'
+             WHERE area_code >= '36' AND area_code < '37' AND date <= DATE '{YEAR}-12-31'
              ORDER BY household_id, date DESC, id DESC) sc ON sc.household_id = h.id
-  LEFT JOIN (VALUES ('1', 'national', 2952.00), ('2', 'provincial', 3000.00)) AS l(standard, kind, value)
+  LEFT JOIN (VALUES ('1', 'national', {NATIONAL_LINE}::numeric), ('2', 'provincial', {PROVINCIAL_LINE}::numeric))
+              AS l(standard, kind, value)
          ON l.standard = h.standard
-  LEFT JOIN registry_income i ON i.household_id = h.id AND i.year = 2016
+  LEFT JOIN registry_income i ON i.household_id = h.id AND i.year = {YEAR}
   LEFT JOIN (SELECT household_id,
-                    bool_or(school_status = '00' AND birth_date > DATE '2000-09-01' AND birth_date <= DATE '2010-09-01') AS school,
+                    bool_or(school_status = '00' AND birth_date > DATE '{SCHOOL_AFTER}' AND birth_date <= DATE '{SCHOOL_ON_OR_BEFORE}')
+                      AS school,
                     bool_or(NOT medical_insurance) AS medical
              FROM registry_member WHERE active AND area_code >= '36' AND area_code < '37' GROUP BY household_id) m
          ON m.household_id = h.id
   LEFT JOIN (SELECT household_id,
                     min(id) FILTER (WHERE kind = 'public_employee') AS public_employee,
                     min(id) FILTER (WHERE kind = 'village_cadre' AND relation = '') AS village_cadre,
-                    min(id) FILTER (WHERE kind = 'car' AND value > 100000 AND relation = '') AS car,
+                    min(id) FILTER (WHERE kind = 'car' AND value > {CAR_AMOUNT} AND relation = '') AS car,
                     min(id) FILTER (WHERE kind = 'urban_housing' AND relation = '') AS urban_housing,
                     min(id) FILTER (WHERE kind = 'business' AND relation = '') AS business,
                     min(id) FILTER (WHERE kind = 'large_farming' AND relation = '') AS large_farming,
                     min(id) FILTER (WHERE kind = 'household_split' AND relation = '') AS household_split,
                     min(id) FILTER (WHERE kind = 'empty_registration' AND relation = '') AS empty_registration
              FROM identification_memberfact
-             WHERE status IN ('pending', 'confirmed') AND (as_of IS NULL OR as_of <= DATE '2015-10-26')
+             WHERE status IN ('pending', 'confirmed') AND (as_of IS NULL OR as_of <= DATE '{CUTOFF}')
              GROUP BY household_id) f
          ON f.household_id = h.id
   WHERE h.area_code >= '36' AND h.area_code < '37'

@@ -131,24 +131,41 @@ def village_check(*, criteria, code: str, regions: dict[str, list[str]], poor_pe
         items.append(item(f"checklist:{c}", checklist_names.get(c, c),
                           _("met") if met else (_("not met") if met is False else _("not recorded")),
                           _("met"), bool(met), criteria.checklist_source if n == 0 else _("(as above)")))
-    eligible = list(criteria.eligible_statuses or [])
+    eligible = _eligible(criteria)
     if eligible:
         items.append(item("status", _("Village status in the year"),
                           registry_codes.label("village_status", status) or _("no village profile"),
                           " / ".join(registry_codes.label("village_status", c) for c in eligible),
-                          (status in eligible) if status else False,
+                          status_may_exit(criteria, status) is True,
                           _("Only a poor (or key-assistance) village exits.")))
     return items
+
+
+def _eligible(criteria) -> list[str]:
+    return list(getattr(criteria, "eligible_statuses", None) or [])
+
+
+def status_may_exit(criteria, status: str | None) -> bool | None:
+    """Whether a village whose profile of the year has ``status`` is one the criteria let exit
+    (``eligible_statuses``, e.g. a poor or key-assistance village): True or False; None when
+    the status is unknown (no profile of the year: ``status`` None or empty). Criteria that
+    name no status (or none at all) let any village exit. The one decision behind the check's
+    status item (met only when True) and village_applies (not for the village when False)."""
+    eligible = _eligible(criteria)
+    if not eligible:
+        return True
+    if not status:
+        return None
+    return status in eligible
 
 
 def village_applies(criteria, status: str | None) -> bool:
     """Whether the village exit check is for this village at all: a village whose status
     of the year is not one the criteria let exit (a village that is not a poor village, or
     one already delisted) is no candidate — its check is "not applicable", not "not met".
-    Without the year's profile (status None) the status is unknown: the check applies and
-    says what is missing; without criteria the check applies and says so."""
-    eligible = list(getattr(criteria, "eligible_statuses", None) or [])
-    return not eligible or status is None or status in eligible
+    Without the year's profile (status unknown) the check applies and says what is missing
+    (its status item is not met); without criteria the check applies and says so."""
+    return status_may_exit(criteria, status) is not False
 
 
 # --- the county check --------------------------------------------------------------------------

@@ -41,6 +41,7 @@ from fupin.accounts.scoping import Scope, scope_for
 from fupin.core.errors import NotFound
 from fupin.core.present import join
 from fupin.identification import queries as identification_queries
+from fupin.identification import rules as identification_rules
 from fupin.identification.models import Line
 from fupin.identification.rules import LINE_KINDS
 from fupin.registry import codes
@@ -191,7 +192,7 @@ def check(qs, area_prefix: str, year: int, sets: list[ExitCriteria] | None = Non
         if not item:
             return true
         fail = Q(danger_grade__in=item["params"]["grades"])
-        if item["params"].get("renovated_passes") is True:  # renovated by the exit year, as identification reads it
+        if identification_rules.renovated_passes(item["params"]):  # renovated by the exit year (one reading)
             fail &= Q(renovated_year__isnull=True) | Q(renovated_year__gt=year)
         return ok_when(fail)
 

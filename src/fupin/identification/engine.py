@@ -215,7 +215,7 @@ def build_statement(run_id: int, year: int, rs: dict, part: str | Bounds, exclud
         code, prm = c["code"], c["params"]
         if code == "housing_unsafe":
             grades, p = _in(prm.get("grades", []))
-            if prm.get("renovated_passes") is True:  # data: a C/D house renovated by the year is safe (exits alike)
+            if rules.renovated_passes(prm):  # data: a C/D house renovated by the year is safe (exits alike)
                 g_exprs.append(f"CASE WHEN c.danger_grade IN {grades} "
                                f"AND (c.renovated_year IS NULL OR c.renovated_year > %s) THEN %s ELSE '' END")
                 g_params += [*p, year, f"{code},"]

@@ -295,12 +295,29 @@ def check_params(code: str, group: str, params) -> dict:
 def check_housing_params(params: dict) -> None:
     """The housing criterion's parameters, read the same way by identification and the exit
     check: ``grades`` the dangerous-house grades (A–D) that mean not safe, ``renovated_passes``
-    (a JSON boolean) whether a house renovated by the year counts as safe."""
+    (a JSON boolean; without it, no) whether a house renovated by the year counts as safe
+    (read by renovated_passes)."""
     grades = params.get("grades")
     if not isinstance(grades, list) or not grades or any(g not in ("A", "B", "C", "D") for g in grades):
         raise ValueError(_("Name the dangerous-house grades (A–D) that mean not safe (grades)."))
     if not isinstance(params.get("renovated_passes", False), bool):
         raise ValueError(_("renovated_passes is true or false (whether a renovated house counts as safe)."))
+
+
+def renovated_passes(params: dict | None) -> bool:
+    """Whether the housing criterion (identification's housing_unsafe, the exit check's housing)
+    counts a house of one of its grades as safe once renovated by the year (its registered
+    renovated_year not after it): its ``renovated_passes``, read here only, by identification's
+    engine and by the exit check (exits.queries) alike.
+
+    Without the key it does not — the grade alone decides. The documents make renovation the
+    remedy for a dangerous house (seed 004 (1): 优先完成贫困户危房改造; seed 002: 改造一户、销档一户),
+    and the shipped criteria adopt that reading in their data with this source
+    (``renovated_passes: true`` in identification/data/standards.json and exits/data/
+    exit_criteria.json); counting a registered year of renovation as safe housing is a reading
+    a criterion states, not one the code supplies. A criterion without the key was written
+    without it: a county's own rule, which identification migration 0005 leaves as written."""
+    return (params or {}).get("renovated_passes") is True
 
 
 def birth_bounds(year: int, min_age: int, max_age: int, on: str = "09-01") -> tuple[dt.date, dt.date]:

@@ -26,7 +26,7 @@ from fupin.registry import rules as registry_rules
 from fupin.registry.models import Household
 
 from . import queries, rules
-from .models import Application, Discovery, Help, MonitoredHousehold, Risk, Visit, WarningHit
+from .models import Application, Discovery, Help, MonitoredHousehold, Risk, Visit, WarningHit, WarningImport
 
 EDIT = "monitoring.edit"
 WARN = "monitoring.warn"
@@ -509,8 +509,18 @@ def start_warning_run(actor: Actor, area: Area, year: int):
                       area_code=area.code, params={"area_code": area.code, "year": int(year)})
 
 
-def start_warning_import(actor: Actor, path, *, department: str, area: Area):
-    """Import a department's warning file as a job (all or nothing, with an error report)."""
+def _uploaded_name(name) -> str:
+    """The name a file was sent with, as the list of imported files shows it: without a folder,
+    control characters or surrounding spaces, at most the list's length (WarningImport.file_name)."""
+    name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:WarningImport._meta.get_field("file_name").max_length]
+
+
+def start_warning_import(actor: Actor, path, *, department: str, area: Area, file_name: str = ""):
+    """Import a department's warning file as a job (all or nothing, with an error report).
+    ``path`` is the stored file (core.uploads names it); ``file_name`` the name it was sent with,
+    kept with the import (the stored file's name when none is given)."""
     from fupin.jobs import actions as jobs
 
     from .tasks import import_warnings_task
@@ -519,4 +529,5 @@ def start_warning_import(actor: Actor, path, *, department: str, area: Area):
     department = _text(department, "department", max_length=120)
     return jobs.start(actor, import_warnings_task, kind="monitoring.warning_import",
                       title=_("Department warnings: %(d)s") % {"d": department}, area_code=area.code,
-                      params={"path": str(path), "department": department, "area_code": area.code})
+                      params={"path": str(path), "department": department, "area_code": area.code,
+                              "file_name": _uploaded_name(file_name) or _uploaded_name(path)})

@@ -89,13 +89,14 @@ def _parse(row: dict, n: int, report: ErrorReport) -> dict | None:
     return out if ok else None
 
 
-def import_file(actor: Actor, path: str | Path, *, department: str, area_code: str,
+def import_file(actor: Actor, path: str | Path, *, department: str, area_code: str, file_name: str = "",
                 progress=None) -> tuple[int, ErrorReport]:
     """Import the file or nothing. Every ID number must belong to an active member of a
     household inside the importer's area (``monitoring.warn``). ``progress`` (a job's
     Progress) counts the rows read, chunk by chunk, and at the end all of them, refused
-    or not; the file's name is the stored file's (the page stores an upload under its own
-    name)."""
+    or not. ``file_name`` is the name the file was sent with, kept with the import for the
+    list of imported files (the page stores the upload under a name of its own); without
+    it, the stored file's name."""
     require(actor, WARN, area_code)
     progress = progress or NoProgress()
     report = ErrorReport()
@@ -142,7 +143,8 @@ def import_file(actor: Actor, path: str | Path, *, department: str, area_code: s
         return 0, report
     with transaction.atomic():
         source = WarningImport.objects.create(department=department[:120], area_code=area_code,
-                                              file_name=Path(path).name[:200], rows=len(rows), imported_by=actor.user)
+                                              file_name=(file_name or Path(path).name)[:200], rows=len(rows),
+                                              imported_by=actor.user)
         DepartmentWarning.objects.bulk_create(
             (DepartmentWarning(source=source, household_id=r["household_id"], member_id=r["member_id"],
                                area_code=r["area_code"], id_number=r["id_number"], name=r["name"], kind=r["kind"],

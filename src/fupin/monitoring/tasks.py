@@ -16,7 +16,7 @@ def import_warnings_task(job_id: str) -> None:
     def body(progress):
         p = progress.params
         count, report = import_file(progress.actor, p["path"], department=p["department"], area_code=p["area_code"],
-                                    progress=progress)
+                                    file_name=p.get("file_name", ""), progress=progress)
         if report:
             progress.fail_with_report(report)
             return

@@ -5,7 +5,6 @@ files, the Excel export, and the public application form (anonymous)."""
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -370,24 +369,6 @@ def apply(request):
 
 # --- departments' warnings --------------------------------------------------------------------
 
-NAME_BYTES = 180  # a stored file's name, within every file system's limit (255 bytes) and the list's 200 characters
-
-
-def _under_its_name(path, uploaded):
-    """The upload (kept by save_upload as ``upload.<suffix>`` in a folder of its own) renamed
-    to the name it was sent with, so that the list of imported files shows the department's
-    own file name. Its suffix stays save_upload's; a name that is empty, hidden or holds
-    control characters keeps the stored one."""
-    stem = Path(Path(uploaded.name or "").name).stem.strip()
-    if not stem or stem.startswith(".") or any(ord(c) < 32 or c in "/\\" for c in stem):
-        return path
-    while len((stem + path.suffix).encode()) > NAME_BYTES:
-        stem = stem[:-1]
-    target = path.with_name(stem + path.suffix)
-    path.rename(target)
-    return target
-
-
 @require_perm(WARN)
 def warnings(request):
     prefix, _area, ctx = _area_context(request, WARN)
@@ -398,14 +379,21 @@ def warnings(request):
             if not area_rules.is_valid_code(code):
                 raise NotFound()
             target = scope_for(request.user, WARN).get(Area.objects.filter(valid_to__isnull=True), "code", code=code)
-            path = _under_its_name(save_upload(form.cleaned_data["file"], "monitoring"), form.cleaned_data["file"])
-            job = actions.start_warning_import(_actor(request), path, department=form.cleaned_data["department"],
-                                               area=target)
-            return redirect("jobs:detail", job.pk)
         except NotFound:
             form.add_error(None, _("Choose an area of yours."))
-        except ActionError as exc:
-            _error(request, form, exc)
+        else:
+            # stored under a name of its own (core.uploads); the name it was sent with goes to the
+            # job as data, for the list of imported files (as the comparison's import does)
+            upload = form.cleaned_data["file"]
+            path = save_upload(upload, "monitoring")
+            try:
+                job = actions.start_warning_import(_actor(request), path, department=form.cleaned_data["department"],
+                                                   area=target, file_name=upload.name)
+            except ActionError as exc:
+                path.unlink(missing_ok=True)
+                _error(request, form, exc)
+            else:
+                return redirect("jobs:detail", job.pk)
     imports = list(queries.imports(request.user).filter(queries._prefix_q(prefix))[:50])
     _place(imports)
     recent = queries.department_warnings(request.user, WARN).filter(queries._prefix_q(prefix)).select_related(

@@ -9,6 +9,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -20,7 +21,7 @@ from fupin.core import clock, money
 from fupin.core.actor import Actor
 from fupin.core.errors import Conflict, Invalid
 
-from . import codes, rules
+from . import codes, exchange, rules
 from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, parse_cell
 from .models import (
     DuplicateCandidate,
@@ -77,6 +78,27 @@ def _clean(columns, values: dict) -> dict:
             continue
         out[key] = value
     return out
+
+
+def check_work_year(year, *, field: str = "year", label=None) -> int:
+    """``year`` if it is a year of the poverty-alleviation work: a whole number from
+    exchange.PROGRAMME_FIRST_YEAR to exchange.last_year(), the bounds of the exchange file's year
+    columns. The one check of the years an action is given apart from a household's columns (an
+    income's, a village profile's and its status year, a checklist's, a re-check round's): the
+    actions call it whoever calls them (a page, the API, an import, a demo), and the forms' year
+    fields run it (forms.work_year_field). Otherwise Invalid, naming ``field`` (``label``, its
+    name in the message; default the field's)."""
+    first, last = exchange.PROGRAMME_FIRST_YEAR, exchange.last_year()
+    if isinstance(year, bool) or not isinstance(year, int) or not first <= year <= last:
+        raise Invalid(_("%(field)s: %(year)s is not a year of the poverty-alleviation work (%(first)s–%(last)s).")
+                      % {"field": capfirst(str(label or field)), "year": year, "first": first, "last": last},
+                      field=field)
+    return year
+
+
+def _model_year(model, field: str, year) -> int:
+    """check_work_year for a year field of ``model``, named by its verbose name."""
+    return check_work_year(year, field=field, label=model._meta.get_field(field).verbose_name)
 
 
 def _check_household(h: Household) -> None:
@@ -317,6 +339,7 @@ INCOME_FIELDS = [*rules.INCOME_ITEMS, "production_costs"]
 def save_income(actor: Actor, household: Household, year: int, *, note: str = "", **amounts) -> Income:
     """Enter or correct a year's income; per-capita net income is computed and stored."""
     require(actor, "registry.edit", household.area_code)
+    year = _model_year(Income, "year", year)
     # every amount is read by core.money (rounded half up to the cent; empty is 0)
     values = {key: money.amount(amounts.get(key), field=key) for key in INCOME_FIELDS}
     size = household.members.filter(active=True).count()
@@ -341,6 +364,9 @@ def save_income(actor: Actor, household: Household, year: int, *, note: str = ""
 @transaction.atomic
 def save_village_profile(actor: Actor, village: Area, year: int, **values) -> VillageProfile:
     require(actor, "registry.edit", village.code)
+    year = _model_year(VillageProfile, "year", year)
+    if values.get("status_year") is not None:
+        _model_year(VillageProfile, "status_year", values["status_year"])
     if values.get("status") and values["status"] not in codes.codes("village_status"):
         raise Invalid(_("Unknown village status."), field="status")
     profile = VillageProfile.objects.filter(village=village, year=year).first()
@@ -363,6 +389,7 @@ def save_village_profile(actor: Actor, village: Area, year: int, **values) -> Vi
 def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
     """Open a re-check round: every household of the area on the register (not removed, not only monitored) gets a record (one INSERT … SELECT)."""
     require(actor, "registry.edit", area.code)
+    year = _model_year(RecheckRound, "year", year)
     if RecheckRound.objects.filter(area=area, year=year).exists():
         raise Invalid(_("A re-check round for this area and year exists already."))
     rnd = RecheckRound.objects.create(area=area, area_code=area.code, year=year, started_by=actor.user)
@@ -455,6 +482,7 @@ def save_village_checklist(actor: Actor, village: Area, year: int, met: dict[int
     from .queries import checklist_items
 
     require(actor, "registry.edit", village.code)
+    year = _model_year(VillageChecklist, "year", year)
     notes = notes or {}
     allowed = {i.pk: i for i in checklist_items(village, year)}
     unknown = [pk for pk in met if pk not in allowed]

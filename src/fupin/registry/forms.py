@@ -10,9 +10,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import clock
+from fupin.core.errors import Invalid
 from fupin.core.forms import Form
 
-from . import codes, exchange, rules
+from . import actions, codes, exchange, rules
 from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, PROGRAMME_FIRST_YEAR
 from .models import Household, Income, Member, VillageProfile
 
@@ -29,23 +30,36 @@ def code_field(name: str, *, label, required: bool = False) -> forms.ChoiceField
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def work_year_field(label) -> forms.IntegerField:
-    """The year of an income or of a village profile. It is a year of the poverty-alleviation work,
-    like the exchange file's year columns, so it has their bounds: from exchange.PROGRAMME_FIRST_YEAR
-    (the work's beginning; not core.dates.FIRST_YEAR, the earliest date anything recorded can have,
-    such as a birth date) to exchange.last_year() (a few years ahead; it depends on today, so the
-    field is made when the form is)."""
-    return forms.IntegerField(label=label, min_value=exchange.PROGRAMME_FIRST_YEAR, max_value=exchange.last_year())
+def work_year_field(label, *, required: bool = True) -> forms.IntegerField:
+    """The year of an income or of a village profile (and the profile's status year). It is a year
+    of the poverty-alleviation work, like the exchange file's year columns, so it has their bounds:
+    the field runs the action's own check (actions.check_work_year: exchange.PROGRAMME_FIRST_YEAR, the
+    work's beginning, to exchange.last_year(), a few years ahead) and says the same; the bounds are
+    also the input's min and max. The last year depends on today, so the field is made when the
+    form is."""
+    def check(value):
+        try:
+            actions.check_work_year(value, label=label)
+        except Invalid as exc:
+            raise forms.ValidationError(str(exc.message), code="year") from None
+
+    field = forms.IntegerField(label=label, required=required, validators=[check])
+    field.widget.attrs.update({"min": exchange.PROGRAMME_FIRST_YEAR, "max": exchange.last_year()})
+    return field
 
 
 class _WorkYearMixin:
-    """A form whose ``year`` is a year of the work (work_year_field), bounded when it is made."""
+    """A form whose ``year`` (and ``status_year``, if it has one) is a year of the work
+    (work_year_field), bounded when it is made."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        declared = self.fields["year"]
-        field = self.fields["year"] = work_year_field(declared.label)  # (same place in the form)
-        field.widget.attrs.update(declared.widget.attrs)  # (the style StyledMixin gave it)
+        for name in ("year", "status_year"):
+            declared = self.fields.get(name)
+            if declared is None:
+                continue
+            field = self.fields[name] = work_year_field(declared.label, required=declared.required)  # (same place)
+            field.widget.attrs.update({k: v for k, v in declared.widget.attrs.items() if k not in ("min", "max")})
 
 
 def _fields_from_columns(model, columns, skip=()) -> dict[str, forms.Field]:

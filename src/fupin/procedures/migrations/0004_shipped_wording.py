@@ -60,7 +60,7 @@ TEXTS = {
 
 
 def _swap(value, texts: dict):
-    """``value`` with every string found in ``texts`` replaced (dicts and lists walked)."""
+    """``value`` with every string found in ``texts`` replaced (dicts and lists walked; keys kept)."""
     if isinstance(value, dict):
         return {k: _swap(v, texts) for k, v in value.items()}
     if isinstance(value, list):
@@ -70,25 +70,98 @@ def _swap(value, texts: dict):
     return value
 
 
-def _apply(apps, texts: dict) -> None:
+# The definitions are rewritten in the database, set-based: each statement replaces, in every
+# row holding one, the first string value (a JSON string, never a key) equal to an old text,
+# at its path; as many statements as one row holds old texts (no new text is an old one, so a
+# replaced string is not replaced again). A map (old, new) of the texts is given as parameters.
+SQLITE_HITS = "FROM json_tree({table}.{col}) h JOIN map m ON m.old = h.atom WHERE h.type = 'text'"
+SQLITE = {
+    "most": "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM {table}, json_tree({table}.{col}) h "
+            "JOIN map m ON m.old = h.atom WHERE h.type = 'text' GROUP BY {table}.{pk})",
+    "pass": "UPDATE {table} SET {col} = (SELECT json_set({table}.{col}, h.fullkey, m.new) {hits} "
+            "ORDER BY h.id LIMIT 1) WHERE EXISTS (SELECT 1 {hits})",
+    "left": "SELECT {pk} FROM {table} WHERE EXISTS (SELECT 1 {hits})",
+}
+# PostgreSQL: the paths of a jsonb value's strings by a recursive walk (objects and arrays).
+PG_WALK = """walk(id, path, value) AS (
+    SELECT {pk}, ARRAY[]::text[], {col} FROM {table}
+    UNION ALL
+    SELECT w.id, w.path || e.k, e.v FROM walk w CROSS JOIN LATERAL (
+        SELECT o.key, o.value FROM jsonb_each(CASE WHEN jsonb_typeof(w.value) = 'object'
+                                                   THEN w.value ELSE '{{}}'::jsonb END) o
+        UNION ALL
+        SELECT (a.n - 1)::text, a.value FROM jsonb_array_elements(CASE WHEN jsonb_typeof(w.value) = 'array'
+                                                                      THEN w.value ELSE '[]'::jsonb END)
+                                             WITH ORDINALITY a(value, n)) e(k, v)),
+hits AS (SELECT w.id, w.path, m.new FROM walk w JOIN map m
+         ON jsonb_typeof(w.value) = 'string' AND w.value #>> '{{}}' = m.old)"""
+PG = {
+    "most": "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM hits GROUP BY id) c",
+    "pass": "UPDATE {table} SET {col} = CASE WHEN f.path = '{{}}' THEN to_jsonb(f.new) "
+            "ELSE jsonb_set({table}.{col}, f.path, to_jsonb(f.new)) END "
+            "FROM (SELECT DISTINCT ON (id) id, path, new FROM hits ORDER BY id, path) f WHERE {table}.{pk} = f.id",
+    "left": "SELECT DISTINCT id FROM hits",
+}
+
+
+def _run(cursor, vendor: str, sql: str, names: dict, texts: dict):
+    pairs = list(texts.items())
+    if vendor == "sqlite":
+        head = "WITH map(old, new) AS (VALUES " + ", ".join(["(%s, %s)"] * len(pairs)) + ") "
+        params = [x for pair in pairs for x in pair]
+    else:
+        head = "WITH RECURSIVE map(old, new) AS (SELECT * FROM unnest(%s::text[], %s::text[])), " + PG_WALK + " "  # noqa: S608
+        params = [[o for o, _n in pairs], [n for _o, n in pairs]]
+    names = {**names, "hits": SQLITE_HITS.format(**names)}
+    cursor.execute((head + sql).format(**names), params)  # (names quoted; the texts are parameters)
+
+
+def _rewrite_definitions(connection, model, texts: dict) -> None:
+    """The definitions of ``model``'s rows with every old text replaced, as _swap replaces
+    them: set-based on SQLite and PostgreSQL. What SQL did not reach (a key holding a double
+    quote, which SQLite's paths cannot name; another database) is rewritten row by row."""
+    pk = model._meta.pk
+    names = {"table": connection.ops.quote_name(model._meta.db_table), "col": connection.ops.quote_name("definition"),
+             "pk": connection.ops.quote_name(pk.column)}
+    vendor = connection.vendor
+    left = model.objects.all()
+    if vendor in ("sqlite", "postgresql") and texts:
+        sql = SQLITE if vendor == "sqlite" else PG
+        with connection.cursor() as cursor:
+            _run(cursor, vendor, sql["most"], names, texts)
+            for _n in range(cursor.fetchone()[0]):
+                _run(cursor, vendor, sql["pass"], names, texts)
+            _run(cursor, vendor, sql["left"], names, texts)
+            left = model.objects.filter(pk__in=[row[0] for row in cursor.fetchall()])
+    for row in left.only("pk", "definition").iterator():
+        definition = _swap(row.definition, texts)
+        if definition != row.definition:
+            model.objects.filter(pk=row.pk).update(definition=definition)
+
+
+def _apply(apps, texts: dict, connection) -> None:
+    from django.db.models import Case, Value, When
+
     ProcedureType = apps.get_model("procedures", "ProcedureType")
-    for t in ProcedureType.objects.only("pk", "source", "definition").iterator():
-        source, definition = texts.get(t.source, t.source), _swap(t.definition, texts)
-        if source != t.source or definition != t.definition:
-            ProcedureType.objects.filter(pk=t.pk).update(source=source, definition=definition)
-    ProcedureBatch = apps.get_model("procedures", "ProcedureBatch")
-    for b in ProcedureBatch.objects.only("pk", "definition").iterator():
-        definition = _swap(b.definition, texts)
-        if definition != b.definition:
-            ProcedureBatch.objects.filter(pk=b.pk).update(definition=definition)
+    if texts:
+        ProcedureType.objects.filter(source__in=list(texts)).update(
+            source=Case(*(When(source=old, then=Value(new)) for old, new in texts.items())))
+    _rewrite_definitions(connection, ProcedureType, texts)
+    _rewrite_definitions(connection, apps.get_model("procedures", "ProcedureBatch"), texts)
+
+
+def _connection(schema_editor):
+    from django.db import connection
+
+    return schema_editor.connection if schema_editor is not None else connection
 
 
 def forwards(apps, schema_editor):
-    _apply(apps, TEXTS)
+    _apply(apps, TEXTS, _connection(schema_editor))
 
 
 def backwards(apps, schema_editor):
-    _apply(apps, {new: old for old, new in TEXTS.items()})
+    _apply(apps, {new: old for old, new in TEXTS.items()}, _connection(schema_editor))
 
 
 class Migration(migrations.Migration):

@@ -182,7 +182,8 @@ def card_member_row(m) -> tuple[list, list[tuple[str, object]]]:
 
 
 # Where a status change came from (StatusChange.source): a label; "procedure:<id>" names
-# the batch of the procedure that decided it.
+# the batch of the procedure that decided it. (The data comparison changes no status: its
+# "comparison:<hit id>" is the source of an identification fact, labelled there.)
 def change_source(source: str) -> str:
     labels = {"manual": _("Entered by hand"), "api": _("API"), "import": _("Import"), "demo": _("Demo data"),
               "exits:observation": _("End of the observation period")}
@@ -191,8 +192,6 @@ def change_source(source: str) -> str:
     kind, _sep, ref = source.partition(":")
     if kind == "procedure" and ref:
         return _("Procedure batch %(id)s") % {"id": ref}
-    if kind == "comparison" and ref:
-        return _("Comparison hit %(id)s") % {"id": ref}
     return source
 
 
