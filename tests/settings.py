@@ -24,3 +24,8 @@ DEBUG = False
 # types, standards …) but not content types: an earlier transactional test's flush
 # recreates those with new ids, and restoring the old ids would collide.
 TEST_NON_SERIALIZED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
+
+# Job progress goes through the default connection in tests: Django's test cases refuse an
+# alias a test does not declare (the live server's threads too). tests/test_jobsh_progress.py
+# turns the progress connection on and declares it.
+FUPIN_JOBS_PROGRESS_CONNECTION = False

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.tasks import task
 
 from fupin.comparison import actions as comparison
@@ -32,6 +32,17 @@ postgresql_only = pytest.mark.skipif(
     reason="SQLite has one writer at a time: progress goes through the job's own connection and is seen at commit")
 # Outside a test transaction, as the worker runs a job (its Job row committed before it starts).
 committed = pytest.mark.django_db(transaction=True, serialized_rollback=True, databases="__all__")
+
+
+@pytest.fixture(autouse=True)
+def progress_connection(settings):
+    """The rest of the suite writes progress through the default connection (tests/settings.py).
+    The progress connection is closed after each test (left open, the test database could not
+    be dropped at the end of the run)."""
+    settings.FUPIN_JOBS_PROGRESS_CONNECTION = True
+    yield
+    if jobs.PROGRESS_DB in connections:
+        connections[jobs.PROGRESS_DB].close()
 
 
 def elsewhere(read):
@@ -108,6 +119,22 @@ def test_a_test_declaring_every_database_still_runs_jobs(make_user, two_counties
                      area_code=COUNTY_A)
     assert (job.status, job.done, job.total, job.message) == (Job.SUCCEEDED, 2, 2, "two of two")
     assert job.log.endswith("one line\n")
+
+
+@postgresql_only
+@committed
+def test_a_job_whose_progress_connection_is_refused_still_ends_done(make_user, two_counties, monkeypatch):
+    """A server that refuses the second connection (too many clients, say) must not leave the
+    job queued for ever: progress then goes through the default connection."""
+    def refused(*args, **kwargs):
+        raise OperationalError("too many clients already")
+
+    connections[jobs.PROGRESS_DB].close()
+    monkeypatch.setattr(connections[jobs.PROGRESS_DB], "ensure_connection", refused)
+    job = jobs.start(Actor(user=make_user("county_office", COUNTY_A)), plain_task, kind="t", title="t",
+                     area_code=COUNTY_A)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.message) == (Job.SUCCEEDED, 2, "two of two")
 
 
 # --- progress inside a transaction ----------------------------------------------------------------

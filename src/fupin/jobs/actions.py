@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.db.models.functions import Concat, Greatest
 from django.utils import timezone, translation
@@ -66,10 +66,21 @@ def _progress_db() -> str:
     outside a transaction (so that its row, created by ``start``, is committed and the other
     connection sees it: the worker's case); otherwise the default connection. SQLite has
     no second alias: a second connection writing while the job's own transaction is open
-    would wait for the file's one writer, the job itself, and never get in."""
+    would wait for the file's one writer, the job itself, and never get in. The test suite
+    turns it off (``FUPIN_JOBS_PROGRESS_CONNECTION = False``: Django's test cases refuse any
+    alias a test does not declare, the live server's threads too); the tests of the progress
+    connection turn it on."""
+    if not getattr(settings, "FUPIN_JOBS_PROGRESS_CONNECTION", True):
+        return DEFAULT_DB_ALIAS
     if PROGRESS_DB not in settings.DATABASES or connections[PROGRESS_DB].vendor != "postgresql":
         return DEFAULT_DB_ALIAS
     if connection.in_atomic_block:  # (a test's transaction, or a caller's): the job's row is not committed yet
+        return DEFAULT_DB_ALIAS
+    try:  # (a second connection the server refuses — too many clients, say — must not lose the job)
+        connections[PROGRESS_DB].ensure_connection()
+    except DatabaseError:
+        log.warning("job progress connection unavailable: progress goes through the default connection",
+                    exc_info=True)
         return DEFAULT_DB_ALIAS
     return PROGRESS_DB
 
@@ -200,8 +211,8 @@ def run(job_id: str, body) -> None:
 
 
 def _run(job_id: str, progress: Progress, body) -> None:
-    progress.begin()
     try:
+        progress.begin()
         body(progress)
     except ActionError as exc:
         progress.log(str(exc.message))
@@ -209,9 +220,16 @@ def _run(job_id: str, progress: Progress, body) -> None:
         return
     except Exception as exc:  # a job must end in a state the user can see
         log.exception("job %s failed", job_id)
-        progress.log(_("The job stopped on an unexpected error (%(error)s). The administrator finds the details "
-                       "in the server log under job %(job)s.") % {"error": exc.__class__.__name__, "job": job_id})
-        progress.fail(str(exc) or exc.__class__.__name__)
+        try:
+            progress.log(_("The job stopped on an unexpected error (%(error)s). The administrator finds the "
+                           "details in the server log under job %(job)s.")
+                         % {"error": exc.__class__.__name__, "job": job_id})
+            progress.fail(str(exc) or exc.__class__.__name__)
+        except DatabaseError:  # the progress connection itself broke: the default one says it failed
+            log.exception("job %s: its progress connection failed too", job_id)
+            connections[progress.db].close()
+            progress.db = DEFAULT_DB_ALIAS
+            progress.fail(str(exc) or exc.__class__.__name__)
         return
     job = Job.objects.using(progress.db).get(pk=job_id)
     if job.status == Job.RUNNING:

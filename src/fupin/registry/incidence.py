@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Concat
 
 from fupin.accounts.scoping import Scope
@@ -84,11 +84,13 @@ class Profiles:
         # (year, village prefix, rural population) by year, and
         # {village prefix: [(year, rural population), …] by year}
         self._ordered = [(year, code[:VILLAGE_LENGTH], rural or 0) for code, year, rural in
-                         rows.values_list("area_code", "year", "rural_population").order_by("year")]
+                         rows.values_list("area_code", "year", "rural_population")
+                         .order_by("year", "-area_code", "id")]  # (a tie: the village's own profile last, so it wins)
         self.by_village: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for year, village, rural in self._ordered:
             self.by_village[village].append((year, rural))
         current = {c[:VILLAGE_LENGTH] for c in villages.values_list("code", flat=True)}
+        self.current = current
         self.retired = _retired_villages(prefix) - current - set(self.by_village)
         self.villages = current | set(self.by_village) | self.retired
         self.years = sorted({y for y, _v, _r in self._ordered})
@@ -337,7 +339,7 @@ class Live:
         out, most poor people first, at most ``limit``."""
         poor = self._left.get(NOW, {})
         chosen = sorted(cell["missing_villages"], key=lambda v: (-poor.get(v, 0), v))[:limit]
-        return [(v, poor.get(v, 0), v in self.profiles.retired) for v in chosen]
+        return [(v, poor.get(v, 0), v not in self.profiles.current) for v in chosen]  # abolished: no current row
 
 
 class FromRollup:
@@ -360,12 +362,17 @@ class FromRollup:
             key = (length, code[:length])
             if dim == StatsRollup.RURAL:
                 self._changes[key].append((year, status, h, n))
-            elif dim == StatsRollup.LEFT:
-                self._left[(*key, year)] = n
+            elif dim == StatsRollup.LEFT and (year != NOW or self._left_now(status)):
+                self._left[(*key, year)] = self._left.get((*key, year), 0) + n
         for rows in self._changes.values():
             rows.sort()
         own = self._changes.get((len(prefix), prefix), [])
         self.years = sorted({year for year, status, h, _n in own if year and status != StatsRollup.NO_PROFILE})
+
+    def _left_now(self, first: str) -> bool:
+        """Whether a village left out at the refresh (its first profile in ``first``, "none":
+        never) is still left out in this year (the refresh may be of an earlier year)."""
+        return first == StatsRollup.NO_PROFILE or first > str(self.now_year)
 
     def prepare(self, years: Iterable[int]) -> None:
         pass  # (the rollup holds them)
@@ -397,6 +404,7 @@ class FromRollup:
         """As ``Live.named``, from the village rows of now (one query, and one for which of
         them are abolished)."""
         rows = (StatsRollup.objects.filter(level=area_rules.VILLAGE, dim=StatsRollup.LEFT, year=NOW)
+                .filter(Q(status=StatsRollup.NO_PROFILE) | Q(status__gt=str(self.now_year)))
                 .order_by("-people", "area_code"))
         if self.prefix:
             rows = Scope([self.prefix]).filter(rows, "area_code")

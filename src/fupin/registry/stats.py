@@ -24,6 +24,7 @@ sum upwards like the counts (incidence.FromRollup, models_stats).
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -190,6 +191,7 @@ def status_at(prefix: str, level: str, dates: dict[int, dt.date]) -> list[tuple]
     sc, mem = _tables()
     length = LENGTH[level]
     cut = f"SUBSTR(st.area_code, 1, {int(length)})" if length else "''"
+    group_cut = f"{cut}, " if length else ""  # (PostgreSQL refuses a constant in GROUP BY: the country)
     where_sc, params_sc = _range_sql("s", prefix)
     adapt = connection.ops.adapt_datefield_value
     values = ", ".join(["(%s, %s)"] * len(dates))
@@ -211,7 +213,7 @@ def status_at(prefix: str, level: str, dates: dict[int, dt.date]) -> list[tuple]
           ON m.household_id = st.household_id
          AND (m.birth_date IS NULL OR m.birth_date <= st.d)
          AND (m.active = %s OR m.left_date > st.d)
-        GROUP BY st.k, {cut}, st.status
+        GROUP BY st.k, {group_cut}st.status
     """  # noqa: S608  (table names from the models, values as parameters)
     params = [*params_y, *params_sc, True]
     with connection.cursor() as cursor:
@@ -330,19 +332,21 @@ def _incidence_facts(county: str, facts: Facts, up) -> None:
         if lv == village and dim == STATUS and status in poor:
             people[(key, code[:LENGTH[village]])] += n
     for key in keys | {NOW}:
-        for _first, v in profiles.first_after(clock.today().year if key == NOW else key):
+        for first, v in profiles.first_after(clock.today().year if key == NOW else key):
             n = people.get((key, v), 0)
-            if n or key == NOW:  # now: every village left out, to be named
+            if key == NOW:
+                # every village left out, to be named, with the year of its first profile (a later
+                # year: the page of a later year leaves it out only until then)
+                up(village, v, (key, LEFT, StatsRollup.NO_PROFILE if first == sys.maxsize else str(first), "", ""),
+                   1, n)
+            elif n:
                 up(village, v, (key, LEFT, "", "", ""), 1, n)
 
 
 def _rows(facts: Facts, county_code: str, at) -> list[StatsRollup]:
-    """The rows of ``facts``; a denominator change that came to nothing (a township's village
-    re-profiled with the same population, say) is left out."""
     return [StatsRollup(county_code=county_code, level=level, area_code=code, year=year, dim=dim, status=status,
                         category=category, cause=cause, households=h, people=n, refreshed_at=at)
-            for (level, code, year, dim, status, category, cause), (h, n) in facts.items()
-            if h or n or dim != RURAL]
+            for (level, code, year, dim, status, category, cause), (h, n) in facts.items()]
 
 
 def _sum_from_children(level: str, prefix: str, at) -> int:
@@ -427,6 +431,10 @@ def _rebuild(actor: Actor, prefix: str, counties: list[str],
     return result
 
 
+# Audited area writes that change what the statistics count: the villages of the incidence
+# rate's denominator (a new village is left out until it has a profile).
+AREA_EVENTS = ("areas.import", "areas.divisions.load")
+
 # Audited actions that do not change what the statistics count.
 NOT_COUNTED = ("registry.stats.", "registry.quality.", "registry.duplicate.", "registry.recheck.",
                "registry.export")
@@ -440,8 +448,8 @@ def _counted_events(prefix: str, since):
 
     ancestors = [""] + [code_of(prefix[:n]) for n in (2, 4, 6, 9) if n < len(prefix)]
     where = _range_q(prefix) | Q(area_code__in=ancestors) if prefix else Q()
-    qs = AuditEvent.objects.filter(where, at__gt=since, action__startswith="registry.",
-                                   kind__in=("change", "bulk"))
+    qs = AuditEvent.objects.filter(where, Q(action__startswith="registry.") | Q(action__in=AREA_EVENTS),
+                                   at__gt=since, kind__in=("change", "bulk"))
     for name in NOT_COUNTED:
         qs = qs.exclude(action__startswith=name)
     return qs
@@ -621,7 +629,7 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
     summary["incidence"] = rate_now["incidence"]
     # the villages it leaves out, named (when it has a denominator: else it leaves out every village)
     summary["left_out"] = _left_out_villages(inc.named(rate_now, MAX_TABLE_ROWS)) if rate_now["villages"] else []
-    summary["left_out_more"] = rate_now["missing"] - len(summary["left_out"]) if summary["left_out"] else 0
+    summary["left_out_more"] = max(rate_now["missing"] - len(summary["left_out"]), 0) if summary["left_out"] else 0
 
     # Children and grandchildren: one row per area, every current area listed.
     tables = []
