@@ -12,7 +12,9 @@
 2. Matching again (after the registry or a cut-off changed) adds the new hits and
    re-classifies the hits nobody has decided yet (two UPDATEs).
 3. Records without an area of their own take their member's area (one UPDATE … FROM).
-4. One bulk audit event with the counts, listing every hit created (INSERT … SELECT).
+4. The counts by phase, the undated hits of an area with no cut-off date set (``no_cutoff``)
+   apart from those whose record has no date (``undated``), as the statistics of the check
+   count them; one bulk audit event with them, listing every hit created (INSERT … SELECT).
 
 The SQL is the same on SQLite and PostgreSQL.
 """
@@ -100,7 +102,9 @@ SET_PHASE = ("UPDATE {hit} SET phase = {phase}, status = {status}, version = ver
 RECORD_AREAS = ("UPDATE {rec} SET area_code = x.area_code FROM {hit} x WHERE x.record_id = {rec}.id "
                 "AND x.dataset_id = %s AND x.id > %s AND {rec}.dataset_id = %s AND {rec}.area_code = ''")
 LAST_HIT = "SELECT COALESCE(MAX(id), 0) FROM {hit}"
-PHASE_COUNTS = "SELECT phase, COUNT(*) FROM {hit} WHERE dataset_id = %s GROUP BY phase"
+# rules.MATCH_COUNTS: an undated hit without a cut-off is counted as no_cutoff
+PHASE_COUNTS = ("SELECT CASE WHEN phase = %s AND cutoff IS NULL THEN %s ELSE phase END, COUNT(*) "
+                "FROM {hit} WHERE dataset_id = %s GROUP BY 1")
 NEW_HITS = "SELECT id AS object_id, 'created' AS change FROM {hit} WHERE dataset_id = %s AND id > %s"
 
 
@@ -150,8 +154,8 @@ def match_dataset(dataset: ExternalDataset, actor: Actor | None = None, progress
         if connection.vendor == "postgresql" and created >= ANALYZE_ROWS:
             cursor.execute(sql("ANALYZE {hit}"))  # the reports right after need fresh statistics
         # 4. counts and the audit event
-        counts = {p: 0 for p in rules.PHASES}
-        cursor.execute(sql(PHASE_COUNTS), [dataset.pk])
+        counts = {p: 0 for p in rules.MATCH_COUNTS}
+        cursor.execute(sql(PHASE_COUNTS), [rules.UNDATED, rules.NO_CUTOFF, dataset.pk])
         for phase_, n in cursor.fetchall():
             counts[phase_] = n
         total = sum(counts.values())

@@ -42,6 +42,18 @@ PHASES = {
     INFO: gettext_lazy("Information only"),
 }
 NEEDS_DECISION = (BEFORE, UNDATED)
+# What a matching run counts (matching.match_dataset, its job's message and audit event): the
+# hits by phase, with the UNDATED ones told apart by their cut-off, as the statistics of the
+# check count them (reports.SUMMARY_COUNTS): no cut-off date set for the hit's area, or a
+# cut-off set and a record without a date. Both are stored as UNDATED (the hit's phase).
+NO_CUTOFF = "no_cutoff"
+MATCH_COUNTS = {
+    BEFORE: PHASES[BEFORE],
+    NO_CUTOFF: gettext_lazy("No cut-off date set (needs a decision)"),
+    UNDATED: gettext_lazy("Date unknown (needs a decision)"),
+    AFTER: PHASES[AFTER],
+    INFO: PHASES[INFO],
+}
 
 # States of a hit in the verification queue.
 OPEN, DECIDED, APPROVED, ARCHIVED, NOTED = "open", "decided", "approved", "archived", "info"

@@ -5,21 +5,30 @@ from pathlib import Path
 
 from django.tasks import task
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.accounts.scoping import Scope
 from fupin.audit import actions as audit
 from fupin.jobs.actions import run
 from fupin.jobs.models import Job
 
-from . import importers, matching, queries, reports
+from . import importers, matching, queries, reports, rules
 from .models import ExternalDataset
 
 
 def _match_message(counts: dict) -> str:
-    return _("%(hits)s hits (%(new)s new): %(before)s before the cut-off, %(undated)s undated, %(after)s after, "
-             "%(info)s for information.") % {"hits": counts["hits"], "new": counts["created"],
-                                             "before": counts["before"], "undated": counts["undated"],
-                                             "after": counts["after"], "info": counts["info"]}
+    """matching.match_dataset's counts in a sentence: the hits of an area with no cut-off date
+    set apart from those whose record has no date (counts kept from before the two were
+    counted apart have no ``no_cutoff``: 0)."""
+    n = {key: counts.get(key, 0) for key in ("hits", "created", *rules.MATCH_COUNTS)}
+    return ngettext(
+        "%(hits)s hit (%(new)s new): %(before)s before the cut-off, %(no_cutoff)s with no cut-off date set, "
+        "%(undated)s with the date unknown, %(after)s after, %(info)s for information.",
+        "%(hits)s hits (%(new)s new): %(before)s before the cut-off, %(no_cutoff)s with no cut-off date set, "
+        "%(undated)s with the date unknown, %(after)s after, %(info)s for information.",
+        n["hits"]) % {"hits": n["hits"], "new": n["created"], "before": n[rules.BEFORE],
+                      "no_cutoff": n[rules.NO_CUTOFF], "undated": n[rules.UNDATED], "after": n[rules.AFTER],
+                      "info": n[rules.INFO]}
 
 
 @task()
