@@ -10,8 +10,9 @@ someone downloads it (actions.render_document, called by the pages and the API, 
 the zip's background job; this module only reads) and is then stored in
 ``StepDocument.file`` with its SHA-256 (the rendering is audited), so a
 document always shows the record as it was when its step produced it, and rendering
-(WeasyPrint, ~1 s with HarfBuzz subsetting) never slows or blocks an officer's step:
-a failure to snapshot or to render is logged and retried at the next download.
+(WeasyPrint through core.pdf, 0.15–0.5 s of CPU a document: docs/benchmarks.md, "PDF
+rendering") never slows or blocks an officer's step: a failure to snapshot or to
+render is logged and retried at the next download.
 
 Regenerating never changes a stored document: it adds version n+1 with a fresh
 snapshot of the record as it is now (audited, with the reason); the earlier versions
@@ -46,7 +47,7 @@ from django.utils.translation import gettext as _
 
 from fupin.areas.models import Area
 from fupin.audit import actions as audit
-from fupin.core import clock
+from fupin.core import clock, pdf
 from fupin.core.actor import Actor
 from fupin.core.masking import mask
 from fupin.registry import codes
@@ -336,9 +337,8 @@ def render_html(doc: StepDocument, data: dict | None = None) -> str:
 
 
 def render_pdf(doc: StepDocument, data: dict | None = None) -> bytes:
-    from fupin.registry.pdf import html_to_pdf
-
-    return html_to_pdf(render_html(doc, data))
+    """The document's PDF (core.pdf: the renderer the registry's PDFs use)."""
+    return pdf.html_to_pdf(render_html(doc, data))
 
 
 def _household_count(doc: StepDocument) -> int:

@@ -2,10 +2,12 @@
 and stored the first time a document is read, and the background job that renders a
 batch's documents before its zip is offered (documents.py reads; nothing else writes).
 
-Rendering (WeasyPrint) takes about a second a document with HarfBuzz, ten without
-it, so a batch's zip is never rendered inside a request: its missing documents are
-rendered by a job (``start_rendering``, with progress on the job's page) and the zip
-is then built from the stored files."""
+Rendering (WeasyPrint, through core.pdf's renderer, which the job keeps from one
+document to the next) takes 0.15–0.5 s of CPU a document with HarfBuzz's subsetter
+(docs/benchmarks.md, "PDF rendering"; much longer when WeasyPrint falls back to
+fontTools), and a batch has many, so a batch's zip is never rendered inside a request:
+its missing documents are rendered by a job (``start_rendering``, with progress on the
+job's page) and the zip is then built from the stored files."""
 
 from __future__ import annotations
 
