@@ -303,7 +303,8 @@ def test_audit_page_needs_audit_view(events, make_user):
 
 
 def test_no_write_path_in_the_app():
-    """The audit app offers no route that writes: only GET pages and a GET API."""
+    """The audit app offers no route that changes the log: GET pages, a GET API, and the event
+    page's POST that reveals one masked value (it only records a sensitive read, as core:reveal)."""
     from django.urls import get_resolver
 
     from fupin.api.urls import api as ninja_api

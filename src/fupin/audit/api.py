@@ -1,12 +1,23 @@
+"""The audit log's REST API: a search of the events of your area.
+
+The log is returned as it was written, except personal numbers (ID numbers, phones, bank
+accounts) in ``before`` and ``after``: masked, as the event's page masks them
+(audit/personal.py), unless the caller asks ``?reveal=1`` and holds ``pii.reveal`` at the
+event's area; ``revealed`` says which events were returned with them in full, and every such
+answer is logged (``pii.reveal.api``, with the events revealed as its items), as the
+registry's API logs its reveals."""
+
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from fupin.accounts.scoping import can
-from fupin.api.base import Day, paginate
+from fupin.api.base import Day, actor, paginate
+from fupin.areas import rules as area_rules
 from fupin.core.errors import Forbidden
 
-from . import queries
+from . import actions as audit
+from . import personal, queries
 
 router = Router(tags=["audit"])
 
@@ -23,10 +34,11 @@ class EventOut(Schema):
     object_id: str
     object_repr: str
     area_code: str
-    before: dict | None
-    after: dict | None
+    before: dict | None = Field(description="ID numbers, phones and bank accounts masked unless revealed")
+    after: dict | None = Field(description="ID numbers, phones and bank accounts masked unless revealed")
     count: int
     note: str
+    revealed: bool = Field(False, description="the personal numbers of before and after are in full (logged)")
 
 
 class EventPage(Schema):
@@ -36,12 +48,38 @@ class EventPage(Schema):
     items: list[EventOut]
 
 
+FIELDS = [name for name in EventOut.model_fields if name not in ("before", "after", "revealed")]
+
+
 @router.get("/events", response=EventPage, summary="Search the audit log of your area")
 def events(request, user: str = "", action: str = "", object_type: str = "", object_id: str = "",
            area: str = "", kind: str = "", since: Day | None = None, until: Day | None = None,
-           page: int = 1, page_size: int = 100):
+           reveal: bool = False, page: int = 1, page_size: int = 100):
+    """``reveal=1``: the personal numbers in ``before`` and ``after`` in full, for the events of
+    the areas where you hold ``pii.reveal`` (logged); masked otherwise."""
     if not can(request.user, "audit.view"):
         raise Forbidden()
     qs = queries.search(request.user, user=user, action=action, object_type=object_type, object_id=object_id,
                         area=area, kind=kind, since=since, until=until)
-    return paginate(qs.order_by("-at", "-id"), page, page_size)
+    result = paginate(qs.order_by("-at", "-id"), page, page_size)
+    items, shown, names = [], [], set()
+    for event in result["items"]:
+        data = {name: getattr(event, name) for name in FIELDS}
+        found = personal.personal_names(event)
+        if found and reveal and personal.may_reveal(request.user, event):
+            data.update(before=event.before, after=event.after, revealed=True)
+            shown.append(event)
+            names.update(found)
+        else:
+            before, after = personal.masked_event(event)
+            data.update(before=before, after=after, revealed=False)
+        items.append(data)
+    if shown:
+        read = audit.record_read(actor(request), "pii.reveal.api", object_type="audit.auditevent",
+                                 object_id=str(shown[0].pk) if len(shown) == 1 else "",
+                                 object_repr=str(shown[0]) if len(shown) == 1 else "",
+                                 area_code=area_rules.common_area_code(e.area_code for e in shown),
+                                 count=len(shown), note=",".join(sorted(names)))
+        audit.record_items(read, ((e.pk, "read") for e in shown))
+    result["items"] = items
+    return result

@@ -4,7 +4,8 @@ by their labels and dicts spelt out as "label: value" pairs.
 
 The log itself is never changed (it is a record, and the API returns it as it was written):
 this module only reads. The pages keep each raw value at hand (a title attribute) for an
-inspector. Labels come from the object's model (a field's ``verbose_name`` and choices), and
+inspector, with its personal numbers masked like the text (``personal``: ID numbers, phones,
+bank accounts, unless revealed). Labels come from the object's model (a field's ``verbose_name`` and choices), and
 for the code fields that hold a code list's codes without Django choices from that code list
 (``code_values``): like audit/labels.py, the one place that knows them. A value nobody knows
 how to read is shown as it is, never as a Python repr.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import importlib.util
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fupin.core import present
+
+from . import personal
 
 CHANNELS = {
     "web": pgettext_lazy("audit channel", "web"),
@@ -192,12 +196,18 @@ def _declared_label(object_type: str, name: str, action: str):
     return None
 
 
-def _action_model(action: str):
+def action_model_label(action: str) -> str | None:
+    """The model whose fields the action logs (``ACTION_MODELS``: "assistance.visit"), or None."""
     action_models = declared().action_models
     for scope in _scopes("", action):
         if scope in action_models:
-            return model_of(action_models[scope])
+            return action_models[scope]
     return None
+
+
+def _action_model(action: str):
+    label = action_model_label(action)
+    return model_of(label) if label is not None else None
 
 
 def object_type_label(object_type: str) -> str:
@@ -462,19 +472,38 @@ class Change:
     after: str
     before_raw: str
     after_raw: str
+    personal: bool = False  # holds a personal number (masked unless ``unmasked``)
+    masked: bool = False  # … and is shown masked
+
+    @property
+    def reveal_vals(self) -> str:
+        """What the page's eye button posts to reveal this value (htmx ``hx-vals``)."""
+        return json.dumps({"reveal": self.name})
 
 
-def changes(event) -> list[Change]:
-    """The event's changed values (``AuditEvent.changed_fields``), for people."""
+def changes(event, *, unmasked: frozenset[str] | set[str] = frozenset()) -> list[Change]:
+    """The event's changed values (``AuditEvent.changed_fields``), for people. Personal numbers
+    (ID numbers, phones, bank accounts; ``personal``) are masked, in the text and in the raw
+    value of the title alike, except in the values named in ``unmasked`` (a reveal the caller
+    has checked and logs)."""
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
-    after_values, before_values = {**before, **after}, {**after, **before}  # e.g. a measure's type for its details
-    where = {"action": event.action, "object_id": event.object_id}
-    return [Change(name=name, label=field_label(event.object_type, name, event.action),
-                   before=value_text(event.object_type, name, old, before_values, **where),
-                   after=value_text(event.object_type, name, new, after_values, **where),
-                   before_raw=raw(old), after_raw=raw(new))
-            for name, old, new in event.changed_fields()]
+    masked_before, masked_after = (personal.masked(before, event.object_type, event.action),
+                                   personal.masked(after, event.object_type, event.action))
+    out = []
+    for name, _old, _new in event.changed_fields():
+        is_personal = masked_before.get(name) != before.get(name) or masked_after.get(name) != after.get(name)
+        shown_before, shown_after = (before, after) if name in unmasked else (masked_before, masked_after)
+        # the event's other values too (a measure's type for its details), masked as shown
+        after_values, before_values = {**shown_before, **shown_after}, {**shown_after, **shown_before}
+        old, new = shown_before.get(name), shown_after.get(name)
+        where = {"action": event.action, "object_id": event.object_id}
+        out.append(Change(name=name, label=field_label(event.object_type, name, event.action),
+                          before=value_text(event.object_type, name, old, before_values, **where),
+                          after=value_text(event.object_type, name, new, after_values, **where),
+                          before_raw=raw(old), after_raw=raw(new),
+                          personal=is_personal, masked=is_personal and name not in unmasked))
+    return out
 
 
 def describe(event) -> None:

@@ -1,13 +1,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from fupin.core.actor import Actor
 from fupin.core.errors import Invalid
 from fupin.core.views_util import date_param, require_perm
 
-from . import labels, present, queries
+from . import actions as audit
+from . import labels, personal, present, queries
 from .models import AuditEvent
 
 
@@ -30,10 +34,34 @@ def event_list(request):
         "until": until.isoformat() if until else "", "kinds": AuditEvent.KIND_CHOICES, "actions": labels.choices()})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @require_perm("audit.view")
 def event_detail(request, pk):
+    """An event. Personal numbers in its values are masked; a role that may reveal them at the
+    event's area (``pii.reveal``, as on the household card) gets an eye button on each such
+    row, which posts ``reveal`` (the value's name) here: the answer is that row unmasked, and
+    the reveal is logged (``pii.reveal``, on the event's object, as the card's reveal is)."""
     event = queries.get_event(request.user, pk)
+    can_reveal = personal.may_reveal(request.user, event)
+    if request.method == "POST":
+        return _reveal(request, event, can_reveal)
     present.describe(event)
     items = [(present.row_change_label(i.change), i.change, i.object_id) for i in event.items.all()[:500]]
-    return render(request, "audit/detail.html", {"event": event, "changes": present.changes(event), "items": items,
-                                                 "item_count": event.items.count()})
+    changes = present.changes(event)
+    return render(request, "audit/detail.html", {"event": event, "changes": changes, "items": items,
+                                                 "item_count": event.items.count(), "can_reveal": can_reveal,
+                                                 "event_has_masked": any(c.masked for c in changes)})
+
+
+def _reveal(request, event, can_reveal: bool):
+    """One value of the event unmasked (its row of the page), logged as a sensitive read; 404
+    (and nothing logged) when the role may not reveal it there or the value is not personal."""
+    name = request.POST.get("reveal", "")
+    change = next((c for c in present.changes(event, unmasked={name}) if c.name == name and c.personal), None) \
+        if can_reveal else None
+    if change is None:
+        raise Http404
+    audit.record_read(Actor.from_request(request), "pii.reveal", object_type=event.object_type,
+                      object_id=event.object_id, object_repr=event.object_repr, area_code=event.area_code,
+                      note=name, after={"event": event.pk, "field": name})
+    return render(request, "audit/_change.html", {"c": change, "event": event, "can_reveal": can_reveal})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils.translation import gettext as _
 from ninja import Router
 
 from fupin.accounts.scoping import scope_for
 from fupin.api.base import Error
+from fupin.api.renderers import jsonable
 from fupin.core import clock, dates
 from fupin.core.errors import Invalid
 from fupin.registry import stats as registry_stats
@@ -16,16 +15,6 @@ from fupin.registry import stats as registry_stats
 from . import queries
 
 router = Router(tags=["dynamics"])
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 NUMBERS = {"response": {200: dict, 404: Error, 422: Error},
@@ -46,7 +35,7 @@ def numbers(request, area: str = "", year: int | None = None):
     found, prefix = registry_stats.resolve_area(request.user, area or None)
     scope = scope_for(request.user, "stats.view")
     report = queries.year_report(prefix, year, areas=queries.child_areas(scope, prefix))
-    return _jsonable({
+    return jsonable({
         "area": {"code": registry_stats.code_of(prefix), "name": found.name if found else _("Whole country"),
                  "level": registry_stats.level_of(prefix)},
         **report,

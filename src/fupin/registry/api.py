@@ -20,6 +20,7 @@ from ninja import Field, Router, Schema, Status
 
 from fupin.accounts.scoping import scope_for
 from fupin.api.base import Day, Error, Quantity, actor, paginate
+from fupin.api.renderers import jsonable
 from fupin.areas import rules as area_rules
 from fupin.audit import actions as audit
 from fupin.core import dates
@@ -490,18 +491,4 @@ def statistics(request, area: str = "", date: Day | None = None, source: str = "
     households in each status on that date; ``source``: ``live`` or ``rollup`` to force one."""
     data = stats.area_report(request.user, area or None, source=source if source in ("live", "rollup") else "",
                              on_date=date)
-    return _jsonable(data)
-
-
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.datetime):  # left to the API's renderer: local time with its offset (api/renderers.py)
-        return value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+    return jsonable(data)
