@@ -7,6 +7,7 @@ live count shows, at every level, in every year."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -204,7 +205,9 @@ def test_an_area_import_makes_the_rollup_not_current(city, tmp_path):
 
 def test_a_group_and_its_village_profiled_the_same_year_the_village_wins_everywhere(city):
     group = VILLAGE_B + "001"
-    _profile(group, 2022, 111)
+    # (a group's profile, as data from before the profile form refused groups)
+    VillageProfile.objects.create(village=Area.objects.get(code=group, valid_to__isnull=True), year=2022,
+                                  area_code=group, rural_population=111)
     _profile(VILLAGE_B, 2022, 222)
     stats.refresh(SYSTEM, "")
     for prefix in (CITY, "360783", ""):
@@ -233,3 +236,25 @@ def test_the_country_counted_live_works_on_both_databases(city):
     rollup = stats.report(None, "", stats.rollup_facts(""), source="rollup")
     for key in ("summary", "years", "areas"):
         assert rollup[key] == live[key], key
+
+
+@pytest.mark.parametrize("source", ["live", "rollup"])
+def test_an_abolished_village_counts_in_the_denominator_only_while_it_exists(villages, source):
+    """VR (旧村), abolished on 2020-01-01, had a 2019 profile of 500. Its people went into
+    another village, whose profile counts them from then on, so VR's 500 count in 2019 only:
+    2019: (14 − V2 2 − V3 4) ÷ (V1 1,000 + VR 500) = 8 ÷ 1,500 = 0.53 %;
+    2020: (12 − V3 4 − VR 5) ÷ (1,000 + V2 800) = 3 ÷ 1,800 = 0.17 %;
+    2021: (13 − V3 3 − VR 5) ÷ (1,500 + 800) = 5 ÷ 2,300 = 0.22 %.
+    (Carried forward, it gave 2020: 8 ÷ 2,300 = 0.35 % and 2021: 10 ÷ 2,800 = 0.36 %.)"""
+    VillageProfile.objects.create(village=Area.objects.get(code=VR), year=2019, area_code=VR, rural_population=500)
+    if source == "rollup":
+        stats.refresh(SYSTEM, COUNTY_A)
+    data = _report("360729100", source)
+    got = {y["year"]: (y["rural_population"], y["missing_villages"], y["missing_poor"], y["incidence"])
+           for y in data["years"]}
+    assert got == {2019: (1500, 2, 6, Decimal("0.53")), 2020: (1800, 2, 9, Decimal("0.17")),
+                   2021: (2300, 2, 8, Decimal("0.22"))}
+    s = data["summary"]
+    assert (s["rural_population"], s["profiled_villages"], s["missing_villages"]) == (2300, 2, 2)
+    assert [(v["code"], v["abolished"], v["poor_people"]) for v in s["left_out"]] == [
+        (VR, True, 5), ("360729100203", False, 3)]

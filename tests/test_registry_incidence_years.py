@@ -204,6 +204,12 @@ def _random_registry(rng):
         for year in sorted(rng.sample(range(2016, 2024), rng.randint(1, 3))):
             actions.save_village_profile(SYSTEM, Area.objects.get(code=code, valid_to__isnull=True), year,
                                          rural_population=rng.randint(300, 3000))
+    # the abolished VR (2020) profiled before and after it went: only the profiles before count
+    from fupin.registry.models import VillageProfile
+
+    for year in sorted(rng.sample(range(2016, 2024), 2)):
+        VillageProfile.objects.create(village=Area.objects.get(code=VR), year=year, area_code=VR,
+                                      rural_population=rng.randint(300, 3000))
 
 
 @pytest.mark.parametrize("seed", [1, 2])

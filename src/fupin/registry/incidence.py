@@ -71,8 +71,34 @@ def _retired_villages(prefix: str):
     return {c[:VILLAGE_LENGTH] for c in rows.values_list("code", flat=True).distinct()}
 
 
+def _abolished_years(prefix: str, villages: Iterable[str]) -> dict[str, int]:
+    """{village prefix: the first year at whose end the village no longer exists} of the
+    ``villages`` (prefixes) that are abolished: a retired code (``valid_to``: the day it stopped
+    being valid) with no current row. A village's profile counts only while it exists: after a
+    merger the village it went into counts its people (it would otherwise be counted twice)."""
+    villages = set(villages)
+    if not villages:
+        return {}
+    current = Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=True, code=OuterRef("code"))
+    rows = Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=False).filter(~Exists(current)).order_by()
+    if prefix:
+        rows = Scope([prefix]).filter(rows, "code")
+    out: dict[str, int] = {}
+    for code, valid_to in rows.values_list("code", "valid_to"):
+        v = code[:VILLAGE_LENGTH]
+        if v in villages:
+            out[v] = max(out.get(v, 0), valid_to.year)
+    return out
+
+
 class Profiles:
-    """The profiles and villages of an area, for the rate of any year and any level below."""
+    """The profiles and villages of an area, for the rate of any year and any level below.
+
+    A village abolished (``gone``: the first year at whose end it no longer exists) has no
+    denominator from that year on, whatever its profiles: its households that still name it
+    are left out of the rate and named, like those of a village never profiled."""
+
+    gone: dict[str, int] = {}  # (built by hand without it: bench/stats_incidence.py, a test)
 
     def __init__(self, prefix: str):
         self.prefix = prefix
@@ -83,9 +109,12 @@ class Profiles:
             villages = Scope([prefix]).filter(villages, "code")
         # (year, village prefix, rural population) by year, and
         # {village prefix: [(year, rural population), …] by year}
-        self._ordered = [(year, code[:VILLAGE_LENGTH], rural or 0) for code, year, rural in
-                         rows.values_list("area_code", "year", "rural_population")
-                         .order_by("year", "-area_code", "id")]  # (a tie: the village's own profile last, so it wins)
+        ordered = [(year, code[:VILLAGE_LENGTH], rural or 0) for code, year, rural in
+                   rows.values_list("area_code", "year", "rural_population")
+                   .order_by("year", "-area_code", "id")]  # (a tie: the village's own profile last, so it wins)
+        self.gone = _abolished_years(prefix, {v for _y, v, _r in ordered})
+        # (a profile dated after the village was abolished never counts)
+        self._ordered = [r for r in ordered if r[0] < self.gone.get(r[1], _NEVER + 1)]
         self.by_village: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for year, village, rural in self._ordered:
             self.by_village[village].append((year, rural))
@@ -99,7 +128,7 @@ class Profiles:
         """(profile year, rural population) of the village's latest profile at or before ``year``
         (a binary search: the page asks this for every village and every year of its table)."""
         rows = self.by_village.get(village)
-        if not rows:
+        if not rows or year >= self.gone.get(village, _NEVER + 1):
             return None
         i = bisect.bisect_right(rows, (year, _AFTER_ANY_POPULATION))
         return rows[i - 1] if i else None
@@ -110,9 +139,17 @@ class Profiles:
 
     def first_after(self, year: int) -> list[tuple[int, str]]:
         """(year of the first profile, village) of the villages with no profile at or before
-        ``year`` (never profiled: ``sys.maxsize``), by first profile year."""
+        ``year`` (never profiled: ``sys.maxsize``), by first profile year. (Not the abolished
+        ones left out because they are gone: ``missing_at``.)"""
         self._prepare()
         return self._by_first[bisect.bisect_right(self._first_years, year):]
+
+    def missing_at(self, year: int) -> list[tuple[int, str, bool]]:
+        """(year of the first profile, village, abolished by then) of the villages the rate
+        of ``year`` leaves out: no profile at or before it, or gone by then."""
+        later = [(first, v, False) for first, v in self.first_after(year)]
+        return later + sorted((self.by_village[v][0][0], v, True) for v, g in self.gone.items()
+                              if g <= year and self.by_village.get(v) and self.by_village[v][0][0] <= year)
 
     def leaves_out(self, year: int) -> bool:
         """Whether the rate of ``year`` has a denominator and leaves some village out: only
@@ -137,6 +174,11 @@ class Profiles:
         ordered = getattr(self, "_ordered", None)
         if ordered is None:  # (built by hand: bench/stats_incidence.py, a test)
             ordered = sorted((y, v, r) for v, rows in self.by_village.items() for y, r in rows)
+        if self.gone:  # an abolished village leaves the sums in the year it is gone (after that year's profiles)
+            ordered = sorted([(y, 0, v, r) for y, v, r in ordered] + [(g, 1, v, None) for v, g in self.gone.items()],
+                             key=lambda e: (e[0], e[1]))
+        else:
+            ordered = [(y, 0, v, r) for y, v, r in ordered]
         current: dict[str, tuple[int, int]] = {}
         used: dict[int, int] = defaultdict(int)  # profile year -> villages whose latest it is
         total = 0
@@ -145,16 +187,17 @@ class Profiles:
             years = [k for k, n in used.items() if n]
             self._sums[year] = (total, len(current), min(years, default=None), max(years, default=None))
 
-        for i, (y, village, rural) in enumerate(ordered):
+        for i, (y, kind, village, rural) in enumerate(ordered):
             if i and y != ordered[i - 1][0]:
                 keep(ordered[i - 1][0])
-            old = current.get(village)
+            old = current.pop(village, None)
             if old is not None:
                 total -= old[1]
                 used[old[0]] -= 1
-            current[village] = (y, rural)
-            total += rural
-            used[y] += 1
+            if kind == 0:  # a profile (else: the village is gone)
+                current[village] = (y, rural)
+                total += rural
+                used[y] += 1
         if ordered:
             keep(ordered[-1][0])
         self._sum_years = sorted(self._sums)
@@ -171,8 +214,8 @@ class Profiles:
     def _whole(self, year: int) -> dict:
         """``coverage`` of the area as one cell — the year-by-year table asks it for every year."""
         rural, profiled, first, last = self._sums_at(year)
-        # the villages whose first profile is after the year (or who have none): a slice
-        missing = [] if profiled == len(self.villages) else sorted(v for _y, v in self.first_after(year))
+        # the villages whose first profile is after the year (or who have none: a slice), and those gone
+        missing = [] if profiled == len(self.villages) else sorted(v for _y, v, _g in self.missing_at(year))
         return {"rural": rural, "villages": profiled, "missing": missing, "first": first, "last": last}
 
     def _by_prefix(self, year: int, length: int) -> dict[str, dict]:
@@ -199,18 +242,27 @@ class Profiles:
 _NEVER = 9999  # the "first profile year" of a village never profiled: after every year asked
 
 
-def _candidates(profiles: Profiles, year: int) -> tuple[str, list]:
-    """The body of the CTE ``cand (v, first_year)``: the villages with no profile at or before
-    ``year`` (the only ones that can be left out in a year from then on), each with the year
-    of its first profile (``_NEVER``: none), from ``profiles`` (already read: no query), as
-    ONE parameter whatever their number — an array on PostgreSQL, a JSON list on SQLite —
-    so that a statement never meets the drivers' limit on parameters."""
-    rows = [(v, min(first, _NEVER)) for first, v in profiles.first_after(year)]
+def _candidates(profiles: Profiles, first: int, last: int) -> tuple[str, list]:
+    """The body of the CTE ``cand (v, first_year, gone_year)``: the villages that can be left
+    out in a year from ``first`` to ``last`` — no profile at or before ``first``, or abolished
+    by ``last`` — each with the year of its first profile and of its abolition (``_NEVER``:
+    none), from ``profiles`` (already read: no query), as ONE parameter whatever their number —
+    arrays on PostgreSQL, a JSON list on SQLite — so that a statement never meets the drivers'
+    limit on parameters. The statement tells the years apart: a village is left out in Y when
+    ``first_year > Y OR gone_year <= Y``."""
+    rows = {v: (min(f, _NEVER), _NEVER) for f, v in profiles.first_after(first)}
+    for f, v, _gone in profiles.missing_at(last):
+        rows[v] = (min(f, _NEVER), profiles.gone.get(v, _NEVER))
+    for v, g in profiles.gone.items():
+        if v in rows:
+            rows[v] = (rows[v][0], g)
+    rows = [(v, f, g) for v, (f, g) in sorted(rows.items())]
     if connection.vendor == "postgresql":
-        return ("SELECT c.v, c.first_year FROM unnest(%s::text[], %s::int[]) AS c (v, first_year)",
-                [[v for v, _f in rows], [f for _v, f in rows]])
-    return ("SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(%s) AS j",
-            [json.dumps(rows)])
+        return ("SELECT c.v, c.first_year, c.gone_year "
+                "FROM unnest(%s::text[], %s::int[], %s::int[]) AS c (v, first_year, gone_year)",
+                [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]])
+    return ("SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') "
+            "FROM json_each(%s) AS j", [json.dumps(rows)])
 
 
 def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | None) -> dict[int, dict[str, int]]:
@@ -232,13 +284,14 @@ def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | N
     out: dict[int, dict[str, int]] = {k: {} for k in wanted}
     if not wanted:
         return out
-    cand_sql, cand_params = _candidates(profiles, min(wanted.values()))
+    cand_sql, cand_params = _candidates(profiles, min(wanted.values()), max(wanted.values()))
     poor = list(codes.POOR_STATUSES)
     marks = ", ".join(["%s"] * len(poor))
     from .stats import _range_sql  # (stats imports this module)
 
     range_h, params_h = _range_sql("h", profiles.prefix)
-    hv = (f"SELECT h.id, h.status, h.size, cand.v, cand.first_year FROM {Household._meta.db_table} h "  # noqa: S608
+    hv = (f"SELECT h.id, h.status, h.size, cand.v, cand.first_year, cand.gone_year "  # noqa: S608
+          f"FROM {Household._meta.db_table} h "
           f"JOIN cand ON cand.v = SUBSTR(h.area_code, 1, {VILLAGE_LENGTH}) WHERE {range_h}")
     ctes, params_cte, parts, params = [], [], [], []
     ends = {k: py for k, py in wanted.items() if k != NOW}
@@ -252,12 +305,12 @@ def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | N
             FROM (
                 SELECT y.k, y.d, sc.household_id, sc.v
                 FROM (
-                    SELECT s.household_id, hv.v, hv.first_year, s.status, s.date,
+                    SELECT s.household_id, hv.v, hv.first_year, hv.gone_year, s.status, s.date,
                            LEAD(s.date) OVER (PARTITION BY s.household_id ORDER BY s.date, s.id) AS next_date
                     FROM hv JOIN {StatusChange._meta.db_table} s ON s.household_id = hv.id
                 ) sc
                 JOIN y ON sc.date <= y.d AND (sc.next_date IS NULL OR sc.next_date > y.d)
-                WHERE sc.status IN ({marks}) AND sc.first_year > y.py
+                WHERE sc.status IN ({marks}) AND (sc.first_year > y.py OR sc.gone_year <= y.py)
             ) st
             LEFT JOIN {Member._meta.db_table} m
               ON m.household_id = st.household_id
@@ -269,10 +322,10 @@ def left_out_poor(profiles: Profiles, years: Iterable[int], *, now_year: int | N
         # now: the households' current status and size (as stats.status_now)
         parts.append(f"""
             SELECT {NOW}, hv.v, SUM(hv.size) FROM hv
-            WHERE hv.status IN ({marks}) AND hv.first_year > %s
+            WHERE hv.status IN ({marks}) AND (hv.first_year > %s OR hv.gone_year <= %s)
             GROUP BY hv.v""")  # noqa: S608
-        params += [*poor, wanted[NOW]]
-    ctes += [f"cand (v, first_year) AS ({cand_sql})", f"hv AS ({hv})"]
+        params += [*poor, wanted[NOW], wanted[NOW]]
+    ctes += [f"cand (v, first_year, gone_year) AS ({cand_sql})", f"hv AS ({hv})"]
     sql = f"WITH {', '.join(ctes)}\n" + "\nUNION ALL\n".join(parts)
     params = [*params_cte, *cand_params, *params_h, *params]
     with connection.cursor() as cursor:

@@ -325,6 +325,9 @@ def _incidence_facts(county: str, facts: Facts, up) -> None:
                 up(village, v, (year, RURAL, str(before[0]), "", ""), -1, -before[1])
             up(village, v, (year, RURAL, str(year), "", ""), 1, rural)
             before = (year, rural)
+        if before is not None and v in profiles.gone:  # abolished: no denominator from then on
+            up(village, v, (profiles.gone[v], RURAL, str(before[0]), "", ""), -1, -before[1])
+            up(village, v, (profiles.gone[v], RURAL, StatsRollup.NO_PROFILE, "", ""), 1, 0)
     poor = set(codes.POOR_STATUSES)
     keys = {key for (lv, _c, key, dim, _s, _ca, _cs) in facts if lv == village and dim == STATUS}
     people: dict[tuple[int, str], int] = defaultdict(int)
@@ -332,13 +335,13 @@ def _incidence_facts(county: str, facts: Facts, up) -> None:
         if lv == village and dim == STATUS and status in poor:
             people[(key, code[:LENGTH[village]])] += n
     for key in keys | {NOW}:
-        for first, v in profiles.first_after(clock.today().year if key == NOW else key):
+        for first, v, gone in profiles.missing_at(clock.today().year if key == NOW else key):
             n = people.get((key, v), 0)
             if key == NOW:
                 # every village left out, to be named, with the year of its first profile (a later
-                # year: the page of a later year leaves it out only until then)
-                up(village, v, (key, LEFT, StatsRollup.NO_PROFILE if first == sys.maxsize else str(first), "", ""),
-                   1, n)
+                # year: the page of a later year leaves it out only until then; abolished: for good)
+                never = gone or first == sys.maxsize
+                up(village, v, (key, LEFT, StatsRollup.NO_PROFILE if never else str(first), "", ""), 1, n)
             elif n:
                 up(village, v, (key, LEFT, "", "", ""), 1, n)
 
