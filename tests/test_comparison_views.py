@@ -251,7 +251,7 @@ def test_the_template_and_the_command(world, tmp_path, capsys):
     ds = ExternalDataset.objects.get()
     out = io.StringIO()
     call_command("match_dataset", str(ds.pk), stdout=out)
-    assert "1 hits (0 new)" in out.getvalue()
+    assert "1 hit (0 new)" in out.getvalue()
     bad = table_file(tmp_path, VEHICLE_HEADERS, vehicle_rows([("12345", "x", CUTOFF, "1")]), name="bad.csv")
     from django.core.management.base import CommandError
 

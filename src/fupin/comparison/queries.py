@@ -135,14 +135,21 @@ def queue_counts(user) -> dict:
 
 
 def dataset_counts(user, dataset: ExternalDataset) -> dict:
-    """A data set's counts as the user may see them: the hits of their area by phase
-    and status; the records of their area (every record when the data set's area lies
-    inside their scope)."""
+    """A data set's counts as the user may see them: the hits of their area by phase, the
+    undated ones told apart by their cut-off as a matching run counts them (rules.MATCH_COUNTS:
+    no cut-off date set for the hit's area, or a cut-off set and a record without a date), and
+    by status; the records of their area (every record when the data set's area lies inside
+    their scope)."""
     scope = view_scope(user)
-    phases = {p: 0 for p in rules.PHASES}
+    phases = {p: 0 for p in rules.MATCH_COUNTS}
     statuses = {s: 0 for s in rules.STATUSES}
-    for row in (scope.filter(dataset.hits.all()).values("phase", "status").annotate(n=Count("id")).order_by()):
-        phases[row["phase"]] += row["n"]
+    for row in (scope.filter(dataset.hits.all()).values("phase", "status")
+                .annotate(n=Count("id"), no_cutoff=Count("id", filter=Q(cutoff__isnull=True))).order_by()):
+        if row["phase"] == rules.UNDATED:
+            phases[rules.NO_CUTOFF] += row["no_cutoff"]
+            phases[rules.UNDATED] += row["n"] - row["no_cutoff"]
+        else:
+            phases[row["phase"]] += row["n"]
         statuses[row["status"]] += row["n"]
     whole = dataset_scope(user).contains(dataset.area_code) or dataset_scope(user).is_everything
     return {"phases": phases, "statuses": statuses, "hits": sum(phases.values()), "whole": whole,

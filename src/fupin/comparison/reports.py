@@ -149,7 +149,7 @@ SUMMARY_COUNTS = {
     "before": Count("id", filter=Q(phase=rules.BEFORE)),
     # Not sorted before or after: no cut-off date set for the hit's area, or (a cut-off set)
     # a record without a date (matching.phase_case puts both in UNDATED).
-    "no_cutoff": Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=True)),
+    rules.NO_CUTOFF: Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=True)),
     "undated": Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=False)),
     "after": Count("id", filter=Q(phase=rules.AFTER)),
     "info": Count("id", filter=Q(phase=rules.INFO)),
@@ -164,7 +164,7 @@ SUMMARY_COUNTS = {
 
 def summary_labels() -> dict[str, str]:
     return {"total": _("Hits"), "people": _("People"), "households": _("Households"),
-            "before": _("Before the cut-off"), "no_cutoff": _("No cut-off date set"),
+            "before": _("Before the cut-off"), rules.NO_CUTOFF: _("No cut-off date set"),
             "undated": _("Date unknown"), "after": _("After the cut-off"),
             "info": _("Information only"), "open": _("Not decided yet"), "veto": _("Veto confirmed"),
             "kept": _("Kept with a reason"), "error": _("Data error"), "approved": _("Approved by the township"),

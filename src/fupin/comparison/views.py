@@ -150,7 +150,10 @@ def dataset(request, pk):
     return render(request, "comparison/dataset.html", {
         "dataset": ds, "counts": counts, "kind": ds.kind_def,
         "area_name": _area_names([ds.area_code]).get(ds.area_code, ds.area_code or _("The whole country")),
-        "phases": [(code, label, counts["phases"][code]) for code, label in rules.PHASES.items()],
+        # the undated hits told apart by their cut-off (as a matching run counts them); the hit
+        # list filters by the stored phase, so both link to its undated hits
+        "phases": [(code, label, counts["phases"][code], rules.UNDATED if code == rules.NO_CUTOFF else code)
+                   for code, label in rules.MATCH_COUNTS.items()],
         "statuses": [(code, label, counts["statuses"][code]) for code, label in rules.STATUSES.items()],
         "can_view": can(request.user, rules.VIEW),
         "can_match": actions.allowed(_actor(request), rules.IMPORT, ds.area_code),

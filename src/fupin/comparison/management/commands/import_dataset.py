@@ -2,8 +2,9 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from fupin.comparison import importers, matching, rules
+from fupin.comparison import importers, matching, rules, tasks
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 
@@ -59,6 +60,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"Data set {result.dataset.pk}.")
             return
         counts = matching.match_dataset(result.dataset, actor)
-        self.stdout.write(f"Data set {result.dataset.pk}: {counts['hits']} hits ({counts['created']} new): "
-                          f"{counts['before']} before the cut-off, {counts['undated']} undated, {counts['after']} "
-                          f"after, {counts['info']} for information ({counts['seconds']} s).")
+        # the job's sentence (tasks.import_dataset_task): no cut-off date set apart from date unknown
+        self.stdout.write(_("Data set %(pk)s matched in %(seconds)s s. %(counts)s") % {
+            "pk": result.dataset.pk, "seconds": counts["seconds"], "counts": tasks._match_message(counts)})

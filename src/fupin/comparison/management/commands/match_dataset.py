@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from fupin.comparison import matching
+from fupin.comparison import matching, tasks
 from fupin.comparison.models import ExternalDataset
 from fupin.core.actor import Actor
 
@@ -19,5 +20,6 @@ class Command(BaseCommand):
             except ExternalDataset.DoesNotExist:
                 raise CommandError(f"No data set {pk}.") from None
             counts = matching.match_dataset(ds, Actor.system())
-            self.stdout.write(f"Data set {pk}: {counts['hits']} hits ({counts['created']} new) in "
-                              f"{counts['seconds']} s.")
+            # the job's sentence (tasks.match_dataset_task): no cut-off date set apart from date unknown
+            self.stdout.write(_("Data set %(pk)s matched in %(seconds)s s. %(counts)s") % {
+                "pk": pk, "seconds": counts["seconds"], "counts": tasks._match_message(counts)})
