@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import translation
 
 from fupin.areas.models import Area
@@ -36,7 +37,9 @@ def test_a_measure_is_logged_by_its_type_in_words_its_date_and_household(househo
                                    amount_to_household=Decimal("1000"), details={"job": "保洁"})
         label = catalog.measure_label("employment")
     assert label != "employment"
-    assert _logged("assistance.measure.create") == f"{label} 2024-06-15 · 3607291002010001"
+    with translation.override(settings.LANGUAGE_CODE):  # the log names objects in the site's language
+        logged = catalog.measure_label("employment")
+    assert _logged("assistance.measure.create") == f"{logged} 2024-06-15 · 3607291002010001"
     with translation.override(language):
         assert str(m) == f"{label} 2024-06-15 · 3607291002010001"
         assert "employment" not in str(m)

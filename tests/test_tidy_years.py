@@ -5,11 +5,9 @@ which the forms' year fields run too."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
-from stdnum.cn import ric
 
 from fupin.areas.models import Area
 from fupin.core import clock
@@ -18,6 +16,7 @@ from fupin.registry import actions, exchange
 from fupin.registry.forms import IncomeForm, VillageProfileForm
 from fupin.registry.models import Income, RecheckRound, VillageChecklist, VillageProfile
 from tests.conftest import COUNTY_A, SYSTEM, VILLAGE_A
+from tests.test_registry_amounts import household  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -27,18 +26,6 @@ def _bounds() -> tuple[int, int]:
 
 
 OUTSIDE = [1066, 3000, exchange.PROGRAMME_FIRST_YEAR - 1, clock.today().year + exchange.YEARS_AHEAD + 1, 0, -2016]
-
-
-@pytest.fixture
-def household(two_counties):
-    h = actions.create_household(SYSTEM, number="3607291002010001", area_code=VILLAGE_A, category="1", standard="1",
-                                 main_cause="01", identified_year=2016, status="registered",
-                                 status_date=dt.date(2016, 3, 1))
-    body = "36072919700315031"
-    actions.add_member(SYSTEM, h, name="张三", id_number=body + ric.calc_check_digit(body + "0"), relation="01",
-                       ethnicity="01", school_status="00", health="1")
-    h.refresh_from_db()
-    return h
 
 
 def _village():

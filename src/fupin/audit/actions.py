@@ -7,7 +7,10 @@ import decimal
 import uuid
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
 
 from fupin.core import clock
 from fupin.core.actor import Actor
@@ -38,6 +41,19 @@ def _jsonable(value):
     return value
 
 
+def _name(value) -> str:
+    """An object's name as the log keeps it for good: in the site's language
+    (settings.LANGUAGE_CODE), whoever's language is active (a user's request, a job run in
+    its starter's), so one log does not name things in two languages."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(value)
+
+
+def _repr(value) -> str:
+    """A name given as text, kept as it is; a lazy translation, in the site's language."""
+    return _name(value) if isinstance(value, Promise) else str(value)
+
+
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:
     """The values of a model's concrete fields, ready for the log."""
     names = fields or [f.attname for f in obj._meta.concrete_fields]
@@ -62,7 +78,7 @@ def record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
-        object_repr = object_repr or str(obj)[:200]
+        object_repr = object_repr or _name(obj)[:200]
         area_code = area_code or getattr(obj, "area_code", "") or ""
     user = actor.user
     return AuditEvent.objects.create(
@@ -75,7 +91,7 @@ def record(
         channel=actor.channel,
         object_type=_text(object_type),
         object_id=_text(object_id)[:64],
-        object_repr=_text(object_repr)[:200],
+        object_repr=_text(_repr(object_repr))[:200],
         area_code=_text(area_code or "")[:15],
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
@@ -99,7 +115,7 @@ def record_many(actor: Actor, action: str, events: Iterable[dict], *, kind: str 
             at=at, kind=kind, action=action, user=user, username=username, ip=actor.ip, channel=actor.channel,
             # The same cleaning as record(): no NUL characters, the columns' lengths.
             object_type=_text(e.get("object_type", "")), object_id=_text(str(e.get("object_id", "")))[:64],
-            object_repr=_text(str(e.get("object_repr", "")))[:200],
+            object_repr=_text(_repr(e.get("object_repr", "")))[:200],
             area_code=_text(e.get("area_code", "") or "")[:15],
             before=_jsonable(e["before"]) if e.get("before") is not None else None,
             after=_jsonable(e["after"]) if e.get("after") is not None else None,

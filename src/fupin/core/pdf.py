@@ -29,6 +29,7 @@ renderer for the next one. The output is byte for byte what a fresh renderer giv
 
 from __future__ import annotations
 
+import logging
 import threading
 
 RENDERS_PER_RENDERER = 500  # then a fresh one: the caches of a font configuration stay small
@@ -91,3 +92,19 @@ def warm_up() -> None:
     for then costs what the others do (the imports are most of a first PDF's time, and
     several seconds when Python keeps no bytecode cache)."""
     html_to_pdf(WARM_UP_HTML)
+
+
+def warm_up_in_background() -> threading.Thread:
+    """``warm_up`` in a daemon thread, for a long-lived process when it starts (``fupin
+    serve``, the job worker: see jobs.apps): the process neither waits for it nor is kept
+    alive by it. A failure is logged (the first PDF then pays the imports), never raised."""
+    thread = threading.Thread(target=_warm_up_logged, name="fupin-pdf-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up_logged() -> None:
+    try:
+        warm_up()
+    except Exception:
+        logging.getLogger(__name__).warning("PDF warm-up failed", exc_info=True)

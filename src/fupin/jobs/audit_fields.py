@@ -27,3 +27,18 @@ FIELDS = {
         "documents": gettext_lazy("Documents"),
     },
 }
+
+
+def job_kind(value, _logged) -> str:
+    """A job's kind (``comparison.import``) by its name (jobs.kinds). The same key inside the
+    parameters (an importer's own kind, ``pairings``) is no job kind: shown as logged."""
+    from fupin.core.present import plain
+
+    from .kinds import kind_label
+
+    return kind_label(value) if isinstance(value, str) else plain(value)
+
+
+VALUES = {
+    ("jobs.start", "kind"): job_kind,
+}

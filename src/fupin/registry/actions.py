@@ -364,6 +364,9 @@ def save_income(actor: Actor, household: Household, year: int, *, note: str = ""
 @transaction.atomic
 def save_village_profile(actor: Actor, village: Area, year: int, **values) -> VillageProfile:
     require(actor, "registry.edit", village.code)
+    if village.level != area_rules.VILLAGE:  # a village group, a township … has no profile
+        raise Invalid(_("A village profile is for a village, not for %(name)s.") % {"name": village.name},
+                      field="area")
     year = _model_year(VillageProfile, "year", year)
     if values.get("status_year") is not None:
         _model_year(VillageProfile, "status_year", values["status_year"])

@@ -75,6 +75,18 @@ def quality_issues(value, _logged) -> str:
     return present.pairs(((rules[code].message if code in rules else code), plain(n)) for code, n in value.items())
 
 
+def status_source(value, _logged) -> str:
+    """Where a change of status came from (StatusChange.source: ``import``, ``manual``,
+    ``procedure:<id>`` …) in words, as the household's history says it."""
+    from fupin.core.present import plain
+
+    from .views.common import change_source
+
+    return change_source(value) if isinstance(value, str) else plain(value)
+
+
 VALUES = {
     ("registry.quality.run", "issues"): quality_issues,
+    ("registry.household.status", "source"): status_source,
+    ("registry.household.status_many", "source"): status_source,
 }

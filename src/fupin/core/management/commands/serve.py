@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from fupin.core import pdf
+
 
 class Command(BaseCommand):
     help = "Start the web server and the background job worker together."
@@ -20,6 +22,10 @@ class Command(BaseCommand):
         self.stdout.write(f"fupin on http://{addrport}/  (database: {where}; data: {settings.DATA_DIR})")
         worker = subprocess.Popen([sys.executable, "-m", "fupin.cli", "db_worker"], env=os.environ.copy())
         self.stdout.write(f"job worker started (pid {worker.pid})")
+        if sys.argv[1:2] == ["serve"]:
+            # WeasyPrint's imports and fonts, loaded while the server starts rather than by the
+            # first PDF a user asks for; not when a test or another command calls this one.
+            pdf.warm_up_in_background()
 
         def stop(signum, frame):  # SIGTERM (a service manager, kill) stops the server as Ctrl-C does
             raise KeyboardInterrupt
