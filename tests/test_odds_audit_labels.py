@@ -60,6 +60,13 @@ def test_a_change_of_status_is_shown_by_where_it_came_from(inspector, household,
     assert event.after["source"] == source
 
 
+def test_one_change_of_status_logs_where_it_came_from_and_shows_it_in_words(inspector, household):
+    registry_actions.set_status(SYSTEM, household, "exited", dt.date(2019, 12, 31), reason="脱贫", source="api")
+    event = AuditEvent.objects.get(action="registry.household.status")
+    assert event.after["source"] == "api"
+    assert rows(inspector, event)["source"][2] == "API"
+
+
 def test_an_unknown_kind_is_shown_as_its_code():
     assert kind_label("somewhere.else") == "somewhere.else"
     assert kind_label("assistance.import.pairings") == "Import of assistance data"

@@ -198,7 +198,7 @@ def set_status(actor: Actor, household: Household, status: str, date: dt.date, *
                                                      **extra)
     household.version += 1
     audit.record(actor, "registry.household.status", obj=household, before=before,
-                 after={"status": status, "status_date": date, "reason": reason})
+                 after={"status": status, "status_date": date, "reason": reason, "source": source})
     return change
 
 

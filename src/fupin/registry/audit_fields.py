@@ -80,7 +80,7 @@ def status_source(value, _logged) -> str:
     ``procedure:<id>`` …) in words, as the household's history says it."""
     from fupin.core.present import plain
 
-    from .views.common import change_source
+    from .codes import change_source
 
     return change_source(value) if isinstance(value, str) else plain(value)
 

@@ -79,3 +79,18 @@ EXITED_STATUSES = ("exited_policy", "exited")
 # Not (or no longer) on the 建档立卡 register: removed households, and rural households
 # that are only monitored (防返贫监测 边缘易致贫户, never registered as poor).
 OFF_REGISTER_STATUSES = ("removed", "rural")
+
+
+def change_source(source: str) -> str:
+    """Where a change of status came from (``StatusChange.source``: ``manual``, ``api``,
+    ``import``, ``demo``, ``procedure:<batch>``, ``exits:observation``), in words."""
+    from django.utils.translation import gettext as _
+
+    labels = {"manual": _("Entered by hand"), "api": _("API"), "import": _("Import"), "demo": _("Demo data"),
+              "exits:observation": _("End of the observation period")}
+    if source in labels:
+        return labels[source]
+    kind, _sep, ref = source.partition(":")
+    if kind == "procedure" and ref:
+        return _("Procedure batch %(id)s") % {"id": ref}
+    return source

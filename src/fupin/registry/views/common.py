@@ -16,6 +16,7 @@ from fupin.core import masking
 from fupin.core.pii import PII_FIELDS
 
 from .. import codes, rules
+from ..codes import change_source  # noqa: F401  (the pages' name for it)
 from ..exchange import COLUMNS, HOUSEHOLD, MEMBER
 from ..forms import HouseholdForm
 from ..models import Household, Income
@@ -184,17 +185,6 @@ def card_member_row(m) -> tuple[list, list[tuple[str, object]]]:
 # Where a status change came from (StatusChange.source): a label; "procedure:<id>" names
 # the batch of the procedure that decided it. (The data comparison changes no status: its
 # "comparison:<hit id>" is the source of an identification fact, labelled there.)
-def change_source(source: str) -> str:
-    labels = {"manual": _("Entered by hand"), "api": _("API"), "import": _("Import"), "demo": _("Demo data"),
-              "exits:observation": _("End of the observation period")}
-    if source in labels:
-        return labels[source]
-    kind, _sep, ref = source.partition(":")
-    if kind == "procedure" and ref:
-        return _("Procedure batch %(id)s") % {"id": ref}
-    return source
-
-
 # --- income by year --------------------------------------------------------------------
 
 def income_breakdown(income: Income) -> dict:
