@@ -70,7 +70,7 @@ def test_the_data_set_page_shows_no_cut_off_apart_from_date_unknown(mixed, make_
     assert "Date or cut-off unknown" not in page
     assert _counts(page) == {
         "before": ("Before the cut-off (may veto)", "before", "1"),
-        "no_cutoff": ("No cut-off date set (needs a decision)", "undated", "2"),
+        "no_cutoff": ("No cut-off date set (needs a decision)", "no_cutoff", "2"),
         "undated": ("Date unknown (needs a decision)", "undated", "1"),
         "after": ("After the cut-off (never vetoes)", "after", "1"),
         "info": ("Information only", "info", "0"),

@@ -80,16 +80,25 @@ FILTERS = ("status", "phase", "kind", "decision", "dataset", "area")
 def filtered_hits(user, params) -> QuerySet:
     """The hits the user may see, narrowed by the list's filters (status, phase, kind,
     decision, dataset, area code prefix, or ``queue``: the hits waiting for the user's
-    own step)."""
+    own step). The phase filter tells the undated hits apart as a matching run counts them
+    (rules.MATCH_COUNTS): ``no_cutoff`` for those with no cut-off date set for their area,
+    ``undated`` for those whose record has no date while a cut-off is set."""
     scope = view_scope(user)
     area = (params.get("area") or "").strip()
     if area:
         scope = scope.narrow(rules.area_prefix(area) if area_rules.is_valid_code(area) else area)
     qs = scope.filter(Hit.objects.all())
-    for key in ("status", "phase", "kind", "decision"):
+    for key in ("status", "kind", "decision"):
         value = (params.get(key) or "").strip()
         if value:
             qs = qs.filter(**{key: value})
+    phase = (params.get("phase") or "").strip()
+    if phase == rules.NO_CUTOFF:
+        qs = qs.filter(phase=rules.UNDATED, cutoff__isnull=True)
+    elif phase == rules.UNDATED:
+        qs = qs.filter(phase=rules.UNDATED, cutoff__isnull=False)
+    elif phase:
+        qs = qs.filter(phase=phase)
     dataset = (params.get("dataset") or "").strip()
     if dataset.isascii() and dataset.isdigit() and len(dataset) <= 18:  # an id; anything else is ignored
         qs = qs.filter(dataset_id=int(dataset))

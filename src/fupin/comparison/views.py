@@ -150,10 +150,9 @@ def dataset(request, pk):
     return render(request, "comparison/dataset.html", {
         "dataset": ds, "counts": counts, "kind": ds.kind_def,
         "area_name": _area_names([ds.area_code]).get(ds.area_code, ds.area_code or _("The whole country")),
-        # the undated hits told apart by their cut-off (as a matching run counts them); the hit
-        # list filters by the stored phase, so both link to its undated hits
-        "phases": [(code, label, counts["phases"][code], rules.UNDATED if code == rules.NO_CUTOFF else code)
-                   for code, label in rules.MATCH_COUNTS.items()],
+        # the undated hits told apart by their cut-off (as a matching run counts them); each
+        # links to the hit list filtered by the same code (queries.filtered_hits)
+        "phases": [(code, label, counts["phases"][code]) for code, label in rules.MATCH_COUNTS.items()],
         "statuses": [(code, label, counts["statuses"][code]) for code, label in rules.STATUSES.items()],
         "can_view": can(request.user, rules.VIEW),
         "can_match": actions.allowed(_actor(request), rules.IMPORT, ds.area_code),
@@ -184,7 +183,7 @@ def hits(request):
     datasets = queries.visible_datasets(request.user)[:100]
     return render(request, "comparison/hits.html", {
         "page_obj": page, "filters": {k: request.GET.get(k, "") for k in (*queries.FILTERS, "queue", "q")},
-        "phases": rules.PHASES.items(), "statuses": rules.STATUSES.items(), "decisions": rules.DECISIONS.items(),
+        "phases": rules.MATCH_COUNTS.items(), "statuses": rules.STATUSES.items(), "decisions": rules.DECISIONS.items(),
         "kinds": rules.kinds().values(), "datasets": datasets})
 
 
@@ -306,7 +305,8 @@ def forms_page(request):
     return render(request, "comparison/forms.html", {
         "rows": rows, "labels": reports.summary_labels(), "keys": list(reports.SUMMARY_COUNTS),
         # hits no cut-off date sorts (none is set for their area), and whether the user may set one
-        "no_cutoff": total.get("no_cutoff", 0), "can_set_cutoff": can(request.user, rules.EDIT_CUTOFF),
+        "no_cutoff": total.get(rules.NO_CUTOFF, 0), "no_cutoff_key": rules.NO_CUTOFF,
+        "can_set_cutoff": can(request.user, rules.EDIT_CUTOFF),
         "forms": reports.FORMS.items(), "query": request.GET.urlencode(),
         "filters": {k: request.GET.get(k, "") for k in queries.FILTERS},
         "datasets": queries.visible_datasets(request.user)[:100], "kinds": rules.kinds().values(),
