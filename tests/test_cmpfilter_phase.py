@@ -65,6 +65,7 @@ def test_the_data_set_page_links_each_row_to_its_own_filter(officer, mixed):
     assert links == {code: code for code in rules.MATCH_COUNTS}
     # each link lists as many hits as its row counts
     rows = dict(re.findall(r'<tr data-count="(\w+)"><td><a [^>]*>[^<]*</a></td><td class="text-end">(\d+)</td>', page))
+    assert set(rows) == set(rules.MATCH_COUNTS) and any(int(n) for n in rows.values()), rows
     for code, n in rows.items():
         listed = officer.get(reverse("comparison:hits"), {"dataset": mixed.pk, "phase": code}).content.decode()
         assert len(_ids(listed)) == int(n), code

@@ -25,6 +25,8 @@ def test_a_profile_of_another_area_than_a_village_is_refused(two_counties, code)
 
 
 def test_a_village_profile_is_kept(two_counties):
+    """The accepted case beside the refusals: the level check does not refuse a village
+    (it passes at the code before the check too, by design)."""
     village = Area.objects.get(code=VILLAGE_A, valid_to__isnull=True)
     profile = actions.save_village_profile(SYSTEM, village, 2016, status="poor", rural_population=300)
     assert profile.area_code == VILLAGE_A and profile.rural_population == 300

@@ -167,7 +167,9 @@ def test_a_kept_renderer_gives_the_bytes_a_fresh_one_gives():
     fonts = pdf_fonts(kept)
     assert any("HanaMin" in f for f in fonts) and any("NotoSansCJK" in f.replace("-", "") for f in fonts), fonts
     text = extracted_text(kept)
-    assert text is None or ("王" + RARE_HANAMIN in text and "吉" + RARE in text), text
+    if text is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: the text cannot be read back")
+    assert "王" + RARE_HANAMIN in text and "吉" + RARE in text, text
 
 
 # --- the registry's PDFs --------------------------------------------------------------------

@@ -176,7 +176,7 @@ def test_the_check_page_opens_on_the_scoped_default_year(two_counties, make_user
 # --- 3. inside the post-exit policy period: one definition ----------------------------------------
 
 def test_the_hold_and_the_lists_agree_on_every_day(two_counties, make_user):
-    """exits.holds.in_period (any household) and exits.queries.in_observation (a user's
+    """exits.queries.in_period (any household) and exits.queries.in_observation (a user's
     lists) are the one definition: on a past day a household closed since (exited) or
     returned since was in its period."""
     user = make_user("county_office", COUNTY_A)
@@ -191,12 +191,12 @@ def test_the_hold_and_the_lists_agree_on_every_day(two_counties, make_user):
         expected = {D(2017, 12, 9): set(), D(2017, 12, 10): {a.pk}, D(2021, 6, 1): {a.pk, b.pk},
                     D(2022, 3, 1): {a.pk}, D(2025, 12, 31): {a.pk}, D(2026, 1, 1): set()}
         for on, pks in expected.items():
-            held = set(exit_holds.in_period(Household.objects.all(), on).values_list("pk", flat=True))
+            held = set(exit_queries.in_period(Household.objects.all(), on).values_list("pk", flat=True))
             listed = set(exit_queries.in_observation(user, "", on).values_list("pk", flat=True))
             defined = set(exit_queries.in_period(Household.objects.filter(area_code__startswith=COUNTY_A[:6]), on)
                           .values_list("pk", flat=True))
             assert held - {c.pk} == listed == defined == pks, on
-        assert c.pk in set(exit_holds.in_period(Household.objects.all(), D(2021, 6, 1)).values_list("pk", flat=True))
+        assert c.pk in set(exit_queries.in_period(Household.objects.all(), D(2021, 6, 1)).values_list("pk", flat=True))
 
 
 def test_the_hold_today_is_the_period_today(two_counties):

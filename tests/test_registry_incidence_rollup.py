@@ -220,9 +220,7 @@ def test_a_group_and_its_village_profiled_the_same_year_the_village_wins_everywh
 
 
 def test_an_abolished_village_is_marked_so_from_either_source_even_with_a_later_profile(city):
-    _profile_retired = VillageProfile.objects.create(village=Area.objects.get(code=VR), year=2030, area_code=VR,
-                                                     rural_population=50)
-    assert _profile_retired.pk
+    VillageProfile.objects.create(village=Area.objects.get(code=VR), year=2030, area_code=VR, rural_population=50)
     stats.refresh(SYSTEM, "")
     for source in ("live", "rollup"):
         named = {v["code"]: v["abolished"] for v in _report(CITY, source)["summary"]["left_out"]}

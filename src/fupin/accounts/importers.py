@@ -39,8 +39,14 @@ def role_labels() -> list[str]:
 
 
 def explanation_rows() -> list[list[str]]:
-    """The 说明 sheet: each column, whether it is required, what goes in it, an example."""
-    roles = "、".join(f"{label}（{code}）" for code, label in rules.ROLES.items())
+    """The 说明 sheet: each column, whether it is required, what goes in it, an example — in
+    Chinese, like the file's column headers (the format), whatever the user's language (the
+    import reads Chinese role names in any language)."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        roles = "、".join(f"{label}（{code}）" for code, label in rules.ROLES.items())
+        example_role = str(rules.ROLES[EXAMPLE["角色"]])
     notes = {
         "用户名": "登录名，字母、数字或 @.+-_，全系统唯一。",
         "姓名": "",
@@ -51,7 +57,7 @@ def explanation_rows() -> list[list[str]]:
         "职务": "",
         "初始密码": "留空则随机生成，导入后在结果文件中给出。",
     }
-    example = {**EXAMPLE, "角色": str(rules.ROLES[EXAMPLE["角色"]])}
+    example = {**EXAMPLE, "角色": example_role}
     rows = [[c, "是" if c in REQUIRED else "否", notes[c], example[c]] for c in COLUMNS]
     rows.append(["", "", f"只导入“{DATA_SHEET}”工作表，从第 2 行起每行一个用户；本表（包括示例）不导入。", ""])
     return rows

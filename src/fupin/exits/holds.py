@@ -18,8 +18,6 @@ day the hold lets go, whether or not ``fupin close_observation`` has moved it to
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -33,17 +31,11 @@ NAME = "policy_period"
 STATUS = "exited_policy"
 
 
-def in_period(qs, on: dt.date):
-    """The households of ``qs`` in their post-exit policy period on ``on``, annotated
-    with ``exit_date``, ``observation_until`` and ``period_kind``: ``queries.in_period``."""
-    return queries.in_period(qs, on)
-
-
 def check(household) -> str | None:
     """Why the household keeps its helper today, or None."""
     if household.status != STATUS:
         return None
-    row = (in_period(Household.objects.filter(pk=household.pk), clock.today())
+    row = (queries.in_period(Household.objects.filter(pk=household.pk), clock.today())
            .values("exit_date", "observation_until", "period_kind").first())
     if row is None:
         return None
@@ -55,7 +47,7 @@ def check(household) -> str | None:
 
 def q() -> Q:
     """The households in their policy period today, as a Q over registry.Household."""
-    return Q(pk__in=in_period(Household.objects.all(), clock.today()).values("pk"))
+    return Q(pk__in=queries.in_period(Household.objects.all(), clock.today()).values("pk"))
 
 
 def register() -> None:

@@ -56,39 +56,22 @@ def pct(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _retired_villages(prefix: str):
-    """The abolished villages of an area (a retired code with no current row) that
-    households still name: their poor people are in the numerator, so they must be
-    among the villages of the rate (with no profile, they are left out and named)."""
+def _retired_villages(prefix: str) -> list[tuple[str, dt.date, bool]]:
+    """(village prefix, valid_to, named) of the abolished villages of an area: a retired code
+    (``valid_to``: the day it stopped being valid) with no current row; ``named`` when
+    households still name it. Those are among the villages of the rate (their poor people are
+    in the numerator; with no profile they are left out and named); and a village's profile
+    counts only while it exists: after a merger the village it went into counts its people
+    (it would otherwise be counted twice). One query."""
     current = Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=True, code=OuterRef("code"))
     # a household names the village by its code or by one of its groups' (the code + 3 digits)
     households = Household.objects.filter(area_code__gte=OuterRef("code"),
                                           area_code__lte=Concat(OuterRef("code"), Value("999")))
     rows = (Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=False)
-            .filter(~Exists(current), Exists(households)).order_by())
+            .filter(~Exists(current)).annotate(named=Exists(households)).order_by())
     if prefix:
         rows = Scope([prefix]).filter(rows, "code")
-    return {c[:VILLAGE_LENGTH] for c in rows.values_list("code", flat=True).distinct()}
-
-
-def _abolished_years(prefix: str, villages: Iterable[str]) -> dict[str, int]:
-    """{village prefix: the first year at whose end the village no longer exists} of the
-    ``villages`` (prefixes) that are abolished: a retired code (``valid_to``: the day it stopped
-    being valid) with no current row. A village's profile counts only while it exists: after a
-    merger the village it went into counts its people (it would otherwise be counted twice)."""
-    villages = set(villages)
-    if not villages:
-        return {}
-    current = Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=True, code=OuterRef("code"))
-    rows = Area.objects.filter(level=area_rules.VILLAGE, valid_to__isnull=False).filter(~Exists(current)).order_by()
-    if prefix:
-        rows = Scope([prefix]).filter(rows, "code")
-    out: dict[str, int] = {}
-    for code, valid_to in rows.values_list("code", "valid_to"):
-        v = code[:VILLAGE_LENGTH]
-        if v in villages:
-            out[v] = max(out.get(v, 0), valid_to.year)
-    return out
+    return [(c[:VILLAGE_LENGTH], valid_to, named) for c, valid_to, named in rows.values_list("code", "valid_to", "named")]
 
 
 class Profiles:
@@ -112,7 +95,13 @@ class Profiles:
         ordered = [(year, code[:VILLAGE_LENGTH], rural or 0) for code, year, rural in
                    rows.values_list("area_code", "year", "rural_population")
                    .order_by("year", "-area_code", "id")]  # (a tie: the village's own profile last, so it wins)
-        self.gone = _abolished_years(prefix, {v for _y, v, _r in ordered})
+        retired = _retired_villages(prefix)
+        profiled = {v for _y, v, _r in ordered}
+        # village -> the first year at whose end it no longer exists
+        self.gone: dict[str, int] = {}
+        for v, valid_to, _named in retired:
+            if v in profiled:
+                self.gone[v] = max(self.gone.get(v, 0), valid_to.year)
         # (a profile dated after the village was abolished never counts)
         self._ordered = [r for r in ordered if r[0] < self.gone.get(r[1], _NEVER + 1)]
         self.by_village: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -120,7 +109,7 @@ class Profiles:
             self.by_village[village].append((year, rural))
         current = {c[:VILLAGE_LENGTH] for c in villages.values_list("code", flat=True)}
         self.current = current
-        self.retired = _retired_villages(prefix) - current - set(self.by_village)
+        self.retired = {v for v, _t, named in retired if named} - current - set(self.by_village)
         self.villages = current | set(self.by_village) | self.retired
         self.years = sorted({y for y, _v, _r in self._ordered})
 

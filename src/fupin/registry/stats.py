@@ -523,11 +523,6 @@ def facts_for(prefix: str, requested: str = "") -> tuple[Facts, str, dict | None
     return live_facts(prefix), source, state
 
 
-def _names(codes_: Iterable[str]) -> dict[str, Area]:
-    codes_ = [c for c in codes_ if c]
-    return {a.code: a for a in Area.objects.filter(code__in=codes_, valid_to__isnull=True)}
-
-
 def _left_out_villages(chosen: list[tuple[str, int, bool]]) -> list[dict]:
     """The villages the rate leaves out (no profile), named — abolished ones too, marked so —
     with their poor people, as the incidence source chose them (``named``: most poor people
@@ -645,7 +640,7 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
         cells = child_status.get(lv, {})
         if len(known) > MAX_TABLE_ROWS or len(cells) > MAX_TABLE_ROWS:
             break
-        known.update(_names(set(cells) - set(known)))
+        others = area_queries.names(set(cells) - set(known))  # (an area retired since: its last name)
         summaries = {c: _summary(cells.get(c, {})) for c in sorted(set(known) | set(cells))}
         rates = inc.rate(incidence.NOW, LENGTH[lv], {prefix_of(c): s["poor_people"] for c, s in summaries.items()})
         rows = []
@@ -653,7 +648,7 @@ def report(area: Area | None, prefix: str, facts: Facts, *, source: str = "live"
             r = rates.get(prefix_of(c), incidence.EMPTY)
             a = known.get(c)
             parent = a.parent.name if a is not None and a.parent is not None and len(tables) == 1 else ""
-            rows.append({"code": c, "name": a.name if a else c, "parent_name": parent, **s,
+            rows.append({"code": c, "name": a.name if a else others.get(c, c), "parent_name": parent, **s,
                          "rural_population": r["rural"], "incidence": r["incidence"],
                          "profiled_villages": r["villages"], "missing_villages": r["missing"],
                          "missing_poor": r["missing_poor"]})
@@ -714,8 +709,8 @@ def as_of(prefix: str, on_date: dt.date) -> dict:
         cell[1] += n
         if child:
             by_child[code_of(p)][status] = [h, n]
-    names = _names(by_child)
-    rows = [{"code": c, "name": names[c].name if c in names else c, **_summary(by_child[c])}
+    names = area_queries.names(by_child)
+    rows = [{"code": c, "name": names.get(c, c), **_summary(by_child[c])}
             for c in sorted(by_child)]
     return {"date": on_date, "by_status": _status_rows(totals), "summary": _summary(totals), "areas": rows}
 

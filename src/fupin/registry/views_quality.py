@@ -41,6 +41,7 @@ from fupin.jobs.queries import visible_jobs
 
 from . import actions, quality
 from . import duplicates as dup
+from .forms import work_year_field
 from .models import DuplicateCandidate, QualityIssue
 
 
@@ -54,8 +55,12 @@ class RunForm(AreaForm):
                          help_text=gettext_lazy("Ages (school age, working age, head of household) are taken on "
                                                 "this date."),
                          widget=forms.DateInput(attrs={"type": "date"}))
-    income_year = forms.IntegerField(label=gettext_lazy("Income year"), min_value=2000, max_value=2100,
-                                     help_text=gettext_lazy("The year whose income records are checked."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a year of the work, bounded as every other (forms.work_year_field: the action's own check)
+        self.fields["income_year"] = work_year_field(gettext_lazy("Income year"))
+        self.fields["income_year"].help_text = gettext_lazy("The year whose income records are checked.")
 
 
 def _home_area(user, perm: str) -> str:
