@@ -3,6 +3,9 @@ the two identical. Pure data, no ORM."""
 
 from django.utils.translation import gettext_lazy as _
 
+# The roles code refers to by name (the others appear only in the tables below).
+HELPER, ADMIN = "helper", "admin"
+
 ROLES = {
     "village_cadre": _("Village cadre"),
     "work_team": _("Work-team member"),

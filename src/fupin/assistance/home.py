@@ -4,6 +4,7 @@ a visit, and a link to the phone page of all of them (/assistance/mine/). Shown 
 user whose account is linked to a helper record, and to a user holding the helper role
 whose account is not linked yet (with what to do about it)."""
 
+from fupin.accounts.rules import HELPER
 from fupin.accounts.scoping import can, roles_of
 from fupin.core.home import panel
 
@@ -11,7 +12,6 @@ from . import queries
 from .views.common import LOG
 
 SHOWN = 5  # households listed on the panel; the rest are on /assistance/mine/
-HELPER_ROLE = "helper"
 
 
 @panel(order=10)
@@ -20,7 +20,7 @@ def helper_panel(request, scope):
     if not can(user, LOG):
         return None
     linked = queries.own_helpers(user).exists()
-    if not linked and HELPER_ROLE not in roles_of(user):
+    if not linked and HELPER not in roles_of(user):
         return None
     households = queries.paired_households(user)
     return {

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from fupin.accounts.rules import ADMIN
 from fupin.accounts.scoping import can, roles_of, scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
@@ -321,7 +322,7 @@ def criteria_edit(request, pk):
         return _criteria_form(request, obj)
     # Read-only: the items as a table for everyone; the raw JSON only for an administrator
     # (the one who writes such rows), folded away.
-    raw = json.dumps(obj.items, ensure_ascii=False, indent=2) if "admin" in roles_of(request.user) else ""
+    raw = json.dumps(obj.items, ensure_ascii=False, indent=2) if ADMIN in roles_of(request.user) else ""
     return render(request, "exits/criteria_form.html", {"obj": obj, "readonly": True, "values": {"items": raw},
                                                         "shown_items": shown_items(obj.items)})
 

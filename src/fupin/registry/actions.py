@@ -96,6 +96,19 @@ def check_work_year(year, *, field: str = "year", label=None) -> int:
     return year
 
 
+def check_recheck_year(year, *, field: str = "year") -> int:
+    """``year`` if a re-check round may be opened for it today (rules.recheck_years: from the
+    registry's first year to next year, data/recheck.json); otherwise Invalid naming ``field``.
+    The round form runs it too (views_recheck.OpenForm)."""
+    year = _model_year(RecheckRound, field, year)
+    first, last = rules.recheck_years(clock.today().year)
+    if not first <= year <= last:
+        raise Invalid(_("A re-check round is for a year from %(first)s to %(last)s, not %(year)s: the registry "
+                        "begins in %(first)s, and a round is for this year or the next.")
+                      % {"first": first, "last": last, "year": year}, field=field)
+    return year
+
+
 def _model_year(model, field: str, year) -> int:
     """check_work_year for a year field of ``model``, named by its verbose name."""
     return check_work_year(year, field=field, label=model._meta.get_field(field).verbose_name)
@@ -392,7 +405,7 @@ def save_village_profile(actor: Actor, village: Area, year: int, **values) -> Vi
 def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
     """Open a re-check round: every household of the area on the register (not removed, not only monitored) gets a record (one INSERT … SELECT)."""
     require(actor, "registry.edit", area.code)
-    year = _model_year(RecheckRound, "year", year)
+    year = check_recheck_year(year)
     if RecheckRound.objects.filter(area=area, year=year).exists():
         raise Invalid(_("A re-check round for this area and year exists already."))
     rnd = RecheckRound.objects.create(area=area, area_code=area.code, year=year, started_by=actor.user)

@@ -97,6 +97,24 @@ def is_valid_phone(value: str) -> bool:
     return v.isascii() and ((len(v) == 11 and v.startswith("1") and v.isdecimal()) or (7 <= len(v) <= 12 and v.isdecimal()))
 
 
+# --- the years of a re-check round (一年一核) -------------------------------------------------
+
+@functools.cache
+def _recheck_data() -> dict:
+    import json
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "data" / "recheck.json").read_text(encoding="utf-8"))
+
+
+def recheck_years(this_year: int) -> tuple[int, int]:
+    """The first and last year a re-check round may be opened for in ``this_year``
+    (data/recheck.json, with its sources): from the registry's first year to this year +
+    ``years_ahead``."""
+    data = _recheck_data()
+    return int(data["first_year"]["value"]), this_year + int(data["years_ahead"]["value"])
+
+
 # --- pinyin of names, fast ------------------------------------------------------------------
 
 @functools.cache

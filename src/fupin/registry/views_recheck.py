@@ -26,11 +26,11 @@ from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
 from fupin.core import clock
 from fupin.core.actor import Actor
-from fupin.core.errors import ActionError, Forbidden
+from fupin.core.errors import ActionError, Forbidden, Invalid
 from fupin.core.forms import Form
 from fupin.core.views_util import get_or_404, require_perm
 
-from . import actions, codes
+from . import actions, codes, rules
 from .models import RecheckRound
 
 # What a re-check may find changed (the form's check boxes); the record keeps their labels
@@ -78,13 +78,19 @@ class RecordForm(Form):
 
 class OpenForm(Form):
     area = forms.ChoiceField(label=gettext_lazy("Area"))
-    year = forms.IntegerField(label=gettext_lazy("Year"), min_value=2014)
+    year = forms.IntegerField(label=gettext_lazy("Year"))
 
     def __init__(self, *args, areas=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].choices = [(a.code, f"{a.full_name} ({a.code})") for a in areas]
-        self.fields["year"].max_value = clock.today().year + 1
-        self.fields["year"].widget.attrs["max"] = clock.today().year + 1
+        first, last = rules.recheck_years(clock.today().year)  # the action's bounds (check_recheck_year)
+        self.fields["year"].widget.attrs.update({"min": first, "max": last})
+
+    def clean_year(self):
+        try:
+            return actions.check_recheck_year(self.cleaned_data["year"])
+        except Invalid as exc:
+            raise forms.ValidationError(str(exc.message), code="year") from None
 
 
 # --- scoped reads ---------------------------------------------------------------------------
