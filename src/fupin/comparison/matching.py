@@ -12,9 +12,10 @@
 2. Matching again (after the registry or a cut-off changed) adds the new hits and
    re-classifies the hits nobody has decided yet (two UPDATEs).
 3. Records without an area of their own take their member's area (one UPDATE … FROM).
-4. The counts by phase, the undated hits of an area with no cut-off date set (``no_cutoff``)
-   apart from those whose record has no date (``undated``), as the statistics of the check
-   count them; one bulk audit event with them, listing every hit created (INSERT … SELECT).
+4. The counts by count kind (rules.COUNT_KINDS: the phase, the undated hits of an area with no
+   cut-off date set, ``no_cutoff``, apart from those whose record has no date, ``undated``), as
+   the statistics of the check count them (one aggregate query, queries.count_kinds); one bulk
+   audit event with them, listing every hit created (INSERT … SELECT).
 
 The SQL is the same on SQLite and PostgreSQL.
 """
@@ -37,6 +38,7 @@ from fupin.registry.models import Household, Member
 
 from . import rules
 from .models import ExternalDataset, ExternalRecord, Hit
+from .queries import count_kinds
 
 REMOVED = "removed"  # the registry's status of a household taken off the registry
 ANALYZE_ROWS = 10_000  # more new hits than this refresh the planner's statistics
@@ -102,9 +104,6 @@ SET_PHASE = ("UPDATE {hit} SET phase = {phase}, status = {status}, version = ver
 RECORD_AREAS = ("UPDATE {rec} SET area_code = x.area_code FROM {hit} x WHERE x.record_id = {rec}.id "
                 "AND x.dataset_id = %s AND x.id > %s AND {rec}.dataset_id = %s AND {rec}.area_code = ''")
 LAST_HIT = "SELECT COALESCE(MAX(id), 0) FROM {hit}"
-# rules.MATCH_COUNTS: an undated hit without a cut-off is counted as no_cutoff
-PHASE_COUNTS = ("SELECT CASE WHEN phase = %s AND cutoff IS NULL THEN %s ELSE phase END, COUNT(*) "
-                "FROM {hit} WHERE dataset_id = %s GROUP BY 1")
 NEW_HITS = "SELECT id AS object_id, 'created' AS change FROM {hit} WHERE dataset_id = %s AND id > %s"
 
 
@@ -154,10 +153,8 @@ def match_dataset(dataset: ExternalDataset, actor: Actor | None = None, progress
         if connection.vendor == "postgresql" and created >= ANALYZE_ROWS:
             cursor.execute(sql("ANALYZE {hit}"))  # the reports right after need fresh statistics
         # 4. counts and the audit event
-        counts = {p: 0 for p in rules.MATCH_COUNTS}
-        cursor.execute(sql(PHASE_COUNTS), [rules.UNDATED, rules.NO_CUTOFF, dataset.pk])
-        for phase_, n in cursor.fetchall():
-            counts[phase_] = n
+        found = Hit.objects.filter(dataset=dataset).aggregate(**count_kinds())
+        counts = {code: found[code] for code in rules.COUNT_KINDS}
         total = sum(counts.values())
         dataset.hit_count, dataset.matched_at = total, now
         dataset.save(update_fields=["hit_count", "matched_at"])

@@ -137,3 +137,9 @@ class Hit(models.Model):
     @property
     def needs_decision(self) -> bool:
         return self.phase in rules.NEEDS_DECISION
+
+    @property
+    def count_kind(self) -> str | None:
+        """What the hit is counted and listed as (rules.COUNT_KINDS): its phase, an undated
+        hit told apart by its cut-off (no_cutoff: none set for its area; undated: date unknown)."""
+        return rules.count_kind(self.phase, self.cutoff)

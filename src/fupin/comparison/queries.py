@@ -75,14 +75,24 @@ def hit_or_404(user, pk) -> Hit:
 
 
 FILTERS = ("status", "phase", "kind", "decision", "dataset", "area")
+# The hits of each count kind (rules.COUNT_KINDS: the phase, the undated hits told apart by
+# their cut-off) as the ORM's conditions: the hit list's phase filter, a data set's counts, a
+# matching run's counts (matching.match_dataset) and the statistics (reports.SUMMARY_COUNTS).
+COUNT_FILTERS = {kind: Q(**lookups) for kind, lookups in rules.COUNT_KINDS.items()}
+
+
+def count_kinds(**extra) -> dict:
+    """Count("id") of each count kind, in rules.COUNT_KINDS' order, to aggregate or annotate
+    with (plus ``extra``): one query gives every kind's number."""
+    return {kind: Count("id", filter=q) for kind, q in COUNT_FILTERS.items()} | extra
 
 
 def filtered_hits(user, params) -> QuerySet:
     """The hits the user may see, narrowed by the list's filters (status, phase, kind,
     decision, dataset, area code prefix, or ``queue``: the hits waiting for the user's
-    own step). The phase filter tells the undated hits apart as a matching run counts them
-    (rules.MATCH_COUNTS): ``no_cutoff`` for those with no cut-off date set for their area,
-    ``undated`` for those whose record has no date while a cut-off is set."""
+    own step). The phase filter is a count kind (rules.COUNT_KINDS), the undated hits told
+    apart as every count tells them: ``no_cutoff`` for those with no cut-off date set for their
+    area, ``undated`` for those whose record has no date while a cut-off is set."""
     scope = view_scope(user)
     area = (params.get("area") or "").strip()
     if area:
@@ -93,12 +103,8 @@ def filtered_hits(user, params) -> QuerySet:
         if value:
             qs = qs.filter(**{key: value})
     phase = (params.get("phase") or "").strip()
-    if phase == rules.NO_CUTOFF:
-        qs = qs.filter(phase=rules.UNDATED, cutoff__isnull=True)
-    elif phase == rules.UNDATED:
-        qs = qs.filter(phase=rules.UNDATED, cutoff__isnull=False)
-    elif phase:
-        qs = qs.filter(phase=phase)
+    if phase:  # (a code that is no count kind lists nothing, as an unknown status does)
+        qs = qs.filter(COUNT_FILTERS[phase]) if phase in COUNT_FILTERS else qs.none()
     dataset = (params.get("dataset") or "").strip()
     if dataset.isascii() and dataset.isdigit() and len(dataset) <= 18:  # an id; anything else is ignored
         qs = qs.filter(dataset_id=int(dataset))
@@ -144,21 +150,16 @@ def queue_counts(user) -> dict:
 
 
 def dataset_counts(user, dataset: ExternalDataset) -> dict:
-    """A data set's counts as the user may see them: the hits of their area by phase, the
-    undated ones told apart by their cut-off as a matching run counts them (rules.MATCH_COUNTS:
-    no cut-off date set for the hit's area, or a cut-off set and a record without a date), and
-    by status; the records of their area (every record when the data set's area lies inside
-    their scope)."""
+    """A data set's counts as the user may see them: the hits of their area by count kind
+    (rules.COUNT_KINDS: the phase, the undated ones told apart by their cut-off: no cut-off date
+    set for the hit's area, or a cut-off set and a record without a date), and by status; the
+    records of their area (every record when the data set's area lies inside their scope)."""
     scope = view_scope(user)
     phases = {p: 0 for p in rules.MATCH_COUNTS}
     statuses = {s: 0 for s in rules.STATUSES}
-    for row in (scope.filter(dataset.hits.all()).values("phase", "status")
-                .annotate(n=Count("id"), no_cutoff=Count("id", filter=Q(cutoff__isnull=True))).order_by()):
-        if row["phase"] == rules.UNDATED:
-            phases[rules.NO_CUTOFF] += row["no_cutoff"]
-            phases[rules.UNDATED] += row["n"] - row["no_cutoff"]
-        else:
-            phases[row["phase"]] += row["n"]
+    for row in scope.filter(dataset.hits.all()).values("status").annotate(**count_kinds(n=Count("id"))).order_by():
+        for kind in rules.COUNT_KINDS:
+            phases[kind] += row[kind]
         statuses[row["status"]] += row["n"]
     whole = dataset_scope(user).contains(dataset.area_code) or dataset_scope(user).is_everything
     return {"phases": phases, "statuses": statuses, "hits": sum(phases.values()), "whole": whole,

@@ -29,7 +29,7 @@ from fupin.registry.models import Household, Member
 from . import rules
 from .matching import REMOVED
 from .models import ExternalDataset, ExternalRecord, Hit
-from .queries import records_in_scope
+from .queries import count_kinds, records_in_scope
 
 FORMS = {
     "check": gettext_lazy("Property check results (建档立卡贫困人口财产检索结果核查表)"),
@@ -146,13 +146,9 @@ SUMMARY_COUNTS = {
     "total": Count("id"),
     "people": Count("member_id", distinct=True),
     "households": Count("household_id", distinct=True),
-    "before": Count("id", filter=Q(phase=rules.BEFORE)),
-    # Not sorted before or after: no cut-off date set for the hit's area, or (a cut-off set)
-    # a record without a date (matching.phase_case puts both in UNDATED).
-    rules.NO_CUTOFF: Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=True)),
-    "undated": Count("id", filter=Q(phase=rules.UNDATED, cutoff__isnull=False)),
-    "after": Count("id", filter=Q(phase=rules.AFTER)),
-    "info": Count("id", filter=Q(phase=rules.INFO)),
+    # before, no cut-off date set, date unknown, after, information only: the count kinds
+    # (rules.COUNT_KINDS; matching.phase_case puts both kinds not sorted before or after in UNDATED)
+    **count_kinds(),
     "open": Count("id", filter=Q(status=rules.OPEN)),
     "veto": Count("id", filter=Q(decision=rules.VETO)),
     "kept": Count("id", filter=Q(decision=rules.KEPT)),
@@ -164,9 +160,9 @@ SUMMARY_COUNTS = {
 
 def summary_labels() -> dict[str, str]:
     return {"total": _("Hits"), "people": _("People"), "households": _("Households"),
-            "before": _("Before the cut-off"), rules.NO_CUTOFF: _("No cut-off date set"),
-            "undated": _("Date unknown"), "after": _("After the cut-off"),
-            "info": _("Information only"), "open": _("Not decided yet"), "veto": _("Veto confirmed"),
+            rules.BEFORE: _("Before the cut-off"), rules.NO_CUTOFF: _("No cut-off date set"),
+            rules.UNDATED: _("Date unknown"), rules.AFTER: _("After the cut-off"),
+            rules.INFO: _("Information only"), "open": _("Not decided yet"), "veto": _("Veto confirmed"),
             "kept": _("Kept with a reason"), "error": _("Data error"), "approved": _("Approved by the township"),
             "archived": _("Archived")}
 

@@ -42,11 +42,24 @@ PHASES = {
     INFO: gettext_lazy("Information only"),
 }
 NEEDS_DECISION = (BEFORE, UNDATED)
-# What a matching run counts (matching.match_dataset, its job's message and audit event): the
-# hits by phase, with the UNDATED ones told apart by their cut-off, as the statistics of the
-# check count them (reports.SUMMARY_COUNTS): no cut-off date set for the hit's area, or a
-# cut-off set and a record without a date. Both are stored as UNDATED (the hit's phase).
+# The kinds a hit is counted and listed as: its phase, with the UNDATED hits told apart by
+# their cut-off — no cut-off date set for the hit's area (NO_CUTOFF), or a cut-off set and a
+# record without a date (UNDATED: "date unknown"). Both are stored as UNDATED (the hit's phase).
+# This is the ONE definition of the split: each kind is the field lookups of its hits (plain
+# data; queries.COUNT_FILTERS makes them the ORM's conditions for the hit list's phase filter,
+# a data set's counts, a matching run's counts and the statistics of the check), and
+# count_kind reads them for one hit (Hit.count_kind, which the templates show). Every hit is
+# of exactly one kind.
 NO_CUTOFF = "no_cutoff"
+COUNT_KINDS = {
+    BEFORE: {"phase": BEFORE},
+    NO_CUTOFF: {"phase": UNDATED, "cutoff__isnull": True},
+    UNDATED: {"phase": UNDATED, "cutoff__isnull": False},
+    AFTER: {"phase": AFTER},
+    INFO: {"phase": INFO},
+}
+# The count kinds in order, with their labels: what a matching run counts (matching.match_dataset,
+# its job's message and audit event), a data set's page and the hit list's phase filter offer.
 MATCH_COUNTS = {
     BEFORE: PHASES[BEFORE],
     NO_CUTOFF: gettext_lazy("No cut-off date set (needs a decision)"),
@@ -303,6 +316,28 @@ def phase(kind_: Kind, event_date: dt.date | None, cutoff: dt.date | None) -> st
     if event_date is None or cutoff is None:
         return UNDATED
     return BEFORE if event_date <= cutoff else AFTER
+
+
+def _holds(lookups: dict, fields: dict) -> bool:
+    """Whether a hit's fields meet the lookups of a count kind (``name`` equals, ``name__isnull``)."""
+    for lookup, wanted in lookups.items():
+        name, _sep, op = lookup.partition("__")
+        value = fields[name]
+        if op == "isnull":
+            if (value is None) != wanted:
+                return False
+        elif op:
+            raise ValueError(f"COUNT_KINDS: lookup {lookup} is not read for one hit")
+        elif value != wanted:
+            return False
+    return True
+
+
+def count_kind(phase_: str, cutoff: dt.date | None) -> str | None:
+    """The count kind (COUNT_KINDS) of a hit with this phase and cut-off; None for a phase
+    that is none of them."""
+    fields = {"phase": phase_, "cutoff": cutoff}
+    return next((kind_ for kind_, lookups in COUNT_KINDS.items() if _holds(lookups, fields)), None)
 
 
 def initial_status(phase_: str) -> str:
