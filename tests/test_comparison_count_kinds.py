@@ -117,3 +117,15 @@ def test_the_queue_and_the_hit_page_show_the_hits_count_kind(matched, make_user,
             detail = officer.get(reverse("comparison:hit", args=[pk])).content.decode()
             shown = [k for k, text in NOTICE.items() if text and text in detail]
             assert shown == ([kind] if NOTICE[kind] else []), (kind, pk, shown)
+
+
+def test_the_api_answers_each_hit_s_count_kind_as_its_phase_filter_finds_it(matched, make_user, api):
+    client = api(make_user("county_office", CITY))
+    for kind in KINDS:
+        answer = client.get("/api/v1/comparison/hits", {"phase": kind})
+        assert answer.status_code == 200
+        items = answer.json()["items"]
+        assert len(items) == sum(EXPECTED[k][kind] for k in EXPECTED) > 0, kind
+        assert {h["count_kind"] for h in items} == {kind}, kind
+        # (the stored phase stays as it was: both kinds not sorted are "undated")
+        assert {h["phase"] for h in items} == {rules.UNDATED if kind == rules.NO_CUTOFF else kind}, kind

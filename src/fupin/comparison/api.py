@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from fupin.accounts.scoping import can, home_code
 from fupin.api.base import Error, actor, paginate
@@ -54,6 +54,8 @@ class HitOut(Schema):
     amount: Decimal | None
     cutoff: dt.date | None
     phase: str
+    count_kind: str = Field(description="what the hit is counted and filtered as (the phase filter's values): "
+                                        "before, no_cutoff, undated, after or info")
     status: str
     decision: str
     reason: str
@@ -86,7 +88,7 @@ def _hit_out(h) -> dict:
             "household_id": h.household_id, "household_number": h.household.number, "member_id": h.member_id,
             "member_name": h.member.name, "id_number": mask_id_number(h.member.id_number),
             "record_key": h.record.key, "event_date": h.event_date, "amount": h.amount, "cutoff": h.cutoff,
-            "phase": h.phase, "status": h.status, "decision": h.decision, "reason": h.reason,
+            "phase": h.phase, "count_kind": h.count_kind, "status": h.status, "decision": h.decision, "reason": h.reason,
             "review_note": h.review_note, "fact_id": h.fact_id, "version": h.version}
 
 
