@@ -99,8 +99,8 @@ def test_the_page_masks_the_numbers_for_a_role_that_may_not_see_them(logged, mak
     household = html.unescape(page(client, logged["household"]))
     assert_masked(household)
     assert masking.mask_bank_account(BANK) in row(household, "bank_account")
-    # asking for a value anyway: 404, and nothing logged
-    assert reveal(client, logged["member"], "id_number").status_code == 404
+    # asking for a value anyway: refused (403, the row still masked), and nothing logged
+    assert reveal(client, logged["member"], "id_number").status_code == 403
     assert reads() == []
 
 

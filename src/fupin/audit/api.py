@@ -4,19 +4,18 @@ The log is returned as it was written, except personal numbers (ID numbers, phon
 accounts) in ``before`` and ``after``: masked, as the event's page masks them
 (audit/personal.py), unless the caller asks ``?reveal=1`` and holds ``pii.reveal`` at the
 event's area; ``revealed`` says which events were returned with them in full, and every such
-answer is logged (``pii.reveal.api``, with the events revealed as its items), as the
-registry's API logs its reveals."""
+answer is logged as the registry's API logs its reveals (core.pii.Revealer: one
+``pii.reveal.api`` read, with the events revealed as its items)."""
 
 import datetime as dt
 
 from ninja import Field, Router, Schema
 
 from fupin.accounts.scoping import can
-from fupin.api.base import Day, actor, paginate
-from fupin.areas import rules as area_rules
+from fupin.api.base import Day, paginate
 from fupin.core.errors import Forbidden
+from fupin.core.pii import Revealer
 
-from . import actions as audit
 from . import personal, queries
 
 router = Router(tags=["audit"])
@@ -62,24 +61,18 @@ def events(request, user: str = "", action: str = "", object_type: str = "", obj
     qs = queries.search(request.user, user=user, action=action, object_type=object_type, object_id=object_id,
                         area=area, kind=kind, since=since, until=until)
     result = paginate(qs.order_by("-at", "-id"), page, page_size)
-    items, shown, names = [], [], set()
+    revealer = Revealer(request, reveal, "audit.auditevent", area_of=lambda e: e.area_code or "")
+    items, names = [], set()
     for event in result["items"]:
         data = {name: getattr(event, name) for name in FIELDS}
         found = personal.personal_names(event)
-        if found and reveal and personal.may_reveal(request.user, event):
+        if found and revealer.show(event):
             data.update(before=event.before, after=event.after, revealed=True)
-            shown.append(event)
             names.update(found)
         else:
             before, after = personal.masked_event(event)
             data.update(before=before, after=after, revealed=False)
         items.append(data)
-    if shown:
-        read = audit.record_read(actor(request), "pii.reveal.api", object_type="audit.auditevent",
-                                 object_id=str(shown[0].pk) if len(shown) == 1 else "",
-                                 object_repr=str(shown[0]) if len(shown) == 1 else "",
-                                 area_code=area_rules.common_area_code(e.area_code for e in shown),
-                                 count=len(shown), note=",".join(sorted(names)))
-        audit.record_items(read, ((e.pk, "read") for e in shown))
+    revealer.log(sorted(names))
     result["items"] = items
     return result

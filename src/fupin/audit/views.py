@@ -40,7 +40,8 @@ def event_detail(request, pk):
     """An event. Personal numbers in its values are masked; a role that may reveal them at the
     event's area (``pii.reveal``, as on the household card) gets an eye button on each such
     row, which posts ``reveal`` (the value's name) here: the answer is that row unmasked, and
-    the reveal is logged (``pii.reveal``, on the event's object, as the card's reveal is)."""
+    the reveal is logged (``pii.reveal``, on the event's object, as the card's reveal is); a
+    role that may not reveal there gets the row masked with a refusal (403)."""
     event = queries.get_event(request.user, pk)
     can_reveal = personal.may_reveal(request.user, event)
     if request.method == "POST":
@@ -54,14 +55,20 @@ def event_detail(request, pk):
 
 
 def _reveal(request, event, can_reveal: bool):
-    """One value of the event unmasked (its row of the page), logged as a sensitive read; 404
-    (and nothing logged) when the role may not reveal it there or the value is not personal."""
+    """One value of the event unmasked (its row of the page), logged as a sensitive read. A
+    role that may not reveal at the event's area (a stale page, a crafted request) gets the
+    row still masked with a refusal, 403, and nothing is logged; a value that is not personal
+    or not on the page is a 404."""
     name = request.POST.get("reveal", "")
-    change = next((c for c in present.changes(event, unmasked={name}) if c.name == name and c.personal), None) \
-        if can_reveal else None
+    shown = present.changes(event, unmasked={name} if can_reveal else frozenset())
+    change = next((c for c in shown if c.name == name and c.personal), None)
     if change is None:
         raise Http404
+    context = {"c": change, "event": event, "can_reveal": can_reveal}
+    if not can_reveal:
+        context["refused"] = _("Your role may not show ID numbers, phones and bank accounts in full here.")
+        return render(request, "audit/_change.html", context, status=403)
     audit.record_read(Actor.from_request(request), "pii.reveal", object_type=event.object_type,
                       object_id=event.object_id, object_repr=event.object_repr, area_code=event.area_code,
                       note=name, after={"event": event.pk, "field": name})
-    return render(request, "audit/_change.html", {"c": change, "event": event, "can_reveal": can_reveal})
+    return render(request, "audit/_change.html", context)

@@ -4,8 +4,9 @@ members, members by ID number, villages with their profile, and statistics.
 Scoped like the pages: lists hold only the token owner's area, an object outside it is
 a 404 ``{"code": "not_found"}``. Writes go through registry.actions (permission,
 validation, audit). ID numbers, phones and bank accounts are masked unless the caller
-asks ``?reveal=1`` and holds pii.reveal where the record lives; every reveal is logged
-(audit.record_read, with the revealed rows as its items)."""
+asks ``?reveal=1`` and holds pii.reveal where the record lives; every answer that reveals
+any is logged (core.pii.Revealer: one ``pii.reveal.api`` read, with the revealed rows as its
+items)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from fupin.accounts.scoping import scope_for
 from fupin.api.base import Day, Error, Quantity, actor, paginate
 from fupin.api.renderers import jsonable
 from fupin.areas import rules as area_rules
-from fupin.audit import actions as audit
 from fupin.core import dates
 from fupin.core.errors import Invalid
 from fupin.core.masking import mask
+from fupin.core.pii import Revealer
 
 from . import actions, codes, queries, stats
 from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
@@ -263,32 +264,6 @@ def _as_cells(values: dict, columns) -> dict:
     return out
 
 
-class Revealer:
-    """Decides, per record, whether its personal fields are shown, and logs what was."""
-
-    def __init__(self, request, reveal: bool):
-        self.request = request
-        self.scope = scope_for(request.user, "pii.reveal") if reveal else None
-        self.shown: list = []
-
-    def show(self, obj) -> bool:
-        ok = self.scope is not None and self.scope.contains(obj.area_code)
-        if ok:
-            self.shown.append(obj)
-        return ok
-
-    def log(self, label: str, fields: str) -> None:
-        if not self.shown:
-            return
-        first = self.shown[0]
-        event = audit.record_read(actor(self.request), "pii.reveal.api", object_type=label,
-                                  object_id=str(first.pk) if len(self.shown) == 1 else "",
-                                  object_repr=str(first) if len(self.shown) == 1 else "",
-                                  area_code=first.area_code if len(self.shown) == 1 else "",
-                                  count=len(self.shown), note=fields)
-        audit.record_items(event, ((o.pk, "read") for o in self.shown))
-
-
 def household_out(h: Household, revealer: Revealer) -> dict:
     revealed = revealer.show(h)
     data = {f: getattr(h, f) for f in HouseholdOut.model_fields if hasattr(h, f)}
@@ -352,9 +327,9 @@ def households(request, area: str = "", village: str = "", status: str = "", cat
     elif status:
         qs = qs.filter(status=status)
     result = paginate(qs.select_related("village", "group").order_by("area_code", "number"), page, page_size)
-    revealer = Revealer(request, reveal)
+    revealer = Revealer(request, reveal, "registry.household")
     result["items"] = [household_out(h, revealer) for h in result["items"]]
-    revealer.log("registry.household", "phone,bank_account")
+    revealer.log(HOUSEHOLD_PII)
     return result
 
 
@@ -377,15 +352,15 @@ def create_household(request, payload: HouseholdIn):
                 exc.details = {**exc.details, "member": i}
                 raise
     h = queries.household(request.user, h.pk)
-    return Status(201, household_out(h, Revealer(request, False)))
+    return Status(201, household_out(h, Revealer(request, False, "registry.household")))
 
 
 @router.get("/households/{household_id}", response={200: HouseholdOut, 404: Error}, summary="One household")
 def household(request, household_id: int, reveal: bool = False):
     h = queries.household(request.user, household_id)
-    revealer = Revealer(request, reveal)
+    revealer = Revealer(request, reveal, "registry.household")
     out = household_out(h, revealer)
-    revealer.log("registry.household", "phone,bank_account")
+    revealer.log(HOUSEHOLD_PII)
     return out
 
 
@@ -407,17 +382,17 @@ def update_household(request, household_id: int, payload: HouseholdPatch):
                 raise Invalid(_("Give the date of the change of status."), field="status_date")
             actions.set_status(who, h, codes.zh_to_code("status").get(status, status), status_date, reason=reason,
                                source="api")
-    return household_out(queries.household(request.user, household_id), Revealer(request, False))
+    return household_out(queries.household(request.user, household_id), Revealer(request, False, "registry.household"))
 
 
 @router.get("/households/{household_id}/members", response={200: list[MemberOut], 404: Error},
             summary="The members of a household (those who left too, with active=false)")
 def household_members(request, household_id: int, reveal: bool = False):
     h = queries.household(request.user, household_id)
-    revealer = Revealer(request, reveal)
+    revealer = Revealer(request, reveal, "registry.member")
     out = [member_out(m, revealer) for m in h.members.select_related("household").order_by("-active", "relation",
                                                                                            "birth_date", "pk")]
-    revealer.log("registry.member", "id_number,phone")
+    revealer.log(MEMBER_PII)
     return out
 
 
@@ -440,9 +415,9 @@ def members(request, id_number: str = "", name: str = "", area: str = "", active
     if active is not None:
         qs = qs.filter(active=active)
     result = paginate(qs.select_related("household").order_by("area_code", "household_id", "pk"), page, page_size)
-    revealer = Revealer(request, reveal)
+    revealer = Revealer(request, reveal, "registry.member")
     result["items"] = [member_out(m, revealer) for m in result["items"]]
-    revealer.log("registry.member", "id_number,phone")
+    revealer.log(MEMBER_PII)
     return result
 
 

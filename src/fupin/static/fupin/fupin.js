@@ -10,3 +10,12 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+// A refusal (403) answered to an element that asks for it (data-fp-swap-refusal: the audit
+// page's eye button) is swapped in like an answer: it carries the row with the reason.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (event.detail.xhr.status === 403 && elt && elt.hasAttribute("data-fp-swap-refusal")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
