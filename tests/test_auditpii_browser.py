@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
               needs_chromium]
 
 
-def test_a_stale_eye_button_shows_the_refusal_in_the_row(live_server, browser, logged, make_user,  # noqa: F811
+def test_a_stale_eye_button_shows_the_refusal_in_the_row(live_server, browser, logged, make_user,
                                                        monkeypatch):
     make_user("inspector", COUNTY_A, username="auditor")
     context = browser.new_context(locale="zh-CN")

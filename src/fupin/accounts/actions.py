@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import string
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -18,7 +19,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, Invalid, NotFound
-from fupin.registry.rules import is_valid_phone
+from fupin.registry.rules import phone_problem
 
 from . import rules
 from .models import ApiToken, RoleAssignment, User
@@ -74,14 +75,34 @@ def _check_fields(**values) -> None:
 
 
 def _check_phone(phone: str) -> None:
-    """A user's phone follows the registry's rule for phones (an 11-digit mobile number
-    or a 7–12 digit landline number)."""
-    if phone and not is_valid_phone(phone):
-        raise Invalid(_("“%(phone)s” is not a phone number: give an 11-digit mobile number or a 7–12 digit "
-                        "landline number.") % {"phone": phone}, field="phone")
+    """A user's phone follows the registry's rule for phones (registry.rules.PHONE_RULE)."""
+    if phone and (problem := phone_problem(phone)):
+        raise Invalid(problem, field="phone")
 
 
-def new_user_problems(
+def _taken(username: str) -> Invalid:
+    return Invalid(_("The user name “%(name)s” is taken.") % {"name": username}, field="username")
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A new user's input as check_new_user found it: every problem, and the role's area
+    (read once). create_checked_user creates it; made only by check_new_user."""
+
+    actor: Actor
+    username: str
+    role: str | None
+    area_code: str | None
+    unit: Unit | None
+    password: str | None
+    full_name: str
+    phone: str
+    post: str
+    area: Area | None
+    problems: tuple[ActionError, ...]
+
+
+def check_new_user(
     actor: Actor,
     *,
     username: str,
@@ -92,11 +113,29 @@ def new_user_problems(
     full_name: str = "",
     phone: str = "",
     post: str = "",
-) -> list[ActionError]:
-    """Everything wrong with a new user, every field at once (a form shows them all;
-    an import reports every column of a row). Each error names its field: username,
-    full_name, phone, post, role, area, unit or password. Writes nothing."""
+) -> NewUser:
+    """Everything wrong with a new user, every field at once (a form shows them all; an import
+    reports every column of a row), each error naming its field: username, full_name, phone,
+    post, role, area, unit or password. Writes nothing. The user form checks in clean() and its
+    view creates what it checked (create_checked_user), the users import likewise per row, so a
+    user is checked once; create_user checks and creates in one call."""
+    problems, area = _new_user_check(actor, username=username, role=role, area_code=area_code, unit=unit,
+                                     password=password, full_name=full_name, phone=phone, post=post)
+    return NewUser(actor=actor, username=(username or "").strip(), role=role, area_code=area_code, unit=unit,
+                   password=password or None, full_name=full_name, phone=phone, post=post, area=area,
+                   problems=tuple(problems))
+
+
+def new_user_problems(actor: Actor, **fields) -> list[ActionError]:
+    """check_new_user's problems alone."""
+    return list(check_new_user(actor, **fields).problems)
+
+
+def _new_user_check(actor: Actor, *, username, role, area_code, unit, password, full_name, phone,
+                    post) -> tuple[list[ActionError], Area | None]:
+    """new_user_problems' checks, each run once: (the problems, the role's area)."""
     problems: list[ActionError] = []
+    area = None
 
     def check(fn, *args) -> bool:
         try:
@@ -116,7 +155,7 @@ def new_user_problems(
         if not failed(name):
             check(lambda n=name, v=value: _check_fields(**{n: v}))
     if not failed("username") and User.objects.filter(username=username).exists():
-        problems.append(Invalid(_("The user name “%(name)s” is taken.") % {"name": username}, field="username"))
+        problems.append(_taken(username))
     if not failed("phone"):
         check(_check_phone, phone)
     if role not in rules.ROLES:
@@ -134,7 +173,7 @@ def new_user_problems(
         problems.append(Invalid(_("The unit is outside your area."), field="unit"))
     if password:
         check(_check_password, password, User(username=username, full_name=full_name, phone=phone, post=post))
-    return problems
+    return problems, area
 
 
 def user_area_code(user: User) -> str:
@@ -154,7 +193,6 @@ def _check_password(password: str, user: User | None = None) -> None:
         raise Invalid(" ".join(exc.messages), field="password") from None
 
 
-@transaction.atomic
 def create_user(
     actor: Actor,
     *,
@@ -169,14 +207,40 @@ def create_user(
 ) -> tuple[User, str]:
     """Create a user holding one role at one area. Returns the user and the password
     (generated when none is given, to be handed to the user once). Bad input raises the
-    first of new_user_problems()."""
-    username = (username or "").strip()
-    password = password or generate_password()
-    problems = new_user_problems(actor, username=username, role=role, area_code=area_code, unit=unit,
-                                 password=password, full_name=full_name, phone=phone, post=post)
-    if problems:
-        raise problems[0]
-    area = _area_for_role(role, area_code)
+    first of check_new_user()'s problems."""
+    return create_checked_user(actor, check_new_user(
+        actor, username=username, role=role, area_code=area_code, unit=unit,
+        password=password or generate_password(), full_name=full_name, phone=phone, post=post))
+
+
+def create_checked_user(actor: Actor, checked: NewUser) -> tuple[User, str]:
+    """Create the user ``checked`` (check_new_user's answer, for this actor) describes: its
+    first problem raised if it has any; its password generated (and checked) when it has none;
+    a user name taken since the check refused all the same (the database's unique name)."""
+    if checked.actor is not actor:
+        raise ValueError("create_checked_user: the input was checked for another actor")
+    if checked.problems:
+        raise checked.problems[0]
+    password = checked.password
+    if not password:
+        password = generate_password()
+        _check_password(password, User(username=checked.username, full_name=checked.full_name, phone=checked.phone,
+                                       post=checked.post))
+    try:
+        user = _save_new_user(actor, username=checked.username, role=checked.role, area=checked.area,
+                              unit=checked.unit, password=password, full_name=checked.full_name,
+                              phone=checked.phone, post=checked.post)
+    except IntegrityError:
+        if User.objects.filter(username=checked.username).exists():  # taken since the check
+            raise _taken(checked.username) from None
+        raise
+    return user, password
+
+
+@transaction.atomic
+def _save_new_user(actor: Actor, *, username: str, role: str, area: Area | None, unit: Unit | None,
+                   password: str, full_name: str, phone: str, post: str) -> User:
+    """Write a checked new user, its role and the audit event."""
     user = User(username=username, full_name=full_name, unit=unit, phone=phone, post=post)
     user.set_password(password)
     user.is_staff = role == "admin"
@@ -186,7 +250,7 @@ def create_user(
     )
     audit.record(actor, "accounts.user.create", obj=user, area_code=area.code if area else "",
                  after={**audit.snapshot(user, USER_FIELDS), "role": role, "area": assignment.prefix})
-    return user, password
+    return user
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Unit
 from fupin.core.forms import Form
+from fupin.registry.rules import PHONE_RULE
 
 from . import actions, rules
 
@@ -39,7 +40,7 @@ class UserCreateForm(Form):
                                 help_text=_("12-digit statistical division code of the area the role covers."))
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False,
-                            help_text=_("An 11-digit mobile number or a 7–12 digit landline number."))
+                            help_text=PHONE_RULE)
     post = forms.CharField(label=_("Post"), max_length=60, required=False)
 
     # The field of an accounts.actions error -> the form's field.
@@ -49,6 +50,7 @@ class UserCreateForm(Form):
     def __init__(self, *args, units=None, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
+        self.checked = None  # clean(): actions.check_new_user's answer, which the view creates
         if units is not None:
             self.fields["unit"].queryset = units
 
@@ -58,11 +60,11 @@ class UserCreateForm(Form):
         data = super().clean()
         if self.actor is None:
             return data
-        problems = actions.new_user_problems(
+        self.checked = actions.check_new_user(
             self.actor, username=data.get("username", ""), role=data.get("role"),
             area_code=(data.get("area_code") or "").strip() or None, unit=data.get("unit"),
             full_name=data.get("full_name", ""), phone=data.get("phone", ""), post=data.get("post", ""))
-        for problem in problems:
+        for problem in self.checked.problems:
             field = self.ACTION_FIELDS.get(problem.field or "")
             if field in self.errors:  # the form's own message for that field comes first
                 continue

@@ -15,6 +15,7 @@ from fupin.core import present
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Invalid
 from fupin.core.tabular import EXCEL_SUFFIXES, ErrorReport, Table, read_table, require_headers, write_xlsx
+from fupin.registry.rules import PHONE_RULE
 
 from . import actions, rules
 from .models import User
@@ -47,13 +48,14 @@ def explanation_rows() -> list[list[str]]:
     with translation.override("zh-hans"):
         roles = "、".join(f"{label}（{code}）" for code, label in rules.ROLES.items())
         example_role = str(rules.ROLES[EXAMPLE["角色"]])
+        phone_rule = str(PHONE_RULE)
     notes = {
         "用户名": "登录名，字母、数字或 @.+-_，全系统唯一。",
         "姓名": "",
         "角色": "下列之一，填名称（或括号中的代码）：" + roles,
         "区划代码": "角色所在区划的 12 位统计用区划代码，如县 360729000000。",
         "单位": "已在系统中的单位名称：该区划、其下级或上级区划的单位（如驻村工作队员所在的县直部门）。",
-        "手机": "11 位手机号或 7—12 位固定电话。",
+        "手机": phone_rule,
         "职务": "",
         "初始密码": "留空则随机生成，导入后在结果文件中给出。",
     }
@@ -177,13 +179,13 @@ def import_users(actor: Actor, path: str | Path) -> tuple[list[tuple[str, str]],
                 fields = {"username": row.get("用户名", ""), "area_code": row.get("区划代码") or None,
                           "unit": unit, "password": row.get("初始密码") or None,
                           "full_name": row.get("姓名", ""), "phone": row.get("手机", ""), "post": row.get("职务", "")}
-                for problem in actions.new_user_problems(actor, role=role, **fields):
+                checked = actions.check_new_user(actor, role=role, **fields)
+                for problem in checked.problems:
                     add(ACTION_COLUMNS.get(problem.field or "", "用户名"), str(problem.message))
                 if wrong:
                     continue
-                try:
-                    with transaction.atomic():
-                        user, password = actions.create_user(actor, role=role, **fields)
+                try:  # (what was checked just now: a user is checked once)
+                    user, password = actions.create_checked_user(actor, checked)
                 except ActionError as exc:
                     add(ACTION_COLUMNS.get(exc.field or "", "用户名"), str(exc.message))
                     continue

@@ -15,7 +15,7 @@ from fupin.areas.queries import units as scoped_units
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, NotFound
 from fupin.core.forms import UploadForm
-from fupin.core.uploads import save_upload
+from fupin.core.uploads import save_upload, sent_name
 from fupin.core.views_util import get_or_404, require_perm, sorted_qs
 from fupin.jobs import actions as jobs
 
@@ -120,12 +120,8 @@ def user_create(request):
     actor = Actor.from_request(request)
     form = UserCreateForm(request.POST or None, units=units, actor=actor)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            user, password = actions.create_user(
-                actor, username=data["username"], role=data["role"],
-                area_code=data["area_code"].strip(), unit=data["unit"], full_name=data["full_name"],
-                phone=data["phone"], post=data["post"])
+        try:  # (what the form checked: a user is checked once)
+            user, password = actions.create_checked_user(actor, form.checked)
         except ActionError as exc:  # (what changed since the form's check: a name taken meanwhile)
             form.add_error(form.ACTION_FIELDS.get(exc.field or ""), str(exc.message))
         else:
@@ -224,7 +220,7 @@ def users_import(request):
     if request.method == "POST" and form.is_valid():
         path = save_upload(form.cleaned_data["file"], "users")
         job = jobs.start(Actor.from_request(request), import_users_task, kind="accounts.import_users",
-                         title=_("Import users from %(name)s") % {"name": form.cleaned_data["file"].name},
+                         title=_("Import users from %(name)s") % {"name": sent_name(form.cleaned_data["file"].name)},
                          area_code=home_code(request.user, "users.manage"), params={"path": str(path)})
         return redirect("jobs:detail", pk=job.pk)
     return render(request, "accounts/users_import.html", {

@@ -9,7 +9,7 @@ from fupin.accounts.scoping import can, home_code, scope_for
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.forms import UploadForm
-from fupin.core.uploads import save_upload
+from fupin.core.uploads import save_upload, sent_name
 from fupin.core.views_util import get_or_404, require_perm, sorted_qs
 from fupin.jobs import actions as jobs
 
@@ -44,7 +44,7 @@ def area_import(request):
     if request.method == "POST" and form.is_valid():
         path = save_upload(form.cleaned_data["file"], "areas")
         job = jobs.start(Actor.from_request(request), import_areas_task, kind="areas.import",
-                         title=_("Import villages from %(name)s") % {"name": form.cleaned_data["file"].name},
+                         title=_("Import villages from %(name)s") % {"name": sent_name(form.cleaned_data["file"].name)},
                          area_code=home_code(request.user, "areas.manage"), params={"path": str(path)})
         return redirect("jobs:detail", pk=job.pk)
     return render(request, "areas/import.html", {"form": form})

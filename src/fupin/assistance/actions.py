@@ -27,7 +27,7 @@ from fupin.core.errors import Conflict, Forbidden, Invalid
 from fupin.registry import actions as registry_actions
 from fupin.registry import codes as registry_codes
 from fupin.registry.models import Household, Income, Member
-from fupin.registry.rules import INCOME_ITEMS, is_valid_phone
+from fupin.registry.rules import INCOME_ITEMS, phone_problem
 
 from . import catalog, holds, photos, rules
 from .models import (
@@ -119,8 +119,8 @@ def _clean_helper(actor: Actor, values: dict) -> dict:
     data["level"] = level
     data["post"] = _text(values.get("post"), 60)
     phone = _text(values.get("phone"), 20)
-    if phone and not is_valid_phone(phone):
-        raise Invalid(_("Not a valid phone number."), field="phone")
+    if phone and (problem := phone_problem(phone)):
+        raise Invalid(problem, field="phone")
     data["phone"] = phone
     data["note"] = _text(values.get("note"))
     data["active"] = bool(values.get("active", True))

@@ -29,7 +29,7 @@ from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers
 from fupin.registry.models import Household
-from fupin.registry.rules import is_valid_phone
+from fupin.registry.rules import phone_cell_problem
 
 from . import catalog, reimport, rules
 from .models import Helper, Measure, Pairing, TeamMember, Visit, WorkTeam
@@ -224,8 +224,11 @@ def _helper_values(ctx: Context, number: int, row: dict, report: ErrorReport, un
     if not name:
         report.add(number, name_col, name, _("required, but empty"))
         ok = False
-    if not is_valid_phone(phone):
-        report.add(number, phone_col, phone, _("not a valid phone number"))
+    if not phone:
+        report.add(number, phone_col, phone, _("required, but empty"))
+        ok = False
+    elif problem := phone_cell_problem(phone):
+        report.add(number, phone_col, phone, problem)
         ok = False
     unit = None
     if unit_col and row.get(unit_col, "").strip():

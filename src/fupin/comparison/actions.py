@@ -22,6 +22,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import Forbidden, Invalid, check_version
+from fupin.core.uploads import sent_name
 
 from . import rules
 from .models import ExternalDataset, Hit
@@ -69,11 +70,14 @@ def allowed(actor: Actor, perm: str, area_code: str) -> bool:
 
 def start_import(actor: Actor, path, *, kind: str, source: str, as_of, area_code: str = "", name: str = "",
                  file_name: str = "", dry_run: bool = False):
+    """Import a data set as a job. ``file_name``: the name the file was sent with, kept (the
+    job's title and data, the data set's file) as core.uploads.sent_name shows it."""
     from fupin.jobs import actions as jobs
 
     from .tasks import import_dataset_task
 
     k, source, as_of, area_code = check_import(actor, kind=kind, source=source, as_of=as_of, area_code=area_code)
+    file_name = sent_name(file_name, ExternalDataset._meta.get_field("file_name").max_length)
     title = (_("Check %(kind)s: %(name)s") if dry_run else _("Import %(kind)s: %(name)s")) % {
         "kind": k.zh, "name": file_name or name}
     return jobs.start(actor, import_dataset_task, kind=IMPORT_JOB, title=title[:200], area_code=area_code,

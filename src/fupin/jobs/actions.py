@@ -37,7 +37,9 @@ PROGRESS_DB = "progress"
 def start(actor: Actor, task, *, kind: str, title: str, area_code: str = "", params: dict | None = None) -> Job:
     """Create a job and hand it to the worker. The caller has checked permission. The
     language active now (the user's, from the request) is the job's: ``run`` writes its
-    messages, log and reports in it, whatever language the worker runs in."""
+    messages, log and reports in it, whatever language the worker runs in. A title longer
+    than the list holds (a file's name in it, say) is cut, not refused."""
+    title = str(title)[:Job._meta.get_field("title").max_length]
     job = Job.objects.create(kind=kind, title=title, area_code=area_code, params=params or {},
                              created_by=actor.user, language=(translation.get_language() or "")[:15])
     audit.record(actor, "jobs.start", obj=job, area_code=area_code, after={"kind": kind, "params": params or {}})

@@ -19,6 +19,7 @@ from fupin.audit import actions as audit
 from fupin.core import clock, dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import Invalid, NotFound
+from fupin.core.uploads import sent_name
 from fupin.procedures import rules as proc_rules
 from fupin.procedures.models import BatchMember, ProcedureType
 from fupin.registry import actions as registry
@@ -352,8 +353,8 @@ def submit_application(actor: Actor, *, village: str, name: str, id_number: str 
         raise Invalid(_("Too many applications from this connection today. Please call your village committee."),
                       field="what")
     phone = (phone or "").strip()
-    if phone and not registry_rules.is_valid_phone(phone):
-        raise Invalid(_("Not a valid phone number."), field="phone")
+    if phone and (problem := registry_rules.phone_problem(phone)):
+        raise Invalid(problem, field="phone")
     if not phone and not (id_number or "").strip():
         raise Invalid(_("Give a phone number or an ID number, so that the village can reach you."), field="phone")
     app = Application.objects.create(area_code=area.code, channel=Application.PUBLIC, name=_text(name, "name",
@@ -377,8 +378,8 @@ def record_application(actor: Actor, *, village: str, name: str, what: str, id_n
     if channel not in (Application.PHONE, Application.CADRE):
         raise Invalid(_("Unknown channel."), field="channel")
     phone = (phone or "").strip()
-    if phone and not registry_rules.is_valid_phone(phone):
-        raise Invalid(_("Not a valid phone number."), field="phone")
+    if phone and (problem := registry_rules.phone_problem(phone)):
+        raise Invalid(problem, field="phone")
     app = Application.objects.create(area_code=area.code, channel=channel, name=_text(name, "name", max_length=60),
                                      id_number=_check_id(id_number), phone=phone,
                                      address=_text(address, "address", required=False, max_length=200),
@@ -509,25 +510,19 @@ def start_warning_run(actor: Actor, area: Area, year: int):
                       area_code=area.code, params={"area_code": area.code, "year": int(year)})
 
 
-def _uploaded_name(name) -> str:
-    """The name a file was sent with, as the list of imported files shows it: without a folder,
-    control characters or surrounding spaces, at most the list's length (WarningImport.file_name)."""
-    name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c.isprintable()).strip()
-    return name[:WarningImport._meta.get_field("file_name").max_length]
-
-
 def start_warning_import(actor: Actor, path, *, department: str, area: Area, file_name: str = ""):
     """Import a department's warning file as a job (all or nothing, with an error report).
     ``path`` is the stored file (core.uploads names it); ``file_name`` the name it was sent with,
-    kept with the import (the stored file's name when none is given)."""
+    kept with the import as core.uploads.sent_name shows it (the stored file's name when none
+    is given)."""
     from fupin.jobs import actions as jobs
 
     from .tasks import import_warnings_task
 
     require(actor, WARN, area.code)
     department = _text(department, "department", max_length=120)
+    length = WarningImport._meta.get_field("file_name").max_length  # the list of imported files
     return jobs.start(actor, import_warnings_task, kind="monitoring.warning_import",
                       title=_("Department warnings: %(d)s") % {"d": department}, area_code=area.code,
                       params={"path": str(path), "department": department, "area_code": area.code,
-                              "file_name": _uploaded_name(file_name) or _uploaded_name(path)})
+                              "file_name": sent_name(file_name, length) or sent_name(path, length)})

@@ -17,7 +17,7 @@ from fupin.areas import rules as area_rules
 from fupin.core import clock, dates
 
 from . import codes
-from .rules import is_valid_phone, parse_id_number
+from .rules import PHONE_RULE, parse_id_number, phone_cell_problem
 
 HOUSEHOLD, MEMBER = "household", "member"
 
@@ -161,8 +161,8 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
     if kind == "text" or kind == "phone":
         if len(text) > col.max_length:
             raise ValueError(_("longer than %(n)s characters") % {"n": col.max_length})
-        if kind == "phone" and not is_valid_phone(text):
-            raise ValueError(_("not a phone number"))
+        if kind == "phone" and (problem := phone_cell_problem(text)):
+            raise ValueError(problem)
         return text
     if kind.startswith("code:"):
         name = kind[5:]
@@ -232,7 +232,7 @@ def explanation_rows() -> list[list[str]]:
             allowed = "、".join(e["zh"] for e in codes.entries(c.kind[5:]))
         else:
             allowed = {"bool": "是 / 否", "int": "整数", "year": "四位年份", "decimal": "数字", "date": date_help(),
-                       "id": "18 位身份证号（校验位正确）", "area": "12 或 15 位区划代码", "phone": "手机或固话号码",
+                       "id": "18 位身份证号（校验位正确）", "area": "12 或 15 位区划代码", "phone": str(PHONE_RULE),
                        "text": f"文字，最多 {c.max_length} 字"}[c.kind]
         rows.append([c.header, "户" if c.level == HOUSEHOLD else "人", "必填" if c.required else "选填", allowed,
                      c.help])

@@ -290,8 +290,9 @@ def _age_between(ctx: Context, low: int, high: int) -> Q:
 
 
 def _phone_bad(qs: QuerySet, field: str = "phone") -> QuerySet:
-    """Rows whose ``field`` is filled but not an 11-digit mobile or a 7–12 digit landline (hyphens and
-    spaces allowed): the test of rules.is_valid_phone, in SQL."""
+    """Rows whose ``field`` is filled but not a phone number by rules.PHONE_RULE: the test of
+    rules.is_valid_phone, in SQL (hyphens and spaces dropped, then 7–12 ASCII digits: every
+    11-digit mobile number is among them). A test keeps the two in step."""
     cleaned = Replace(Replace(F(field), Value("-"), Value("")), Value(" "), Value(""))
     qs = qs.exclude(**{field: ""}).annotate(phone_clean=cleaned, phone_len=Length(cleaned))
     return qs.filter(~Q(IsDigits(F("phone_clean"))) | Q(phone_len__lt=7) | Q(phone_len__gt=12))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -92,9 +93,34 @@ def per_capita_net_income(items: dict[str, Decimal], production_costs: Decimal, 
             "size": household_size, "per_capita": per_capita}
 
 
+# --- phone numbers ---------------------------------------------------------------------------
+# The rule, its wording and its refusals in one place: every form, action and import that takes
+# a phone number refuses one in these words (quality._phone_bad is the same test in SQL).
+
+PHONE_RULE = gettext_lazy("An 11-digit mobile number or a 7–12 digit landline number.")
+
+
 def is_valid_phone(value: str) -> bool:
+    """PHONE_RULE: an 11-digit mobile number or a 7–12 digit landline number, ASCII digits,
+    hyphens and spaces allowed between them."""
     v = (value or "").replace("-", "").replace(" ", "")
     return v.isascii() and ((len(v) == 11 and v.startswith("1") and v.isdecimal()) or (7 <= len(v) <= 12 and v.isdecimal()))
+
+
+def phone_problem(value: str) -> str | None:
+    """Why ``value`` is not a phone number, naming it and the rule; None when it is one."""
+    if is_valid_phone(value):
+        return None
+    return _("“%(phone)s” is not a phone number: give an 11-digit mobile number or a 7–12 digit "
+             "landline number.") % {"phone": value}
+
+
+def phone_cell_problem(value: str) -> str | None:
+    """The same for a cell of an import file, whose error report names the row, the column
+    and the value itself; None when it is a phone number."""
+    if is_valid_phone(value):
+        return None
+    return _("not a phone number: give an 11-digit mobile number or a 7–12 digit landline number")
 
 
 # --- the years of a re-check round (一年一核) -------------------------------------------------

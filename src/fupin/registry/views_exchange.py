@@ -19,7 +19,7 @@ from fupin.areas.models import Area
 from fupin.core.actor import Actor
 from fupin.core.errors import Forbidden
 from fupin.core.forms import Form, UploadForm
-from fupin.core.uploads import save_upload
+from fupin.core.uploads import save_upload, sent_name
 from fupin.jobs import actions as jobs
 from fupin.jobs.queries import visible_jobs
 
@@ -121,10 +121,11 @@ def exchange_import(request):
     upload = form.cleaned_data["file"]
     path = save_upload(upload, "registry")
     dry_run = form.cleaned_data["dry_run"]
-    title = (_("Check %(name)s") if dry_run else _("Import %(name)s")) % {"name": upload.name}
+    name = sent_name(upload.name) or path.name
+    title = (_("Check %(name)s") if dry_run else _("Import %(name)s")) % {"name": name}
     job = jobs.start(Actor.from_request(request), import_registry_task, kind=IMPORT_KIND, title=title[:200],
                      area_code=_import_area(request.user),
-                     params={"path": str(path), "name": upload.name, "dry_run": dry_run})
+                     params={"path": str(path), "name": name, "dry_run": dry_run})
     return redirect("jobs:detail", pk=job.pk)
 
 

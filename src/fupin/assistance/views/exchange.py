@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from fupin.accounts.scoping import can, home_code, scope_for
 from fupin.audit import actions as audit
-from fupin.core.uploads import save_upload
+from fupin.core.uploads import save_upload, sent_name
 from fupin.core.views_util import require_perm
 from fupin.jobs import actions as jobs
 
@@ -39,7 +39,7 @@ def exchange(request):
             path = save_upload(form.cleaned_data["file"], f"assistance-{kind}")
             job = jobs.start(actor(request), import_task, kind=f"assistance.import.{kind}",
                              title=_("Import %(what)s from %(name)s") % {"what": importers.KINDS[kind]["zh"],
-                                                                        "name": form.cleaned_data["file"].name},
+                                                                        "name": sent_name(form.cleaned_data["file"].name)},
                              area_code=home_code(request.user, EDIT), params={"path": str(path), "kind": kind})
             return redirect("jobs:detail", pk=job.pk)
     elif request.method == "POST":
