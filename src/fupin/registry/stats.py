@@ -374,17 +374,79 @@ def counties_under(prefix: str) -> list[str]:
     (their households may have gone)."""
     if len(prefix) >= 6:
         return [prefix[:6]]
-    county = Substr("code", 1, 6)
-    with_households = set(Household.objects.filter(_range_q(prefix, "county_code")).order_by()
-                          .values_list("county_code", flat=True).distinct())
-    with_villages = set(Area.objects.filter(_range_q(prefix, "code"), level=area_rules.VILLAGE,
-                                            valid_to__isnull=True).order_by()
-                        .annotate(c=county).values_list("c", flat=True).distinct())
-    with_profiles = set(VillageProfile.objects.filter(_range_q(prefix)).order_by()
-                        .annotate(c=Substr("area_code", 1, 6)).values_list("c", flat=True).distinct())
-    with_rows = set(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY).order_by()
-                    .values_list("county_code", flat=True).distinct())
-    return sorted(with_households | with_villages | with_profiles | with_rows)
+    return [county for county, _at in _county_walk(prefix, ages=False)]
+
+
+# Above every code (at most 15 digits: a village group) of the county it follows.
+_PAST_COUNTY = "9" * (area_rules.PREFIX_LENGTH[area_rules.GROUP] - LENGTH[area_rules.COUNTY])
+
+
+def _county_walk(prefix: str, *, ages: bool = True) -> list[tuple[str, object]]:
+    """(county, the oldest ``refreshed_at`` of its current status and rural county rows, or
+    None; always None without ``ages``) for every county of ``counties_under`` (an area
+    above the county), in code order, in one statement.
+
+    A DISTINCT over the households' county codes reads the whole (county_code, status)
+    index — 30 million entries nationally (PostgreSQL 15 has no skip scan) — and the ones
+    over the villages, their profiles and the county rollup rows read every row of those.
+    Instead each source is walked county by county (a "loose index scan", a recursive CTE
+    in SQLite and PostgreSQL alike): its first code in the area, then its first code past
+    that code's county, and so on — one index probe per county and source. Every county the
+    sources name is found, whether or not it has an Area row. (The county rows of the rollup
+    are walked by area code: a county row's area code is its county code's 12-digit code.)"""
+    qn = connection.ops.quote_name
+    upper = area_rules.prefix_upper_bound(prefix) if prefix else None
+    county = LENGTH[area_rules.COUNTY]
+    walks, params = [], []
+    # (name, table, code column, condition and its parameters, whether the code is the county's own)
+    sources = [
+        ("hh", Household._meta.db_table, "county_code", [], [], True),
+        ("vil", Area._meta.db_table, "code", ["t.level = %s", "t.valid_to IS NULL"], [area_rules.VILLAGE], False),
+        ("pro", VillageProfile._meta.db_table, "area_code", [], [], False),
+        ("sr", StatsRollup._meta.db_table, "area_code", ["t.level = %s"], [area_rules.COUNTY], False),
+    ]
+    for name, table, column, where, where_params, own in sources:
+        col = f"t.{qn(column)}"
+        bounds = [(f"{col} >= %s", prefix)] if prefix else []
+        if upper is not None:
+            bounds.append((f"{col} < %s", upper))
+        first = " AND ".join([*where, *(b for b, _v in bounds)]) or "1 = 1"
+        # the next code past the county of the one before: above it (a county code), or above
+        # every code that starts with its first six digits
+        past = f"{name}.c" if own else f"SUBSTR({name}.c, 1, {county}) || %s"
+        then = " AND ".join([*where, f"{col} > {past}", *(b for b, _v in bounds)])
+        walks.append(f"""
+            {name} (c) AS (
+                SELECT (SELECT {col} FROM {qn(table)} t WHERE {first} ORDER BY {col} LIMIT 1)
+                UNION ALL
+                SELECT (SELECT {col} FROM {qn(table)} t WHERE {then} ORDER BY {col} LIMIT 1)
+                FROM {name} WHERE {name}.c IS NOT NULL
+            )""")  # noqa: S608  (table and column names from the models, values as parameters)
+        bound_params = [v for _b, v in bounds]
+        params += [*where_params, *bound_params, *where_params, *([] if own else [_PAST_COUNTY]), *bound_params]
+    age = "NULL"
+    if ages:  # two probes of the rollup's lookup index (level, area_code, dim, year) a county, each
+        # on all four columns (with dim IN (…) PostgreSQL reads every county row of the county)
+        probe = (f"SELECT r.refreshed_at AS at FROM {qn(StatsRollup._meta.db_table)} r "  # noqa: S608
+                 "WHERE r.level = %s AND r.area_code = counties.c || %s AND r.dim = %s AND r.year = %s")
+        age = f"(SELECT MIN(x.at) FROM ({probe} UNION ALL {probe}) x)"  # noqa: S608
+    sql = f"""
+        WITH RECURSIVE {",".join(walks)},
+        counties (c) AS (
+            SELECT c FROM hh WHERE c IS NOT NULL
+            UNION SELECT SUBSTR(c, 1, {county}) FROM vil WHERE c IS NOT NULL
+            UNION SELECT SUBSTR(c, 1, {county}) FROM pro WHERE c IS NOT NULL
+            UNION SELECT SUBSTR(c, 1, {county}) FROM sr WHERE c IS NOT NULL
+        )
+        SELECT counties.c, {age} FROM counties ORDER BY counties.c
+    """  # noqa: S608  (table and column names from the models, values as parameters)
+    if ages:  # (counties.c || "000000": a county's 12-digit code)
+        params += [x for dim in (STATUS, RURAL) for x in (area_rules.COUNTY, "0" * (12 - county), dim, NOW)]
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)  # SQLite gives text
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(c, convert(at, None, connection) if convert and at is not None else at)
+                for c, at in cursor.fetchall()]
 
 
 def refresh(actor: Actor, code: str = "", *, on_county: Callable[[int, int, str], None] | None = None) -> dict:
@@ -764,9 +826,15 @@ def counties_changed(prefix: str = "") -> list[str]:
     events since the oldest county rollup, grouped by county (an event recorded at a city,
     a province or the country counts for every county under it), not one per county."""
     # (a county with villages and no household has only the rate's denominator rows)
-    rows = dict(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY, year=NOW, dim__in=(STATUS, RURAL))
-                .order_by().values_list("county_code").annotate(at=Min("refreshed_at")))
-    counties = counties_under(prefix)
+    if len(prefix) >= 6:
+        rows = dict(StatsRollup.objects.filter(_range_q(prefix), level=area_rules.COUNTY, year=NOW,
+                                               dim__in=(STATUS, RURAL))
+                    .order_by().values_list("county_code").annotate(at=Min("refreshed_at")))
+        counties = counties_under(prefix)
+    else:  # every county of the area with the age of its rollup, in one statement (_county_walk)
+        walk = _county_walk(prefix)
+        rows = {county: at for county, at in walk if at is not None}
+        counties = [county for county, _at in walk]
     if not rows:
         return counties
     last = dict(_counted_events(prefix, min(rows.values())).annotate(county=Substr("area_code", 1, 6))
