@@ -82,9 +82,9 @@ register("registry:household_status",
          Case(NOT_FOUND, method="post", kwargs=_pk,
               data=lambda w: {"status": "exited_policy", "date": clock.today().isoformat(), "reason": "龙南"}),
          Case(NO_EFFECT, method="post", kwargs=_pk, role="township_officer", area=TOWNSHIP_A,
-              data=lambda w: {"status": "exited_policy", "date": clock.today().isoformat()}, status=404,
+              data=lambda w: {"status": "removed", "date": clock.today().isoformat(), "reason": "龙南"}, status=404,
               effect=lambda w: StatusChange.objects.filter(household__number=NUMBER_B,
-                                                           status="exited_policy").exists()))
+                                                           status="removed").exists()))
 register("registry:household_income",
          Case(NOT_FOUND, kwargs=_pk),
          Case(NOT_FOUND, method="post", kwargs=_pk, data=lambda w: {"year": "2021", "wages": "1"}),

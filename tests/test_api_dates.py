@@ -168,7 +168,7 @@ def test_a_member_birth_date_names_its_place_in_the_body(world):
 
 def test_a_patch_status_date_is_read_like_the_pages(world):
     url = f"/api/v1/households/{world['household'].pk}"
-    patch = {"status": "exited_policy", "status_date": "2019/12/10"}
+    patch = {"status": "exited_policy", "status_date": "2019/12/10", "status_reason": "更正"}  # (a correction)
     response = world["client"].patch(url, json.dumps(patch), content_type="application/json")
     assert response.status_code == 200, response.content
     assert response.json()["status_date"] == "2019-12-10"

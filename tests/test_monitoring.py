@@ -245,9 +245,16 @@ def test_public_application_and_acceptance(world):
         actions.submit_application(anon, village=VILLAGE_A, name="赵六", phone="13800138000", what="再次申请")
     with pytest.raises(Invalid, match="Too many"):
         actions.submit_application(anon, village=VILLAGE_A, name="赵六", phone="13800138000", what="再次申请")
-    # Accepted: a rural household never registered gets a registry household (status rural).
-    rec = actions.accept_application(world["cadre"], app, kind=M.EDGE, risks=["schooling"])
+    # Accepted: a rural household never registered gets a registry household (status rural),
+    # the applicant its head; without an ID number the sex is asked (registry._check_member).
+    with pytest.raises(Invalid) as exc:
+        actions.accept_application(world["cadre"], app, kind=M.EDGE, risks=["schooling"])
+    assert exc.value.field == "sex"
+    app.refresh_from_db()
+    assert app.state == Application.PENDING  # (nothing written: the household neither)
+    rec = actions.accept_application(world["cadre"], app, kind=M.EDGE, risks=["schooling"], sex="2")
     assert rec.household.status == "rural" and rec.household.members.get().name == "赵六"
+    assert rec.household.members.get().sex == "2"
     assert rec.discoveries.get().channel == Discovery.APPLICATION
     with pytest.raises(Invalid):
         actions.dismiss_application(world["cadre"], app, reason="重复")

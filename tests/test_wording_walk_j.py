@@ -88,7 +88,7 @@ def test_the_rule_page_and_the_export_show_the_same_source(two_counties, make_us
     assert html.escape(rule.source_text) in page and "identification Line" not in page
     response = client.get(reverse("registry:quality_export", args=[run.pk]))
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    sources = {row[0]: row[6] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    sources = {row[3]: row[6] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert sources["per_capita_above_line"] == rule.source_text
     assert sources["head_under_age"] == quality.get_rule("head_under_age").source_text
     assert not any(SNAKE.search(s) or MODEL_WORDS.search(s) for s in sources.values())

@@ -4,7 +4,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Unit
-from fupin.core.forms import Form
+from fupin.core.forms import Form, must_choose
 from fupin.registry.rules import PHONE_RULE
 
 from . import actions, rules
@@ -35,7 +35,7 @@ class LoginForm(AuthenticationForm):
 class UserCreateForm(Form):
     username = forms.CharField(label=_("User name"), max_length=150)
     full_name = forms.CharField(label=_("Full name"), max_length=60, required=False)
-    role = forms.ChoiceField(label=_("Role"), choices=list(rules.ROLES.items()))
+    role = forms.ChoiceField(label=_("Role"), choices=must_choose(list(rules.ROLES.items())))
     area_code = forms.CharField(label=_("Area code"), max_length=15,
                                 help_text=_("12-digit statistical division code of the area the role covers."))
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
@@ -73,7 +73,7 @@ class UserCreateForm(Form):
 
 
 class RoleForm(Form):
-    role = forms.ChoiceField(label=_("Role"), choices=list(rules.ROLES.items()))
+    role = forms.ChoiceField(label=_("Role"), choices=must_choose(list(rules.ROLES.items())))
     area_code = forms.CharField(label=_("Area code"), max_length=15, required=False,
                                 widget=forms.TextInput(attrs={"placeholder": _("Area code")}))
 

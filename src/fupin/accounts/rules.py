@@ -22,6 +22,7 @@ PERMISSION_LABELS = {
     "area.view": _("See areas, units and the home page of the area"),
     "registry.view": _("See households and members"),
     "registry.edit": _("Enter and change households, members and income"),
+    "registry.correct": _("Correct a household's status outside the procedures (logged, with a reason)"),
     "registry.import": _("Import registry files"),
     "registry.export": _("Export registry data with personal fields"),
     "pii.reveal": _("Show ID numbers, phones and bank accounts unmasked (logged)"),
@@ -139,6 +140,11 @@ for _role, _perms in {
     "leader": {"delisting.approve"},
 }.items():
     PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
+
+# Statuses that a procedure sets when it completes (identification, exit: registry.actions.
+# procedure_statuses, from the procedure types' data) are set by hand or through the API only as
+# a correction, by the county office (and administrators), with a reason, logged as a correction.
+PERMISSIONS["county_office"] = PERMISSIONS["county_office"] | {"registry.correct"}
 
 # Roles that only an administrator may grant.
 ADMIN_GRANTED_ROLES = frozenset({"admin", "leader", "inspector"})

@@ -8,12 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.areas.models import Area
 from fupin.core import clock
-from fupin.core.forms import Form
+from fupin.core.forms import DateInput, Form, must_choose
 from fupin.registry import codes as registry_codes
 
 from . import catalog
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> needs
 
 
 def _today():
@@ -43,7 +41,7 @@ class HelperForm(Form):
 
 class PairForm(Form):
     helper = forms.ModelChoiceField(label=_("Helper"), queryset=None)
-    start = forms.DateField(label=_("From"), widget=DATE, initial=_today)
+    start = forms.DateField(label=_("From"), widget=DateInput(), initial=_today)
     replace = forms.BooleanField(label=_("This is a change of helper: the current pairing ends the day before"),
                                  required=False, initial=True)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
@@ -55,7 +53,7 @@ class PairForm(Form):
 
 
 class EndForm(Form):
-    end = forms.DateField(label=_("Until"), widget=DATE, initial=_today)
+    end = forms.DateField(label=_("Until"), widget=DateInput(), initial=_today)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
@@ -65,13 +63,13 @@ class LinkForm(Form):
     area_code = forms.CharField(label=_("Area code"), max_length=15)
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=None, required=False)
     person = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False)
-    start = forms.DateField(label=_("From"), widget=DATE, initial=_today)
+    start = forms.DateField(label=_("From"), widget=DateInput(), initial=_today)
     replace = forms.BooleanField(label=_("Replace the current holder of this role"), required=False)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, units=None, people=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k["code"], catalog.pick(k)) for k in catalog.link_kinds()]
+        self.fields["kind"].choices = must_choose([(k["code"], catalog.pick(k)) for k in catalog.link_kinds()])
         self.fields["role"].choices = [("", "—")] + [(r["code"], catalog.pick(r)) for r in catalog.platform_roles()]
         self.fields["unit"].queryset = units
         self.fields["person"].queryset = people
@@ -82,7 +80,7 @@ class TeamForm(Form):
     village = forms.CharField(label=_("Village code"), max_length=12)
     unit = forms.ModelChoiceField(label=_("Dispatching unit"), queryset=None)
     name = forms.CharField(label=_("Name"), max_length=100, required=False)
-    start = forms.DateField(label=_("In the village from"), widget=DATE, initial=_today)
+    start = forms.DateField(label=_("In the village from"), widget=DateInput(), initial=_today)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, units=None, **kwargs):
@@ -94,12 +92,12 @@ class TeamForm(Form):
 class TeamMemberForm(Form):
     person = forms.ModelChoiceField(label=_("Person"), queryset=None)
     role = forms.ChoiceField(label=_("Role"))
-    start = forms.DateField(label=_("In the village from"), widget=DATE, initial=_today)
+    start = forms.DateField(label=_("In the village from"), widget=DateInput(), initial=_today)
 
     def __init__(self, *args, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people
-        self.fields["role"].choices = [(r["code"], catalog.pick(r)) for r in catalog.team_roles()]
+        self.fields["role"].choices = must_choose([(r["code"], catalog.pick(r)) for r in catalog.team_roles()])
 
 
 class AttendanceForm(Form):
@@ -146,7 +144,7 @@ class MeasureForm(Form):
     """The common fields of a measure; the type's own fields are built from the data."""
 
     type = forms.ChoiceField(label=_("Type"))
-    date = forms.DateField(label=_("Date"), widget=DATE, initial=_today)
+    date = forms.DateField(label=_("Date"), widget=DateInput(), initial=_today)
     amount_to_household = forms.DecimalField(label=_("Money to the household (yuan)"), min_value=0, max_digits=12,
                                              decimal_places=2, required=False)
     amount_spent = forms.DecimalField(label=_("Money spent for it (yuan)"), min_value=0, max_digits=12,
@@ -156,7 +154,7 @@ class MeasureForm(Form):
 
     def __init__(self, *args, mtype: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = catalog.measure_choices()
+        self.fields["type"].choices = must_choose(catalog.measure_choices())
         self.fields["fund_source"].choices = [("", "—"), *catalog.fund_choices()]
         for name in ("amount_to_household", "amount_spent"):
             self.fields[name].widget.attrs["inputmode"] = "decimal"
@@ -173,7 +171,7 @@ class MeasureForm(Form):
                     (code, catalog.pick({"zh": zh, "en": en})) for code, zh, en in f["choices"]])
                 field.widget.attrs["class"] = "form-select"
             elif f["kind"] == "date":
-                field = forms.DateField(label=label, required=False, widget=DATE)
+                field = forms.DateField(label=label, required=False, widget=DateInput())
                 field.widget.attrs["class"] = "form-control"
             else:
                 field = forms.CharField(label=label, required=False, max_length=200)
@@ -201,7 +199,7 @@ class MeasureForm(Form):
 class VisitForm(Form):
     household = forms.TypedChoiceField(label=_("Household"), coerce=int)
     helper = forms.TypedChoiceField(label=_("Helper"), coerce=int, required=False)
-    date = forms.DateField(label=_("Date of the visit"), widget=DATE, initial=_today)
+    date = forms.DateField(label=_("Date of the visit"), widget=DateInput(), initial=_today)
     findings = forms.CharField(label=_("What was found"), required=False,
                                widget=forms.Textarea(attrs={"rows": 3}))
     agreements = forms.CharField(label=_("What was agreed"), required=False,
@@ -214,7 +212,7 @@ class VisitForm(Form):
 
 
 class VisitEditForm(Form):
-    date = forms.DateField(label=_("Date of the visit"), widget=DATE)
+    date = forms.DateField(label=_("Date of the visit"), widget=DateInput())
     findings = forms.CharField(label=_("What was found"), required=False,
                                widget=forms.Textarea(attrs={"rows": 3}))
     agreements = forms.CharField(label=_("What was agreed"), required=False,
@@ -236,15 +234,15 @@ class PostForm(Form):
     south = forms.CharField(label=_("South boundary"), max_length=100, required=False)
     west = forms.CharField(label=_("West boundary"), max_length=100, required=False)
     north = forms.CharField(label=_("North boundary"), max_length=100, required=False)
-    start = forms.DateField(label=_("Period from"), widget=DATE)
-    end = forms.DateField(label=_("Period until"), widget=DATE)
+    start = forms.DateField(label=_("Period from"), widget=DateInput())
+    end = forms.DateField(label=_("Period until"), widget=DateInput())
     rule = forms.ChoiceField(label=_("Pay rule"))
     annual_pay = forms.DecimalField(label=_("Annual pay (yuan; empty: the rule's)"), min_value=0, max_digits=10,
                                     decimal_places=2, required=False)
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k["code"], catalog.pick(k)) for k in catalog.post_kinds()]
+        self.fields["kind"].choices = must_choose([(k["code"], catalog.pick(k)) for k in catalog.post_kinds()])
         self.fields["rule"].choices = [(r["code"], catalog.pick(r)) for r in catalog.pay_rules()]
         self.fields["employer"].queryset = units
         self.fields["area_code"].widget.attrs.update(list="village-codes", inputmode="numeric")
@@ -252,23 +250,23 @@ class PostForm(Form):
 
 class AgreementForm(Form):
     member_id_number = forms.CharField(label=_("ID number of the member (乙方)"), max_length=18)
-    start = forms.DateField(label=_("From"), widget=DATE)
-    end = forms.DateField(label=_("Until"), widget=DATE)
+    start = forms.DateField(label=_("From"), widget=DateInput())
+    end = forms.DateField(label=_("Until"), widget=DateInput())
 
 
 class InspectionForm(Form):
-    date = forms.DateField(label=_("Date"), widget=DATE, initial=_today)
+    date = forms.DateField(label=_("Date"), widget=DateInput(), initial=_today)
     present = forms.TypedChoiceField(label=_("Found at work"), coerce=lambda v: v == "1",
-                                     choices=[("1", _("Yes")), ("0", _("No, absent"))])
+                                     choices=must_choose([("1", _("Yes")), ("0", _("No, absent"))]))
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
 class DecisionForm(Form):
     month = forms.CharField(label=_("Month (YYYY-MM)"), max_length=7)
-    decision = forms.ChoiceField(label=_("Decision"), choices=[("end", _("End the agreement")),
-                                                                ("keep", _("Keep the agreement"))])
+    decision = forms.ChoiceField(label=_("Decision"), choices=must_choose([("end", _("End the agreement")),
+                                                                            ("keep", _("Keep the agreement"))]))
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-    end_on = forms.DateField(label=_("Ends on (when ending)"), widget=DATE, required=False)
+    end_on = forms.DateField(label=_("Ends on (when ending)"), widget=DateInput(), required=False)
 
 
 class ImportForm(Form):
@@ -277,7 +275,7 @@ class ImportForm(Form):
 
     def __init__(self, *args, kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = list(kinds)
+        self.fields["kind"].choices = must_choose(list(kinds))
 
     def clean_file(self):
         f = self.cleaned_data["file"]

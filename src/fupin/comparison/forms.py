@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from fupin.accounts.scoping import scope_for
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
-from fupin.core.forms import Form, UploadForm
+from fupin.core.forms import DateInput, Form, UploadForm, must_choose
 
 from . import rules
 
@@ -32,7 +32,7 @@ class ImportForm(UploadForm):
     kind = forms.ChoiceField(label=_("Kind of data"))
     source = forms.CharField(label=_("Source (department, document)"), max_length=300,
                              help_text=_("E.g. 县公安局交警大队 车辆登记信息 (2016-06-30 extract)."))
-    as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}),
+    as_of = forms.DateField(label=_("As of"), widget=DateInput(),
                             help_text=_("The day the department's data describes."))
     area = forms.ChoiceField(label=_("Area covered"), required=False,
                              help_text=_("Members of this area are matched against the data set."))
@@ -43,7 +43,7 @@ class ImportForm(UploadForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = rules.kind_choices()
+        self.fields["kind"].choices = must_choose(rules.kind_choices())
         self.fields["area"].choices = import_areas(user) if user is not None else []
 
 
@@ -69,7 +69,7 @@ class CutoffForm(Form):
     area_prefix = forms.CharField(label=_("Area (code prefix)"), max_length=12, required=False,
                                   help_text=_("2 digits a province, 4 a city, 6 a county; empty for the whole "
                                               "country."))
-    date = forms.DateField(label=_("Identification cut-off date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("Identification cut-off date"), widget=DateInput())
     source = forms.CharField(label=_("Source document"), max_length=300)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -196,6 +196,19 @@ def write_xlsx(target, headers: Sequence[str], rows, *, sheet_name: str = "Sheet
     for col, h in enumerate(headers):
         ws.write_string(0, col, str(h), bold)
         ws.set_column(col, col, max(10, min(40, len(str(h)) * 2 + 2)))
+    _write_rows(ws, rows)
+    for name, (sheet_headers, sheet_rows) in (extra_sheets or {}).items():
+        extra = wb.add_worksheet(name[:31])
+        for col, h in enumerate(sheet_headers):
+            extra.write_string(0, col, str(h), bold)
+            extra.set_column(col, col, 24)
+        _write_rows(extra, sheet_rows)
+    wb.close()
+
+
+def _write_rows(ws, rows) -> None:
+    """Data rows from the second row on, on every sheet alike: numbers (int, float) as numbers,
+    anything else as its text, an empty value as an empty cell."""
     for r, row in enumerate(rows, start=1):
         for col, value in enumerate(row):
             if value is None or value == "":
@@ -204,15 +217,6 @@ def write_xlsx(target, headers: Sequence[str], rows, *, sheet_name: str = "Sheet
                 ws.write_number(r, col, value)
             else:
                 ws.write_string(r, col, str(value))
-    for name, (sheet_headers, sheet_rows) in (extra_sheets or {}).items():
-        extra = wb.add_worksheet(name[:31])
-        for col, h in enumerate(sheet_headers):
-            extra.write_string(0, col, str(h), bold)
-            extra.set_column(col, col, 24)
-        for r, row in enumerate(sheet_rows, start=1):
-            for col, value in enumerate(row):
-                extra.write_string(r, col, "" if value is None else str(value))
-    wb.close()
 
 
 def write_csv(target, headers: Sequence[str], rows) -> None:

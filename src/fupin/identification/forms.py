@@ -5,7 +5,7 @@ from pathlib import Path
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fupin.core.forms import Form
+from fupin.core.forms import DateInput, Form, must_choose
 from fupin.registry import codes as registry_codes
 
 from . import rules
@@ -34,7 +34,7 @@ OFFSET_CHOICES = [(0, _("same year")), (-1, _("last year")), (-2, _("two years b
 
 
 class LineForm(Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES)
+    kind = forms.ChoiceField(label=_("Kind"), choices=must_choose(KIND_CHOICES))
     area = forms.CharField(label=_("Area code"), required=False, max_length=15,
                            help_text=_("Empty for the whole country; otherwise the area's 12-digit code "
                                        "(or its prefix: 2 digits a province, 4 a city, 6 a county)."))
@@ -152,7 +152,7 @@ class CriterionForm(Form):
         super().__init__(*args, **kwargs)
         if creating:
             self.fields["code"].required = True
-            self.fields["code"].choices = [(c, str(d.label)) for c, d in rules.CRITERIA.items()]
+            self.fields["code"].choices = must_choose([(c, str(d.label)) for c, d in rules.CRITERIA.items()])
         else:
             del self.fields["code"]
 
@@ -207,13 +207,13 @@ class SimulateForm(RunForm):
 
 
 class FactForm(Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=list(rules.FACT_KINDS.items()))
+    kind = forms.ChoiceField(label=_("Kind"), choices=must_choose(list(rules.FACT_KINDS.items())))
     member = forms.ChoiceField(label=_("Member"), required=False)
     relation = forms.ChoiceField(label=_("Whose"), required=False, choices=MemberFact.RELATION_CHOICES)
     person_name = forms.CharField(label=_("Name of the relative"), required=False, max_length=60)
     value = forms.DecimalField(label=_("Value (yuan)"), required=False, max_digits=12, decimal_places=2,
                                help_text=_("E.g. the price of the car."))
-    as_of = forms.DateField(label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(label=_("As of"), required=False, widget=DateInput())
     detail = forms.CharField(label=_("Detail"), required=False, max_length=200)
 
     def __init__(self, *args, members=(), **kwargs):

@@ -431,11 +431,13 @@ def _applicant_household(actor: Actor, app: Application) -> Household | None:
 
 @transaction.atomic
 def accept_application(actor: Actor, app: Application, *, kind: str, household: Household | None = None,
-                       area_code: str = "", risks=()) -> MonitoredHousehold:
+                       area_code: str = "", risks=(), sex: str = "") -> MonitoredHousehold:
     """Accept an application: the household (found by the applicant's ID number in the
     application's village, chosen, or — for a rural household never registered — created in
     the registry with status ``rural`` and the applicant as head) becomes a candidate for
-    monitoring. See ``_applicant_household`` for an ID number active elsewhere."""
+    monitoring. See ``_applicant_household`` for an ID number active elsewhere. ``sex``: the
+    applicant's, needed when a household is created for an applicant without an ID number
+    (a member without one gives the sex: registry.actions._check_member)."""
     require(actor, EDIT, app.area_code)
     if app.state != Application.PENDING:
         raise Invalid(_("This application was decided already."), field="state")
@@ -448,7 +450,7 @@ def accept_application(actor: Actor, app: Application, *, kind: str, household: 
         if app.id_number:
             registry.add_member(actor, household, name=app.name, id_number=app.id_number, relation="01")
         else:
-            registry.add_member(actor, household, name=app.name, no_id_reason="3", relation="01")
+            registry.add_member(actor, household, name=app.name, no_id_reason="3", relation="01", sex=sex)
         household.refresh_from_db()
     require(actor, EDIT, household.area_code)
     channel = Discovery.APPLICATION if app.channel == Application.PUBLIC else Discovery.PHONE

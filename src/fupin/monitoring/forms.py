@@ -5,7 +5,8 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import clock
-from fupin.core.forms import Form, UploadForm
+from fupin.core.forms import DateInput, Form, UploadForm, must_choose
+from fupin.registry.forms import code_field
 
 from . import rules
 from .models import MonitoredHousehold
@@ -85,12 +86,13 @@ def _kinds():
 
 class OpenForm(Form):
     household = forms.CharField(label=_("Household number"), max_length=32)
-    kind = forms.ChoiceField(label=_("Kind"), choices=_kinds)
+    kind = forms.ChoiceField(label=_("Kind"), choices=must_choose(_kinds))
     channel = forms.ChoiceField(label=_("How it was found"),
-                                choices=[("visit", _("A cadre's visit")), ("phone", _("The household called")),
-                                         ("application", _("The household applied")),
-                                         ("department", _("A department's warning"))])
-    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+                                choices=must_choose([("visit", _("A cadre's visit")),
+                                                     ("phone", _("The household called")),
+                                                     ("application", _("The household applied")),
+                                                     ("department", _("A department's warning"))]))
+    date = forms.DateField(label=_("Date"), widget=DateInput())
     who = forms.CharField(label=_("Who (found or reported it)"), max_length=120)
     what = forms.CharField(label=_("What"), widget=forms.Textarea(attrs={"rows": 3}))
     risks = forms.MultipleChoiceField(label=_("Risks"), required=False, choices=rules.risk_choices,
@@ -98,11 +100,13 @@ class OpenForm(Form):
 
 
 class AcceptForm(Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=_kinds)
+    kind = forms.ChoiceField(label=_("Kind"), choices=must_choose(_kinds))
     household = forms.CharField(label=_("Household number (empty: found by ID number, or a new rural household)"),
                                 max_length=32, required=False)
     risks = forms.MultipleChoiceField(label=_("Risks"), required=False, choices=rules.risk_choices,
                                       widget=forms.SelectMultiple(attrs={"size": 8}))
+    sex = code_field("sex", label=_("Sex"))
+    sex.help_text = _("Needed when a new household is made for an applicant without an ID number.")
 
 
 class ReasonForm(Form):
@@ -110,7 +114,7 @@ class ReasonForm(Form):
 
 
 class HitStartForm(Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=_kinds)
+    kind = forms.ChoiceField(label=_("Kind"), choices=must_choose(_kinds))
     risks = forms.MultipleChoiceField(label=_("Risks"), required=False, choices=rules.risk_choices,
                                       widget=forms.SelectMultiple(attrs={"size": 6}))
 

@@ -333,7 +333,7 @@ def application(request, pk):
                     d = accept.cleaned_data
                     h = _household_in(request, d["household"]) if d["household"] else None
                     rec = actions.accept_application(_actor(request), app, kind=d["kind"], household=h,
-                                                     risks=d["risks"])
+                                                     risks=d["risks"], sex=d["sex"])
                     return redirect("monitoring:record", rec.pk)
         except NotFound:
             accept.add_error("household", _("No household with this number in your area."))

@@ -3,7 +3,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fupin.core.forms import Form
+from fupin.core.forms import DateInput, Form, must_choose
 
 
 class ObjectionForm(Form):
@@ -11,14 +11,13 @@ class ObjectionForm(Form):
     content = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"rows": 3}))
     objector_name = forms.CharField(label=_("Objector (optional)"), max_length=60, required=False)
     objector_contact = forms.CharField(label=_("Objector's contact (optional)"), max_length=40, required=False)
-    received_on = forms.DateField(label=_("Received on"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(label=_("Received on"), required=False, widget=DateInput())
 
 
 class ResolveForm(Form):
-    decision = forms.ChoiceField(label=_("Decision"), choices=[
+    decision = forms.ChoiceField(label=_("Decision"), choices=must_choose([
         ("rejected", _("Rejected: the household stays (answer the objector in writing)")),
-        ("upheld", _("Upheld: the household leaves the batch"))])
+        ("upheld", _("Upheld: the household leaves the batch"))]))
     text = forms.CharField(label=_("Written answer to the objector, or the reason it is upheld"),
                            widget=forms.Textarea(attrs={"rows": 3}))
 

@@ -140,6 +140,7 @@ def create_household(actor: Actor, *, status: str = "registered", status_date: d
     h.save()
     StatusChange.objects.create(household=h, area_code=h.area_code, status=status, date=h.status_date,
                                 source="manual", recorded_by=actor.user, reason=_("created"))
+    add_to_open_rounds(Household.objects.filter(pk=h.pk))  # 一年一核: a round open over its area checks it too
     audit.record(actor, "registry.household.create", obj=h, after=audit.snapshot(h, [*HOUSEHOLD_FIELDS, "status"]))
     return h
 
@@ -183,14 +184,56 @@ def update_household(actor: Actor, household: Household, *, version: int | None 
     return household
 
 
+def procedure_statuses() -> dict[str, list[dict]]:
+    """The statuses a procedure sets when it completes, each with the procedure types in use that
+    set it: {status: [{"code", "label"}, …]} (identification: ``registered``; exit:
+    ``exited_policy``). Derived from the types' data — their completion hook
+    ``registry.set_status`` and its ``status`` (procedures.rules, procedures.labels.hook_label) —
+    never listed in code; one query over the (few) procedure types."""
+    from fupin.procedures.labels import localized
+    from fupin.procedures.models import ProcedureType
+
+    out: dict[str, list[dict]] = {}
+    rows = (ProcedureType.objects.filter(active=True, definition__on_complete__hook="registry.set_status")
+            .order_by("purpose", "code")
+            .values_list("code", "name", "name_en", "definition__on_complete__params__status"))
+    for code, name, name_en, status in rows:
+        if isinstance(status, str) and status:
+            out.setdefault(status, []).append({"code": code, "label": localized({"name": name, "name_en": name_en})})
+    return out
+
+
 @transaction.atomic
 def set_status(actor: Actor, household: Household, status: str, date: dt.date, *, reason: str = "",
                source: str = "manual") -> StatusChange:
     """Record a dated change of status. The history is never rewritten: a correction
-    is a new change."""
+    is a new change.
+
+    A status that a procedure sets when it completes (``procedure_statuses``: identification,
+    exit) is set only by that procedure (source ``procedure:<batch>``) or an import (``import``).
+    A user setting it otherwise (by hand, through the API) is refused, with the procedure named,
+    unless the user holds ``registry.correct`` at the household and gives a reason: the change
+    is then a correction, logged as one. The system (command line, jobs) is not subject to it."""
     require(actor, "registry.edit", household.area_code)
     if status not in codes.codes("status"):
         raise Invalid(_("Unknown status."), field="status")
+    correction = False
+    if not actor.is_system and source != "import" and not source.startswith("procedure:"):
+        procedures = procedure_statuses().get(status)
+        if procedures:
+            from fupin.core import present
+            from fupin.core.errors import Forbidden
+
+            named = {"status": codes.label("status", status),
+                     "procedures": present.join(f"“{p['label']}”" for p in procedures)}
+            if not can(actor.user, "registry.correct", household.area_code):
+                raise Forbidden(_("“%(status)s” is set by the procedure %(procedures)s when it completes: start "
+                                  "the procedure for this household instead. Only a user who may correct statuses "
+                                  "sets it by hand, with a reason.") % named, field="status")
+            if not reason.strip():
+                raise Invalid(_("“%(status)s” is set by the procedure %(procedures)s: setting it here is a "
+                                "correction outside the procedure and needs its reason.") % named, field="reason")
+            correction = True
     latest = household.status_changes.order_by("-date", "-id").first()
     if latest is not None and date < latest.date:
         raise Invalid(_("The date is before the last recorded change (%(d)s).") % {"d": latest.date}, field="date")
@@ -210,8 +253,10 @@ def set_status(actor: Actor, household: Household, status: str, date: dt.date, *
     Household.objects.filter(pk=household.pk).update(status=status, status_date=date, version=household.version + 1,
                                                      **extra)
     household.version += 1
-    audit.record(actor, "registry.household.status", obj=household, before=before,
-                 after={"status": status, "status_date": date, "reason": reason, "source": source})
+    after = {"status": status, "status_date": date, "reason": reason, "source": source}
+    if correction:
+        after["correction"] = True  # a procedure's status set outside it (registry.correct)
+    audit.record(actor, "registry.household.status", obj=household, before=before, after=after)
     return change
 
 
@@ -277,6 +322,8 @@ def _check_member(actor: Actor, m: Member) -> None:
         m.birth_date, m.sex = info.birth_date, info.sex
     elif not m.no_id_reason:
         raise Invalid(_("Without an ID number, give the reason."), field="no_id_reason")
+    elif not m.sex:  # (the one rule: the forms and the API rely on it; an ID number gives the sex)
+        raise Invalid(_("Without an ID number, give the sex."), field="sex")
     if m.health == "4" and not m.disability_grade:
         raise Invalid(_("A disabled member needs a disability grade."), field="disability_grade")
     if m.id_number and m.active:
@@ -401,13 +448,38 @@ def save_village_profile(actor: Actor, village: Area, year: int, **values) -> Vi
 
 # --- 一年一核 -------------------------------------------------------------------
 
+def _refuse_overlapping_round(area: Area, year: int) -> None:
+    """A household is re-checked once a year: Invalid if a round of ``year`` (open or closed)
+    covers ``area``, an area containing it or one inside it, naming that round's area. Two
+    rounds opened at the same moment in one province wait for each other (the province's
+    area row is locked), so the second sees the first; the snapshots' unique (household,
+    year) holds whatever happens."""
+    Area.objects.select_for_update(no_key=True).filter(
+        code=area.code[:2].ljust(12, "0"), valid_to__isnull=True).first()
+    containing, code = [area.code], area.code
+    while (code := area_rules.parent_code(code)) is not None:
+        containing.append(code)
+    other = (RecheckRound.objects.filter(year=year)
+             .filter(Q(area_code__in=containing) | Q(area_code__startswith=area.prefix))
+             .select_related("area").order_by("area_code").first())
+    if other is None:
+        return
+    named = {"year": year, "area": other.area.name, "code": other.area_code}
+    if other.area_code == area.code:
+        raise Invalid(_("A re-check round for this area and year exists already."))
+    if other.area_code in containing:
+        raise Invalid(_("The %(year)s re-check round of %(area)s (%(code)s) covers this area already: a household "
+                        "is re-checked once a year.") % named)
+    raise Invalid(_("The %(year)s re-check round of %(area)s (%(code)s) lies inside this area: a household is "
+                    "re-checked once a year, so a round over this area would check its households twice.") % named)
+
+
 @transaction.atomic
 def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
     """Open a re-check round: every household of the area on the register (not removed, not only monitored) gets a record (one INSERT … SELECT)."""
     require(actor, "registry.edit", area.code)
     year = check_recheck_year(year)
-    if RecheckRound.objects.filter(area=area, year=year).exists():
-        raise Invalid(_("A re-check round for this area and year exists already."))
+    _refuse_overlapping_round(area, year)
     rnd = RecheckRound.objects.create(area=area, area_code=area.code, year=year, started_by=actor.user)
     from fupin.accounts.scoping import Scope
 
@@ -417,11 +489,47 @@ def open_recheck(actor: Actor, area: Area, year: int) -> RecheckRound:
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} (round_id, household_id, area_code, checked, changes) "  # noqa: S608
                        f"SELECT %s, q.pk, q.area_code, %s, '' FROM ({select}) q", [rnd.pk, False, *params])
-    rnd.household_count = rnd.records.count()
+        rnd.household_count = cursor.rowcount  # the records just written
     rnd.save(update_fields=["household_count"])
     audit.record(actor, "registry.recheck.open", obj=rnd, area_code=area.code, count=rnd.household_count,
                  after={"year": year})
     return rnd
+
+
+@transaction.atomic
+def add_to_open_rounds(households) -> int:
+    """Give the households (a queryset; those on the register: not removed, not only
+    monitored) a record in every open re-check round whose area contains them and that does
+    not hold them yet, and add them to the rounds' household_count. For households written
+    while a round is open: create_household calls it, the registry import after it writes new
+    households. Set-based: one SELECT finds the rounds and how many each gains, one UPDATE a
+    round counts them (and locks it: a round being closed waits, then freezes them too, or is
+    closed already and gets nothing), one INSERT … SELECT writes the records. Returns the
+    number of records written."""
+    qn = connection.ops.quote_name
+    hh = households.exclude(status__in=codes.OFF_REGISTER_STATUSES).order_by()
+    select, hh_params = hh.values_list("pk", "area_code").query.sql_with_params()
+    rec, rnd, area = (qn(m._meta.db_table) for m in (RecheckRecord, RecheckRound, Area))
+    length = "CASE a.level " + " ".join(["WHEN %s THEN %s"] * len(area_rules.PREFIX_LENGTH)) + " END"
+    length_params = [v for pair in area_rules.PREFIX_LENGTH.items() for v in pair]
+    pairs = (f"FROM ({select}) q JOIN {rnd} r ON r.status = %s JOIN {area} a ON a.id = r.area_id "  # noqa: S608
+             f"WHERE SUBSTR(q.area_code, 1, {length}) = SUBSTR(r.area_code, 1, {length}) "
+             f"AND NOT EXISTS (SELECT 1 FROM {rec} x WHERE x.round_id = r.id AND x.household_id = q.pk)")
+    params = [*hh_params, RecheckRound.OPEN, *length_params, *length_params]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT r.id, COUNT(*) {pairs} GROUP BY r.id", params)
+        rounds = []
+        for pk, n in sorted(cursor.fetchall()):  # a few open rounds at most
+            if RecheckRound.objects.filter(pk=pk, status=RecheckRound.OPEN).update(
+                    household_count=F("household_count") + n):
+                rounds.append(pk)
+        if not rounds:
+            return 0
+        marks = ", ".join(["%s"] * len(rounds))
+        cursor.execute(f"INSERT INTO {rec} (round_id, household_id, area_code, checked, changes) "
+                       f"SELECT r.id, q.pk, q.area_code, %s, '' {pairs} AND r.id IN ({marks})",
+                       [False, *params, *rounds])
+        return cursor.rowcount
 
 
 @transaction.atomic
@@ -453,9 +561,12 @@ def close_recheck(actor: Actor, rnd: RecheckRound, *, force: bool = False) -> Re
     sql = ("INSERT INTO {snap} (round_id, household_id, area_code, year, status, category, main_cause, size, "  # noqa: S608
            "per_capita) SELECT r.round_id, h.id, h.area_code, %s, h.status, h.category, h.main_cause, h.size, "
            "i.per_capita FROM {rec} r JOIN {hh} h ON h.id = r.household_id "
-           "LEFT JOIN {inc} i ON i.household_id = h.id AND i.year = %s WHERE r.round_id = %s").format(**tables)
+           "LEFT JOIN {inc} i ON i.household_id = h.id AND i.year = %s WHERE r.round_id = %s "
+           # one snapshot a household and year (unique): one frozen by an overlapping round of the year,
+           # opened before overlaps were refused (open_recheck), stays as it is
+           "AND NOT EXISTS (SELECT 1 FROM {snap} s WHERE s.household_id = h.id AND s.year = %s)").format(**tables)
     with connection.cursor() as cursor:  # one INSERT … SELECT, whatever the size of the round
-        cursor.execute(sql, [rnd.year, rnd.year, rnd.pk])
+        cursor.execute(sql, [rnd.year, rnd.year, rnd.pk, rnd.year])
     rnd.status, rnd.closed_at = RecheckRound.CLOSED, clock.now()
     rnd.save(update_fields=["status", "closed_at"])
     audit.record(actor, "registry.recheck.close", obj=rnd, area_code=rnd.area_code, count=rnd.household_count,

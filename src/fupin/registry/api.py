@@ -215,9 +215,12 @@ class HouseholdIn(_HouseholdFields):
 class HouseholdPatch(_HouseholdFields):
     area_code: str | None = None
     version: int | None = Field(None, description="the version you read; a concurrent change answers 409")
-    status: str | None = Field(None, description="a new status, dated status_date (a dated change, kept)")
+    status: str | None = Field(None, description=(
+        "a new status, dated status_date (a dated change, kept). A status a procedure sets (identification, "
+        "exit) is that procedure's: set here only as a correction, with registry.correct (else 403) and a "
+        "status_reason (else 422)"))
     status_date: Day | None = None
-    status_reason: str = ""
+    status_reason: str = Field("", description="why the status changed; required for a correction")
 
 
 class VillageOut(Schema):
@@ -300,6 +303,19 @@ def _narrow(user, area: str, perm: str = "registry.view"):
 
 # --- routes -------------------------------------------------------------------------------------
 
+def _code_filter(name: str, value: str) -> str:
+    """A filter's value of the code list ``name`` (the filter's name too): its code, given as the
+    code or its Chinese or English label; "" for none; anything else a 422 naming the filter."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    code = codes.zh_to_code(name).get(value)
+    if code is None:
+        raise Invalid(_("“%(value)s” is not one of this filter's values (its codes or their labels).")
+                      % {"value": value}, field=name)
+    return code
+
+
 @router.get("/households", response={200: HouseholdPage, 422: Error},
             summary="Households in your area, filtered and paginated")
 def households(request, area: str = "", village: str = "", status: str = "", category: str = "", cause: str = "",
@@ -309,14 +325,15 @@ def households(request, area: str = "", village: str = "", status: str = "", cat
     year (from the status history); ``cause``: the main or another cause; ``q``: a name,
     household number or ID number (full or last digits)."""
     scope = _narrow(request.user, area)
+    status, category, cause = (_code_filter(n, v) for n, v in (("status", status), ("category", category),
+                                                                ("cause", cause)))
     qs = queries.search_households(scope, q) if q else scope.filter(Household.objects.all())
     if village:
         qs = qs.filter(village__code=village)
     if category:
-        qs = qs.filter(category=codes.zh_to_code("category").get(category, category))
+        qs = qs.filter(category=category)
     if cause:
-        c = codes.zh_to_code("cause").get(cause, cause)
-        qs = qs.filter(Q(main_cause=c) | Q(cause2=c) | Q(cause3=c))
+        qs = qs.filter(Q(main_cause=cause) | Q(cause2=cause) | Q(cause3=cause))
     if year is not None:
         if not dates.is_year(year):
             raise Invalid(_("not a year"), field="year")
@@ -345,8 +362,6 @@ def create_household(request, payload: HouseholdIn):
                                      status_date=status_date, **_as_cells(data, HOUSEHOLD_COLUMNS))
         for i, m in enumerate(members, start=1):
             try:
-                if not m.get("id_number") and not m.get("sex"):
-                    raise Invalid(_("Without an ID number, give the sex."), field="sex")
                 actions.add_member(who, h, **_as_cells(m, MEMBER_COLUMNS))
             except Invalid as exc:
                 exc.details = {**exc.details, "member": i}
@@ -380,8 +395,12 @@ def update_household(request, household_id: int, payload: HouseholdPatch):
         if status:
             if status_date is None:
                 raise Invalid(_("Give the date of the change of status."), field="status_date")
-            actions.set_status(who, h, codes.zh_to_code("status").get(status, status), status_date, reason=reason,
-                               source="api")
+            try:
+                actions.set_status(who, h, codes.zh_to_code("status").get(status, status), status_date,
+                                   reason=reason, source="api")
+            except Invalid as exc:  # named by this request's fields (a correction's missing reason …)
+                exc.field = {"reason": "status_reason", "date": "status_date"}.get(exc.field, exc.field)
+                raise
     return household_out(queries.household(request.user, household_id), Revealer(request, False, "registry.household"))
 
 

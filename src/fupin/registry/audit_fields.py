@@ -30,6 +30,7 @@ _IMPORT = {  # importers.ImportResult.as_dict
 
 FIELDS = {
     "registry.recheck.close": {"unchecked": gettext_lazy("households not checked")},
+    "registry.household.status": {"correction": gettext_lazy("correction outside the procedures")},
     "registry.duplicate.decide": {"same": gettext_lazy("the same person")},
     "registry.duplicate.find": {  # the pairs found, by reason
         duplicates.NAME_BIRTH_VILLAGE: _reason(duplicates.NAME_BIRTH_VILLAGE),

@@ -31,10 +31,19 @@ class Column:
     required: bool = False
     help: str = ""
     max_length: int = 200
+    # A required household column that may still be left empty for a household of one of these
+    # statuses (empty_cell_problem: the import's row rule on both of its paths; the template's sheet).
+    unless_status: tuple[str, ...] = ()
 
 
-def C(header, field, level, kind, required=False, help="", max_length=200):
-    return Column(header, field, level, kind, required, help, max_length)
+def C(header, field, level, kind, required=False, help="", max_length=200, unless_status=()):
+    return Column(header, field, level, kind, required, help, max_length, unless_status)
+
+
+# 主要致贫原因 and 识别年度 say why and when a household was identified as poor: a household not on
+# the 建档立卡 register (codes.OFF_REGISTER_STATUSES: a rural household only monitored was never
+# identified; a removed one may have been such a household) need not have them.
+IDENTIFIED_ONLY = codes.OFF_REGISTER_STATUSES
 
 
 COLUMNS: list[Column] = [
@@ -46,7 +55,7 @@ COLUMNS: list[Column] = [
     C("银行账号", "bank_account", HOUSEHOLD, "text", False, "一卡通账号", 32),
     C("贫困户属性", "category", HOUSEHOLD, "code:category", True),
     C("识别标准", "standard", HOUSEHOLD, "code:standard", True),
-    C("主要致贫原因", "main_cause", HOUSEHOLD, "code:cause", True),
+    C("主要致贫原因", "main_cause", HOUSEHOLD, "code:cause", True, unless_status=IDENTIFIED_ONLY),
     C("其他致贫原因1", "cause2", HOUSEHOLD, "code:cause"),
     C("其他致贫原因2", "cause3", HOUSEHOLD, "code:cause"),
     C("住房面积", "housing_area", HOUSEHOLD, "decimal", False, "平方米"),
@@ -66,7 +75,7 @@ COLUMNS: list[Column] = [
     C("林地面积", "forest_mu", HOUSEHOLD, "decimal", False, "亩"),
     C("退耕还林面积", "returned_forest_mu", HOUSEHOLD, "decimal", False, "亩"),
     C("是否加入农民专业合作社", "cooperative", HOUSEHOLD, "bool"),
-    C("识别年度", "identified_year", HOUSEHOLD, "year", True),
+    C("识别年度", "identified_year", HOUSEHOLD, "year", True, unless_status=IDENTIFIED_ONLY),
     C("计划脱贫年度", "planned_exit_year", HOUSEHOLD, "year"),
     C("脱贫年度", "exit_year", HOUSEHOLD, "year"),
     C("返贫年度", "return_year", HOUSEHOLD, "year"),
@@ -209,6 +218,16 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
     raise AssertionError(kind)
 
 
+def empty_cell_problem(col: Column, status: str) -> str | None:
+    """Why ``col`` may not be left empty for a household of ``status`` (the reason names the
+    status), or None when it may: a column with ``unless_status`` is required of every other
+    status. (parse_cell refuses such an empty cell as it refuses any required one: the import
+    reads it as optional, then checks it with the row's status.)"""
+    if status in col.unless_status:
+        return None
+    return _("required for a household whose status is “%(status)s”") % {"status": codes.label("status", status)}
+
+
 def format_cell(col: Column, value) -> str:
     """A model value as the text of the exchange file (the inverse of parse_cell)."""
     if value is None or value == "":
@@ -234,6 +253,9 @@ def explanation_rows() -> list[list[str]]:
             allowed = {"bool": "是 / 否", "int": "整数", "year": "四位年份", "decimal": "数字", "date": date_help(),
                        "id": "18 位身份证号（校验位正确）", "area": "12 或 15 位区划代码", "phone": str(PHONE_RULE),
                        "text": f"文字，最多 {c.max_length} 字"}[c.kind]
-        rows.append([c.header, "户" if c.level == HOUSEHOLD else "人", "必填" if c.required else "选填", allowed,
-                     c.help])
+        required = "必填" if c.required else "选填"
+        if c.unless_status:
+            required = _("required, except for a household whose status is %(statuses)s") % {
+                "statuses": "、".join(f"“{codes.zh('status', s)}”" for s in c.unless_status)}
+        rows.append([c.header, "户" if c.level == HOUSEHOLD else "人", required, allowed, c.help])
     return rows

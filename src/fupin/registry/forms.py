@@ -11,23 +11,27 @@ from django.utils.translation import gettext_lazy as _
 
 from fupin.core import clock
 from fupin.core.errors import Invalid
-from fupin.core.forms import Form
+from fupin.core.forms import CHOOSE, DateInput, Form
 
 from . import actions, codes, exchange, rules
 from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, PROGRAMME_FIRST_YEAR
 from .models import Household, Income, Member, VillageProfile
 
 
-def _code_choices(name: str, blank: bool = True):
-    return ([("", "—")] if blank else []) + codes.choices(name)
+def _code_choices(name: str, required: bool = False):
+    return [("", CHOOSE if required else "—"), *codes.choices(name)]
 
 
 def code_field(name: str, *, label, required: bool = False) -> forms.ChoiceField:
-    """A choice of a code list, labelled in the language of the request (evaluated late)."""
-    return forms.ChoiceField(label=label, required=required, choices=partial(_code_choices, name, not required))
+    """A choice of a code list, labelled in the language of the request (evaluated late). Its
+    first option is empty, a required field's too ("- Select an option -", as core.forms.must_choose):
+    a select shows its first option as chosen, so without the empty one a sex, a relation or a
+    main cause would be taken for the person's choice without their making it (the form refuses
+    a required field left empty, naming it)."""
+    return forms.ChoiceField(label=label, required=required, choices=partial(_code_choices, name, required))
 
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateInput()  # the one date widget of every form (fupin.core.forms.DateInput)
 
 
 def work_year_field(label, *, required: bool = True) -> forms.IntegerField:
@@ -174,13 +178,27 @@ def household_initial(h: Household) -> dict:
 
 
 class StatusForm(Form):
+    """A dated change of status. A status that a procedure sets (``by_procedure``:
+    actions.procedure_statuses) is offered only to a user who may correct statuses
+    (``may_correct``: registry.correct at the household), and then needs a reason
+    (actions.set_status refuses it otherwise, next to the reason)."""
+
     status = code_field("status", label=_("New status"), required=True)
     date = forms.DateField(label=_("Date"), widget=DATE)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, by_procedure: dict | None = None, may_correct: bool = False, **kwargs):
+        from fupin.core import present
+
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = clock.today()
+        by_procedure = actions.procedure_statuses() if by_procedure is None else by_procedure
+        if not may_correct:
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] not in by_procedure]
+        elif by_procedure:
+            self.fields["reason"].help_text = _(
+                "Required for %(statuses)s: a procedure sets these, so setting one here is a correction, logged "
+                "as such.") % {"statuses": present.join(f"“{codes.label('status', s)}”" for s in by_procedure)}
 
 
 # --- members ---------------------------------------------------------------------------
@@ -229,7 +247,7 @@ class MemberForm(FieldsetMixin, Form):
             if not data.get("no_id_reason"):
                 self.add_error("no_id_reason", _("Without an ID number, give the reason."))
             if not data.get("sex"):
-                self.add_error("sex", _("Give the sex of a person without an ID number."))
+                self.add_error("sex", _("Without an ID number, give the sex."))
         return data
 
     def values(self) -> dict:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -46,6 +47,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection, models, transaction
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -59,7 +61,7 @@ from fupin.core.errors import Forbidden, Invalid
 from fupin.core.tabular import ErrorReport, read_table, require_headers
 
 from . import codes, exchange, rules
-from .actions import pinyin
+from .actions import add_to_open_rounds, pinyin
 from .models import Household, Income, Member, StatusChange
 
 HEAD = codes.zh_to_code("relation")["户主"]
@@ -92,6 +94,7 @@ H_STAGE = [(c, n, f) for c, n, f in _ALL if c.level == exchange.HOUSEHOLD]
 M_STAGE = [(c, n, f) for c, n, f in _ALL if c.level == exchange.MEMBER]
 STAGE = H_STAGE + M_STAGE  # the staging columns: the household's, then the member's
 BY_STAGE = {name: (col, f) for col, name, f in STAGE}
+STATUS = next(n for c, n, _f in H_STAGE if c.field == "status")  # (a required column: in every file)
 
 
 def errors_message(n: int) -> str:
@@ -180,7 +183,11 @@ class _Plain:
 
 def _parser(col: exchange.Column, mfield: models.Field, this_year: int) -> _Memo | _Plain:
     """parse_cell, plus the limits of the model field the value goes into, memoised
-    for the columns whose values repeat (codes, yes/no, years, dates, amounts)."""
+    for the columns whose values repeat (codes, yes/no, years, dates, amounts). A column
+    required but for some statuses (``unless_status``) is read as optional here: _RowParser
+    checks it with the row's status."""
+    if col.unless_status:
+        col = dataclasses.replace(col, required=False)
     is_text = isinstance(mfield, models.CharField)
     max_length = mfield.max_length if is_text else None
     is_decimal = isinstance(mfield, models.DecimalField)
@@ -239,6 +246,9 @@ class _RowParser:
         self.i_id, self.i_birth, self.i_sex = pos.get("m_id_number"), pos.get("m_birth_date"), pos.get("m_sex")
         self.i_reason, self.i_name = pos.get("m_no_id_reason"), pos["m_name"]
         self.i_health, self.i_grade = pos.get("m_health"), pos.get("m_disability_grade")
+        self.i_status = pos.get("h_status")
+        # the columns required but for some statuses (exchange.empty_cell_problem)
+        self.unless = [(pos[n], c) for c, n, _f in self.stage if c.unless_status]
 
     def __call__(self, number: int, row: dict[str, str]) -> tuple:
         report = self.report
@@ -286,6 +296,12 @@ class _RowParser:
                 self.i_grade is None or not values[self.i_grade]) and self.i_grade not in failed:
             report.add(number, "残疾等级", row.get("残疾等级", ""), _("a disabled member needs a disability grade"))
             bad = True
+        if self.unless and self.i_status is not None and self.i_status not in failed:
+            for i, col in self.unless:
+                if i not in failed and values[i] in (None, "") and (
+                        problem := exchange.empty_cell_problem(col, values[self.i_status])):
+                    report.add(number, col.header, row.get(col.header, ""), problem)
+                    bad = True
         if failed and any(i in failed for i in self.h_index):
             sig = None
         elif texts == self.last_texts:
@@ -459,6 +475,13 @@ def _cell_sql(col: exchange.Column, mfield: models.Field, c: str, this_year: int
     """(value, ok, extra) SQL for one staging column from the raw text ``c``: ``value`` in the
     staging column's type, ``ok`` true only when parse_cell certainly accepts the cell and gives
     ``value`` (``ok`` may refer to the value as {v} and to the cell's emptiness as {e})."""
+    if col.unless_status:
+        # empty is sure to be right only for a row whose status (parsed in the same statement) is
+        # one of these; any other empty cell is left to the Python path, which reports it
+        v, ok, extra = _cell_sql(dataclasses.replace(col, required=False, unless_status=()), mfield, c, this_year,
+                                 joins, dates, k)
+        allowed = f"COALESCE(v_{STATUS} IN ({', '.join(_lit(s) for s in col.unless_status)}), FALSE)"
+        return v, f"({ok}) AND (NOT {{e}} OR {allowed})", extra
     kind = col.kind
     empty = f"COALESCE({c}, '') = ''"
     req = col.required
@@ -878,17 +901,20 @@ class _Checks:
         db.run("CREATE UNIQUE INDEX {stage_h}_number ON {stage_h} (h_number)")
         db.run("CREATE INDEX {stage_h}_hh ON {stage_h} (hh_id)")
         db.analyze("stage_h", "row_no, h_number, hh_id, is_new")
-        if self.permission():
-            return  # nothing more is said about areas the actor may not import into
-        self.areas()
+        # the report names every bad row at once: rows outside the actor's area, then what is
+        # wrong within the file (all of it), then what is wrong against the registry and its areas
+        outside = self.permission()
         self.household_columns()
         self.heads()
         self.household_rules()
         duplicate_rows = self.duplicate_ids()
+        self.same_person_without_id()
+        if outside:
+            self.leave_out_outside()
+        self.areas()
         self.ids_elsewhere()
         self.match_members()
         self.matched_twice(duplicate_rows)
-        self.same_person_without_id()
         self.head_left_out()
         self.status_dates()
 
@@ -927,6 +953,21 @@ class _Checks:
             self.add(row, "户编号", number, _("household %(number)s is registered in area %(code)s, outside your "
                                              "area") % {"number": number, "code": code})
         return found
+
+    def leave_out_outside(self) -> None:
+        """After ``permission`` has reported them, the households outside the actor's area (a
+        row of theirs there, or registered there) are left out of the checks against the
+        registry: nothing more is said about areas the actor may not import into (a head's
+        name, a date of theirs), and these rows' areas are already reported. (Nothing is written:
+        the report is not empty.)"""
+        new, new_params = self._scope_condition("h_area_code")
+        old, old_params = self._scope_condition("old_area_code")
+        self.db.run("DELETE FROM {stage} WHERE h_number IN (SELECT h_number FROM {stage} WHERE h_area_code IS NOT NULL "
+                    "AND NOT {new} UNION SELECT h_number FROM {stage_h} WHERE old_area_code IS NOT NULL AND NOT {old}) "
+                    "OR (h_number IS NULL AND h_area_code IS NOT NULL AND NOT {new})",
+                    [*new_params, *old_params, *new_params], new=new, old=old)
+        self.db.run("DELETE FROM {stage_h} WHERE NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.h_number = "
+                    "{stage_h}.h_number)")
 
     def areas(self) -> None:
         for row, code in self.db.rows(
@@ -1374,8 +1415,12 @@ def _apply(db: _Db, present: set[str], actor: Actor, result: ImportResult, filen
         "SELECT h.id AS object_id, CASE WHEN s.is_new = TRUE THEN 'created' ELSE 'updated' END AS change "
         "FROM {stage_h} s "
         "JOIN {hh} h ON h.number = s.h_number WHERE s.is_new = TRUE OR s.touched = TRUE"))
+    # 9. households new to the registry get a record in the open re-check rounds over their
+    # area (一年一核: every household of the round is re-checked), as create_household does
+    add_to_open_rounds(Household.objects.filter(
+        number__in=RawSQL(db.sql("SELECT s.h_number FROM {stage_h} s WHERE s.is_new = TRUE"), [])))  # noqa: S611 (our own staging table)
     if existing:
-        # 9. each county that households moved out of is told (its statistics are no longer current)
+        # 10. each county that households moved out of is told (its statistics are no longer current)
         for county, count in db.rows(
                 "SELECT SUBSTR(old_area_code, 1, 6), COUNT(*) FROM {stage_h} WHERE moved = TRUE "
                 "AND SUBSTR(old_area_code, 1, 6) <> SUBSTR(h_area_code, 1, 6) GROUP BY SUBSTR(old_area_code, 1, 6) "

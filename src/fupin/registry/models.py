@@ -375,6 +375,11 @@ class HouseholdSnapshot(models.Model):
     size = models.PositiveSmallIntegerField()
     per_capita = models.DecimalField(max_digits=12, decimal_places=2, null=True)
 
+    class Meta:
+        # A household's figures of a year are frozen once (rounds of a year do not overlap:
+        # actions.open_recheck); the index also serves close_recheck's "not frozen yet".
+        constraints = [models.UniqueConstraint(fields=["household", "year"], name="household_snapshot_once_a_year")]
+
 
 class QualityRun(models.Model):
     area_code = models.CharField(max_length=15, db_index=True)

@@ -33,13 +33,13 @@ from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Conflict, Forbidden
-from fupin.core.forms import Form
+from fupin.core.forms import DateInput, Form
 from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import get_or_404, require_perm
 from fupin.jobs.models import Job
 from fupin.jobs.queries import visible_jobs
 
-from . import actions, quality
+from . import actions, codes, quality
 from . import duplicates as dup
 from .forms import work_year_field
 from .models import DuplicateCandidate, QualityIssue
@@ -54,13 +54,62 @@ class RunForm(AreaForm):
     on = forms.DateField(label=gettext_lazy("Reference date"),
                          help_text=gettext_lazy("Ages (school age, working age, head of household) are taken on "
                                                 "this date."),
-                         widget=forms.DateInput(attrs={"type": "date"}))
+                         widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # a year of the work, bounded as every other (forms.work_year_field: the action's own check)
         self.fields["income_year"] = work_year_field(gettext_lazy("Income year"))
         self.fields["income_year"].help_text = gettext_lazy("The year whose income records are checked.")
+
+
+# What a rule's detail is (QualityIssue.detail: the values its query wrote, see quality.py),
+# said for the reader: a bare "2" of the two-heads rule is "2 heads". A detail that is a code
+# is shown by its label in the code list named here. A rule not named shows its detail as it is.
+BIRTH_DATE = gettext_lazy("Birth date: %(value)s")
+DETAIL_TEXTS = {
+    "id_format": gettext_lazy("%(value)s characters"),
+    "id_birth_impossible": gettext_lazy("Date in the ID number: %(value)s"),
+    "birth_mismatch_id": gettext_lazy("Birth date entered: %(value)s"),
+    "sex_mismatch_id": gettext_lazy("Sex entered: %(value)s"),
+    "age_impossible": BIRTH_DATE,
+    "two_heads": gettext_lazy("%(value)s heads"),
+    "head_under_age": BIRTH_DATE,
+    "spouse_count": gettext_lazy("%(value)s spouses"),
+    "child_older_than_head": gettext_lazy("Birth date < head's birth date: %(value)s"),
+    "parent_younger_than_head": gettext_lazy("Birth date > head's birth date: %(value)s"),
+    "size_mismatch": gettext_lazy("Household size ≠ active members: %(value)s"),
+    "member_area_mismatch": gettext_lazy("Member's area code: %(value)s"),
+    "school_age_out_of_school": BIRTH_DATE,
+    "exited_child_out_of_school": BIRTH_DATE,
+    "child_labour": BIRTH_DATE,
+    "grade_not_disabled": gettext_lazy("Health: %(value)s"),
+    "work_months_range": gettext_lazy("%(value)s months worked"),
+    "identified_year_future": gettext_lazy("Year identified: %(value)s"),
+    "exit_before_identified": gettext_lazy("Exit year < year identified: %(value)s"),
+    "exit_year_not_exited": gettext_lazy("Exit year: %(value)s"),
+    "planned_exit_before_identified": gettext_lazy("Planned exit year < year identified: %(value)s"),
+    "return_before_exit": gettext_lazy("Return year: %(value)s"),
+    "status_history_mismatch": gettext_lazy("Current status: %(value)s"),
+    "no_income_last_year": gettext_lazy("Income year: %(value)s"),
+    "income_total_mismatch": gettext_lazy("Year: total income ≠ sum of the items — %(value)s"),
+    "per_capita_mismatch": gettext_lazy("Year: per-capita net income recorded — %(value)s"),
+    "income_size_differs": gettext_lazy("Year: household size of that year ≠ active members — %(value)s"),
+    "per_capita_above_line": gettext_lazy("Year: per-capita net income > national poverty line — %(value)s"),
+    "danger_exited_no_renovation": gettext_lazy("Danger grade: %(value)s"),
+    "irrigated_exceeds_arable": gettext_lazy("Irrigated area > arable area (mu): %(value)s"),
+}
+DETAIL_CODES = {"sex_mismatch_id": "sex", "grade_not_disabled": "health", "status_history_mismatch": "status",
+                "danger_exited_no_renovation": "danger_grade"}
+
+
+def detail_text(rule_code: str, detail: str) -> str:
+    """An issue's detail as the report shows it (see DETAIL_TEXTS)."""
+    if not detail:
+        return ""
+    value = codes.label(DETAIL_CODES[rule_code], detail) if rule_code in DETAIL_CODES else detail
+    text = DETAIL_TEXTS.get(rule_code)
+    return str(text) % {"value": value} if text is not None else detail
 
 
 def _home_area(user, perm: str) -> str:
@@ -186,6 +235,8 @@ def run_rule(request, pk, code):
         issues = Scope([village]).filter(issues)
     page = Paginator(issues.order_by("area_code", "household__number", "pk"), settings.PAGE_SIZE).get_page(
         request.GET.get("page"))
+    for issue in page.object_list:
+        issue.detail_text = detail_text(code, issue.detail)
     return render(request, "registry/quality_rule.html", {
         "run": run, "rule": rule, "page_obj": page, "issues": page.object_list, "village": village,
         "village_name": _area_names({village}).get(village, "") if village else "", "card_links": _card_links(),
@@ -200,7 +251,7 @@ def run_export(request, pk):
     issues = _issues(request, run)
     rules = quality.rules()
     by_rule = _by_rule(issues)
-    summary = [[r["rule"].code, r["rule"].severity_label, r["rule"].group_label, r["rule"].message, r["n"],
+    summary = [[r["rule"].message, r["rule"].severity_label, r["rule"].group_label, r["rule"].code, r["n"],
                 r["households"], r["rule"].source_text] for r in by_rule]
     village_rows = list(_by_village(issues))
     names = _area_names({v["village"] for v in village_rows})
@@ -219,19 +270,19 @@ def run_export(request, pk):
             "area_code", "household__number", "rule", "pk")
         for i in qs.iterator(chunk_size=5000):
             r = rules.get(i.rule)
-            yield [i.rule, r.severity_label if r else i.severity, r.message if r else "", i.area_code,
+            yield [r.message if r else i.rule, r.severity_label if r else i.severity, i.rule, i.area_code,
                    i.household.village.name, i.household.number, i.household.head_name,
-                   i.member.name if i.member else "", i.detail]
+                   i.member.name if i.member else "", detail_text(i.rule, i.detail)]
 
     count = issues.count()
     tmp = tempfile.NamedTemporaryFile(suffix=".xlsx")  # closed (and removed) by the response
-    write_xlsx(tmp, [_("Rule"), _("Severity"), _("Group"), _("Message"), _("Issues"), _("Households"), _("Source")],
+    write_xlsx(tmp, [_("Rule"), _("Severity"), _("Group"), _("Rule code"), _("Issues"), _("Households"), _("Source")],
                summary, sheet_name=_("By rule"), extra_sheets={
                    _("By village"): ([_("Village code"), _("Village"), _("Errors"), _("Warnings"), _("Notes"),
                                       _("Households")],
                                      ([v["village"], names.get(v["village"], ""), v["errors"], v["warnings"],
                                        v["notes"], v["households"]] for v in village_rows)),
-                   _("Issues"): ([_("Rule"), _("Severity"), _("Message"), _("Area code"), _("Village"),
+                   _("Issues"): ([_("Rule"), _("Severity"), _("Rule code"), _("Area code"), _("Village"),
                                   _("Household number"), _("Head of household"), _("Member"), _("Detail")],
                                  issue_rows()),
                    _("About"): (["", ""], notes),

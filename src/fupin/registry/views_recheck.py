@@ -1,7 +1,9 @@
 """一年一核, the yearly re-check: the rounds in the user's area, opening a round for an
 area and year, a round's progress (checked / total, by village) and its unchecked
 households, recording a household's check, and closing the round (which freezes that
-year's snapshot of every household in it).
+year's snapshot of every household in it). A closed round's page shows that snapshot (the
+tab ``show=snapshot``) and exports it to Excel (``&format=xlsx``: names of people, so it
+needs ``registry.export``, holds the households of the user's export areas and is logged).
 
 A round covers an area; its households may be checked by anyone who may edit the
 registry where they live, so a village cadre sees the county's round, with the
@@ -9,12 +11,15 @@ households of their village only."""
 
 from __future__ import annotations
 
+import tempfile
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.db.models.functions import Substr
+from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -24,10 +29,12 @@ from fupin.accounts.scoping import can, scope_for
 from fupin.areas import queries as area_queries
 from fupin.areas import rules as area_rules
 from fupin.areas.models import Area
+from fupin.audit import actions as audit
 from fupin.core import clock
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError, Forbidden, Invalid
 from fupin.core.forms import Form
+from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import get_or_404, require_perm
 
 from . import actions, codes, rules
@@ -113,6 +120,12 @@ def visible_records(user, rnd: RecheckRound):
     return scope_for(user, "registry.view").filter(rnd.records.all())
 
 
+def visible_snapshots(user, rnd: RecheckRound, perm: str = "registry.view"):
+    """The round's snapshot (its households' figures frozen at the close) of households in
+    the user's scope for ``perm``, as the records."""
+    return scope_for(user, perm).filter(rnd.snapshots.all())
+
+
 def _round_or_404(request, pk) -> RecheckRound:
     return get_or_404(visible_rounds(request.user), pk=pk)
 
@@ -189,23 +202,104 @@ def recheck(request, pk):
     villages = [{"code": r["v"], "name": names.get(r["v"], r["v"]), "total": r["total"], "checked": r["checked"],
                  "percent": int(r["checked"] * 100 / r["total"]) if r["total"] else 0} for r in by_village]
     show = request.GET.get("show", "unchecked")
+    closed = rnd.status == RecheckRound.CLOSED
+    if show == "snapshot" and not closed:
+        show = "unchecked"  # an open round has no snapshot yet
     village = request.GET.get("village", "")
     q = request.GET.get("q", "").strip()
-    listed = records.filter(checked=(show == "checked")).select_related("household", "checked_by")
-    if village:
-        listed = listed.filter(area_code__startswith=village)
-    if q:
-        listed = listed.filter(Q(household__number__startswith=q) | Q(household__head_name=q))
+    if show == "snapshot" and request.GET.get("format") == "xlsx":
+        return _snapshot_export(request, rnd, village, q)
+    if show == "snapshot":
+        listed = _narrowed(visible_snapshots(request.user, rnd).select_related("household"), village, q)
+    else:
+        listed = _narrowed(records.filter(checked=(show == "checked")).select_related("household", "checked_by"),
+                           village, q)
     page = Paginator(listed.order_by("area_code", "household__number"), settings.PAGE_SIZE).get_page(
         request.GET.get("page"))
-    for r in page:
-        r.status_label = codes.label("status", r.household.status)
+    if show == "snapshot":
+        _label_snapshots(page)
+    else:
+        for r in page:
+            r.status_label = codes.label("status", r.household.status)
     return render(request, "registry/recheck.html", {
         "round": rnd, "progress": progress, "villages": villages, "page_obj": page, "show": show,
         "village": village, "q": q, "can_edit": can(request.user, "registry.edit"),
         "can_close": rnd.status == RecheckRound.OPEN and can(request.user, "registry.edit", rnd.area_code),
+        "can_export": closed and can(request.user, "registry.export"),
         "whole": progress["total"] == rnd.household_count,
     })
+
+
+def _narrowed(qs, village: str, q: str):
+    """The records or snapshot rows of a village (a code prefix) and of a household number or head."""
+    if village:
+        qs = qs.filter(area_code__startswith=village)
+    if q:
+        qs = qs.filter(Q(household__number__startswith=q) | Q(household__head_name=q))
+    return qs
+
+
+def _label_snapshots(rows) -> None:
+    """Labels of the snapshot rows of a page: status, category, main cause and village (one query)."""
+    rows = list(rows)
+    names = area_queries.names({s.area_code[:12] for s in rows})
+    for s in rows:
+        s.village_name = names.get(s.area_code[:12], s.area_code[:12])
+        s.status_label = codes.label("status", s.status)
+        s.category_label = codes.label("category", s.category)
+        s.cause_label = codes.label("cause", s.main_cause)
+
+
+def snapshot_headers(year: int) -> list[str]:
+    return [_("Household number"), _("Head of household"), _("Village"), _("Status"), _("Category"),
+            _("Main cause of poverty"), _("Household size"),
+            _("Per-capita net income %(year)s (yuan)") % {"year": year}]
+
+
+def _snapshot_rows(qs):
+    chunk = []
+    for s in qs.iterator(chunk_size=2000):
+        chunk.append(s)
+        if len(chunk) == 2000:
+            yield from _snapshot_chunk(chunk)
+            chunk = []
+    yield from _snapshot_chunk(chunk)
+
+
+def _snapshot_chunk(chunk):
+    _label_snapshots(chunk)  # the villages' names: one query a chunk
+    for s in chunk:
+        yield [s.household.number, s.household.head_name, s.village_name, s.status_label, s.category_label,
+               s.cause_label, s.size, None if s.per_capita is None else float(s.per_capita)]
+
+
+def _snapshot_export(request, rnd: RecheckRound, village: str, q: str):
+    """A closed round's snapshot as Excel: names of people, so it needs ``registry.export``
+    and holds only the households of the user's export areas (narrowed to the page's village
+    and search); logged as an export of the area it covers."""
+    if rnd.status != RecheckRound.CLOSED or not can(request.user, "registry.export"):
+        raise Forbidden()
+    export_scope = scope_for(request.user, "registry.export")
+    qs = (_narrowed(visible_snapshots(request.user, rnd, "registry.export"), village, q).select_related("household")
+          .order_by("area_code", "household__number"))
+    count = qs.count()
+    if area_rules.is_valid_code(village):
+        code = village
+    elif export_scope.contains(rnd.area_code):
+        code = rnd.area_code
+    else:  # the user's export areas inside the round's
+        code = area_rules.common_area_code(p.ljust(12, "0") for p in export_scope.prefixes
+                                           if p.startswith(rnd.area.prefix))
+    tmp = tempfile.TemporaryFile()
+    write_xlsx(tmp, snapshot_headers(rnd.year), _snapshot_rows(qs),
+               sheet_name=_("Re-check %(year)s snapshot") % {"year": rnd.year})
+    tmp.seek(0)
+    audit.record_export(Actor.from_request(request), "registry.export", area_code=code, count=count,
+                        note=f"recheck snapshot {rnd.year} round {rnd.pk}")
+    response = StreamingHttpResponse(iter(lambda: tmp.read(65536), b""),
+                                     content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="recheck-{rnd.year}-{rnd.area_code}.xlsx"'
+    return response
 
 
 @require_perm("registry.view")

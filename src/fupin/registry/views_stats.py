@@ -15,7 +15,7 @@ from fupin.core.actor import Actor
 from fupin.core.views_util import date_param, require_perm
 from fupin.jobs import actions as jobs
 
-from . import stats
+from . import codes, stats
 
 
 def _number(value):
@@ -64,6 +64,38 @@ def charts(data: dict) -> list[dict]:
     return out
 
 
+def _sum(rows: list[dict], keys: tuple[str, ...]) -> dict:
+    return {k: sum(r[k] or 0 for r in rows) for k in keys}
+
+
+AREA_KEYS = ("households", "people", "poor_households", "poor_people", "exited_households", "returned_households")
+
+
+def add_totals(data: dict) -> dict:
+    """The 合计 row of each table, summed from the rows the table shows (so the live and the
+    rollup source, which give the rows, give the totals alike), and what the headline cards
+    leave out: the households in the statuses off the register (codes.OFF_REGISTER_STATUSES),
+    which the table by status counts."""
+    status_keys = ("households", "people")
+    data["by_status_total"] = _sum(data["by_status"], status_keys)
+    data["by_category_total"] = _sum(data["by_category"], ("households", "people", "poor_households", "poor_people"))
+    # by main cause: each household once; "named" counts a household for up to three causes: no total
+    data["by_cause_total"] = _sum(data["by_cause"], ("households", "people", "poor_households"))
+    for table in data["areas"]:
+        rows = table["rows"]
+        table["total"] = {**_sum(rows, AREA_KEYS),
+                          "rural_population": sum(r["rural_population"] or 0 for r in rows if r["profiled_villages"]),
+                          "profiled_villages": sum(r["profiled_villages"] or 0 for r in rows),
+                          "incidence": data["summary"]["incidence"]}
+    if data.get("on_date"):
+        on = data["on_date"]
+        on["by_status_total"] = _sum(on["by_status"], status_keys)
+        on["areas_total"] = _sum(on["areas"], ("households", "poor_households", "poor_people", "exited_households"))
+    off = [r for r in data["by_status"] if r["code"] in codes.OFF_REGISTER_STATUSES]
+    data["left_out"] = {"statuses": [r["label"] for r in off], **_sum(off, status_keys)}
+    return data
+
+
 @require_perm("stats.view")
 def stats_page(request):
     code = request.GET.get("area", "")
@@ -72,7 +104,7 @@ def stats_page(request):
         source = ""
     on_date, _ok = date_param(request, request.GET.get("date"))
     started = time.monotonic()
-    data = stats.area_report(request.user, code, source=source, on_date=on_date)
+    data = add_totals(stats.area_report(request.user, code, source=source, on_date=on_date))
     elapsed = round((time.monotonic() - started) * 1000)
     scope = scope_for(request.user, "stats.view")
     area, _prefix = stats.resolve_area(request.user, data["area"]["code"] or None)

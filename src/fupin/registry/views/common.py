@@ -195,15 +195,17 @@ def income_breakdown(income: Income) -> dict:
 
 def income_table(incomes: list[Income]) -> dict:
     """Years side by side: a row per group (with its items below, leaving out items that
-    are zero in every year), then total, costs, net, size and per-capita net income."""
+    are zero in every year), then total, costs, net, size and per-capita net income. A
+    group of one item (工资性收入: wages) is its item: shown once, as the group."""
     years = [i.year for i in incomes]
     results = [income_breakdown(i) for i in incomes]
     rows = []
     for group, label in rules.INCOME_GROUPS.items():
         rows.append({"label": label, "values": [r["groups"][group] for r in results], "kind": "group"})
-        for field, (g, _label) in rules.INCOME_ITEMS.items():
-            if g != group:
-                continue
+        fields = [f for f, (g, _label) in rules.INCOME_ITEMS.items() if g == group]
+        if len(fields) < 2:
+            continue
+        for field in fields:
             values = [getattr(i, field) for i in incomes]
             if any(values):
                 rows.append({"label": Income._meta.get_field(field).verbose_name, "values": values, "kind": "item"})

@@ -144,8 +144,17 @@ def household_card(request, pk):
     context["sections"] = [s for s in context["sections"] if "main_cause" not in s["names"]]
     context.update({"can_edit": can(request.user, "registry.edit", h.area_code),
                     "can_reveal": can(request.user, "pii.reveal", h.area_code),
-                    "can_full_pdf": may_export_unmasked(request.user, h.area_code)})
+                    "can_full_pdf": may_export_unmasked(request.user, h.area_code),
+                    "rechecks": _rechecks(h)})
     return render(request, "registry/household.html", context)
+
+
+def _rechecks(h) -> list:
+    """The household's yearly re-check records (一年一核), latest year first: its round (a
+    round covers the household's area or one around it, so whoever sees the card sees the
+    round), checked or not, by whom, when and what changed."""
+    return list(h.rechecks.select_related("round", "round__area", "checked_by")
+                .order_by("-round__year", "-round__started_at"))
 
 
 @require_perm("registry.view")
@@ -208,7 +217,12 @@ def household_edit(request, pk):
 @require_perm("registry.edit")
 def household_status(request, pk):
     h = queries.household(request.user, pk, perm="registry.edit")
-    form = StatusForm(request.POST or None, initial={"status": h.status})
+    # Statuses a procedure sets (identification, exit) are that procedure's: the page points to it,
+    # and offers them only to a user who may correct a status outside the procedures (with a reason).
+    by_procedure = actions.procedure_statuses()
+    may_correct = can(request.user, "registry.correct", h.area_code)
+    form = StatusForm(request.POST or None, initial={"status": h.status}, by_procedure=by_procedure,
+                      may_correct=may_correct)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -219,4 +233,6 @@ def household_status(request, pk):
             messages.success(request, _("Status changed to “%(s)s”.") % {"s": codes.label("status", data["status"])})
             return redirect("registry:household", pk=h.pk)
     history = h.status_changes.select_related("recorded_by").order_by("date", "pk")
-    return render(request, "registry/household_status.html", {"form": form, "household": h, "history": history})
+    procedures = [{"status": codes.label("status", status), "types": types} for status, types in by_procedure.items()]
+    return render(request, "registry/household_status.html", {"form": form, "household": h, "history": history,
+                                                             "procedures": procedures, "may_correct": may_correct})

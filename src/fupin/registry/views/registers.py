@@ -10,6 +10,7 @@ audit.record_export (it names people even when the numbers are masked)."""
 from __future__ import annotations
 
 import io
+import unicodedata
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -180,9 +181,33 @@ def area_total_row(total: dict) -> list:
     return [_("Total"), "", *(total[k] for k in queries.ROLLUP_KEYS)]
 
 
+# Column widths, in Excel's units (about one Latin character): sized by the widest value
+# of the column as shown (a Chinese character counts two), the header counting at most
+# HEADER_WIDTH (it wraps), with PADDING, never narrower than MIN_WIDTH nor wider than MAX_WIDTH.
+MIN_WIDTH, MAX_WIDTH, HEADER_WIDTH, PADDING = 6, 50, 12, 2
+HEADER_ROWS = 2  # the title row and the header row: frozen on screen
+
+
+def display_width(value) -> int:
+    """How wide a cell's value is shown: a Chinese (wide or full-width) character counts two,
+    an amount as its number format shows it (thousands separators, two decimals)."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, Decimal):
+        text = f"{value:,.2f}"
+    elif isinstance(value, float) and not value.is_integer():
+        text = f"{value:,.2f}"
+    else:
+        text = str(value)
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def write_register_xlsx(target, title: str, sheets: list[dict]) -> None:
     """Each sheet: a title row (area and date, merged over the columns), the header row,
-    the data rows and a totals row; A4 landscape, header repeated on every printed page."""
+    the data rows and a totals row; A4 landscape, header repeated on every printed page and
+    frozen on screen; each column as wide as its widest value (``display_width``, capped)."""
     wb = xlsxwriter.Workbook(target, {"constant_memory": True, "strings_to_numbers": False,
                                       "strings_to_formulas": False, "strings_to_urls": False})
     f_title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})
@@ -197,24 +222,30 @@ def write_register_xlsx(target, title: str, sheets: list[dict]) -> None:
         ws.set_landscape()
         ws.set_paper(9)  # A4
         ws.fit_to_pages(1, 0)
-        ws.repeat_rows(1)
+        ws.repeat_rows(HEADER_ROWS - 1)  # the header row on every printed page
+        ws.freeze_panes(HEADER_ROWS, 0)
         if len(headers) > 1:
             ws.merge_range(0, 0, 0, len(headers) - 1, title, f_title)
         else:
             ws.write_string(0, 0, title, f_title)
         ws.set_row(0, 28)
+        widths = [min(display_width(str(h)), HEADER_WIDTH) for h in headers]
         for col, h in enumerate(headers):
             ws.write_string(1, col, str(h), f_head)
-            ws.set_column(col, col, max(8, min(24, len(str(h)) + 4)))
         r = 1
         for r, row in enumerate(sheet["rows"], start=2):
-            _write_row(ws, r, row, f_cell, f_money)
-        _write_row(ws, r + 1, sheet["total"], f_total, f_total)
+            _write_row(ws, r, row, f_cell, f_money, widths)
+        _write_row(ws, r + 1, sheet["total"], f_total, f_total, widths)
+        # (kept until the sheet is closed: set after the rows, even in constant-memory mode)
+        for col, width in enumerate(widths):
+            ws.set_column(col, col, max(MIN_WIDTH, min(MAX_WIDTH, width + PADDING)))
     wb.close()
 
 
-def _write_row(ws, r, row, fmt, money):
+def _write_row(ws, r, row, fmt, money, widths):
     for col, value in enumerate(row):
+        if col < len(widths):
+            widths[col] = max(widths[col], display_width(value))
         if value is None or value == "":
             ws.write_blank(r, col, None, fmt)
         elif isinstance(value, Decimal):

@@ -2,6 +2,8 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
@@ -28,7 +30,8 @@ class Command(BaseCommand):
             if quiet_progress or time.monotonic() - last[0] < 2:
                 return
             last[0] = time.monotonic()
-            sys.stderr.write(f"\r{message}: {done}/{total} rows")
+            sys.stderr.write("\r" + ngettext("%(step)s: %(done)s/%(total)s row", "%(step)s: %(done)s/%(total)s rows",
+                                             total) % {"step": message, "done": done, "total": total})
             sys.stderr.flush()
 
         try:
@@ -41,9 +44,14 @@ class Command(BaseCommand):
             if errors:
                 result.report.write_xlsx(errors)
             if options["verbosity"] >= 2:
-                self.stderr.write("Seconds by phase: " + ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items()))
+                self.stderr.write(self._timings(result))
             raise CommandError(f"{errors_message(len(result.report))}\n{result.report.summary(20)}"
-                               + (f"\nThe full report is in {errors}." if errors else ""))
+                               + ("\n" + _("The full report is in %(file)s.") % {"file": errors} if errors else ""))
         self.stdout.write(f"{result.summary()} ({time.monotonic() - started:.1f} s)")
         if options["verbosity"] >= 2:
-            self.stdout.write("Seconds by phase: " + ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items()))
+            self.stdout.write(self._timings(result))
+
+    @staticmethod
+    def _timings(result) -> str:
+        return _("Seconds by phase: %(phases)s") % {
+            "phases": ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items())}
