@@ -62,3 +62,39 @@ register("registry:exchange_export",
          Case(NOT_FOUND, method="post", role="inspector", data=lambda w: {"area": COUNTY_B, "format": "csv"}),
          Case(FORBIDDEN, method="post", role="village_cadre", area=VILLAGE_A, witness=False,
               data=lambda w: {"area": COUNTY_A, "format": "csv"}))
+
+
+def _income_file(w) -> dict:
+    """An income file with one row: county B's household (tests/scoping_registry_records.py), 2021."""
+    from fupin.registry import income_exchange
+    from tests.scoping_registry_records import NUMBER_B, household_b
+
+    household_b(w)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(income_exchange.HEADERS)
+    values = {"户编号": NUMBER_B, "年度": "2021", "工资性收入": "8000"}
+    writer.writerow([values.get(h, "") for h in income_exchange.HEADERS])
+    return {"income-file": SimpleUploadedFile("income.csv", buffer.getvalue().encode("utf-8"))}
+
+
+def _income_b(w) -> bool:
+    from fupin.registry.models import Income
+    from tests.scoping_registry_records import NUMBER_B
+
+    return Income.objects.filter(household__number=NUMBER_B, year=2021).exists()
+
+
+register("registry:exchange_income_template", Case(OWN),
+         Case(FORBIDDEN, role="helper", area=VILLAGE_A, witness=False))
+register("registry:exchange_income_import",
+         Case(NO_EFFECT, method="post", data=_income_file, effect=_income_b),
+         Case(FORBIDDEN, method="post", role="inspector", witness=False, data=_income_file))
+register("registry:exchange_income_export",
+         Case(NOT_FOUND, method="post", data=lambda w: {"income-area": COUNTY_B, "income-format": "csv"}),
+         Case(NO_EFFECT, method="post", effect=_export_job(VILLAGE_B),
+              data=lambda w: {"income-area": VILLAGE_B, "income-year": "2020", "income-format": "xlsx"}),
+         Case(NOT_FOUND, method="post", role="inspector",
+              data=lambda w: {"income-area": COUNTY_B, "income-format": "csv"}),
+         Case(FORBIDDEN, method="post", role="village_cadre", area=VILLAGE_A, witness=False,
+              data=lambda w: {"income-area": COUNTY_A, "income-format": "csv"}))

@@ -38,6 +38,12 @@ FIELDS = {
         "pinyin_filled": gettext_lazy("names indexed in pinyin"),
     },
     "registry.import": _IMPORT,
+    "registry.income.import": {  # income_exchange.IncomeImportResult.as_dict
+        "rows": gettext_lazy("rows"),
+        "incomes_created": gettext_lazy("income ledgers created"),
+        "incomes_updated": gettext_lazy("income ledgers changed"),
+        "incomes_unchanged": gettext_lazy("income ledgers unchanged"),
+    },
     "registry.demo.load": {
         **_IMPORT,
         "households": gettext_lazy("households"),

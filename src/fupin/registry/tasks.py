@@ -1,4 +1,5 @@
-"""Background jobs of the registry: the exchange-file import and export."""
+"""Background jobs of the registry: the exchange-file import and export, and those of the income
+ledger (income_exchange.py)."""
 
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ from fupin.accounts.scoping import Scope
 from fupin.areas.models import Area
 from fupin.jobs.actions import run
 
-from . import exporters, importers
+from . import exporters, importers, income_exchange
 
 
 @task()
@@ -52,5 +53,51 @@ def export_registry_task(job_id: str) -> None:
         progress.update(count)
         progress.succeed({"rows": count, "area_code": area.code},
                          message=ngettext("%(n)s member exported.", "%(n)s members exported.", count) % {"n": count})
+
+    run(job_id, body)
+
+
+@task()
+def import_income_task(job_id: str) -> None:
+    """The income ledger's import. params: path (the uploaded file), name (its original name), dry_run."""
+
+    def body(progress):
+        params = progress.params
+
+        def report(done, total, message):
+            progress.set_total(total)
+            progress.update(done, message=message)
+
+        result = income_exchange.import_income(progress.actor, params["path"], dry_run=bool(params.get("dry_run")),
+                                               progress=report)
+        if result.report:
+            progress.fail_with_report(result.report, done=result.rows, result=result.as_dict())
+            return
+        progress.update(result.rows)
+        progress.succeed(result.as_dict(), message=result.summary())
+
+    run(job_id, body)
+
+
+@task()
+def export_income_task(job_id: str) -> None:
+    """The income ledger's export. params: area_code, year (or None: every year), format (xlsx or csv)."""
+
+    def body(progress):
+        params = progress.params
+        area = Area.objects.get(code=params["area_code"], valid_to__isnull=True)
+        year = params.get("year")
+        progress.set_total(income_exchange.count_rows(Scope([area.prefix]), year))
+        suffix = "csv" if params.get("format") == "csv" else "xlsx"
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / (f"income-{area.code}-{year}.{suffix}" if year else f"income-{area.code}.{suffix}")
+            count = income_exchange.export_income(progress.actor, area.code, out, year=year, progress=progress)
+            label = (_("Income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": year} if year
+                     else _("Income ledgers of %(area)s") % {"area": area.name})
+            progress.attach(out, label, personal=True)
+        progress.update(count)
+        progress.succeed({"rows": count, "area_code": area.code, "year": year},
+                         message=ngettext("%(n)s income ledger exported.", "%(n)s income ledgers exported.", count)
+                         % {"n": count})
 
     run(job_id, body)

@@ -1,5 +1,6 @@
 """The exchange page: the template, importing a file (a job with a progress bar) and
-exporting an area (a job producing a file flagged as personal data)."""
+exporting an area (a job producing a file flagged as personal data); the same for the income
+ledger (income_exchange.py)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ from fupin.core.uploads import save_upload, sent_name
 from fupin.jobs import actions as jobs
 from fupin.jobs.queries import visible_jobs
 
-from . import exporters
+from . import exporters, income_exchange
 from .exchange import date_help
+from .forms import work_year_field
 
 IMPORT_KIND, EXPORT_KIND = "registry.import", "registry.export"
 AREA_CHOICES_LIMIT = 3000
@@ -73,13 +75,15 @@ def export_areas(user):
     return list(scope.filter(qs, "code")[:AREA_CHOICES_LIMIT])
 
 
-def _page(request, import_form=None, export_form=None, status=200):
+def _page(request, import_form=None, export_form=None, status=200, income_import_form=None, income_export_form=None):
     areas = export_areas(request.user)
     recent = (visible_jobs(request.user).filter(kind__in=[IMPORT_KIND, EXPORT_KIND])
               .select_related("created_by").order_by("-created_at")[:20])
     return render(request, "registry/exchange.html", {
         "import_form": import_form or ImportForm(),
         "export_form": export_form or ExportForm(areas=areas),
+        "income_import_form": income_import_form or IncomeImportForm(prefix=INCOME_PREFIX),
+        "income_export_form": income_export_form or IncomeExportForm(areas=areas, prefix=INCOME_PREFIX),
         "can_import": can(request.user, "registry.import"),
         "can_export": can(request.user, "registry.export") and bool(areas),
         "jobs": recent,
@@ -146,4 +150,76 @@ def exchange_export(request):
     job = jobs.start(Actor.from_request(request), export_registry_task, kind=EXPORT_KIND,
                      title=(_("Export the registry of %(area)s") % {"area": area.name})[:200], area_code=area.code,
                      params={"area_code": area.code, "format": fmt})
+    return redirect("jobs:detail", pk=job.pk)
+
+
+# --- the income ledger (经济收入一本账, income_exchange.py): the same jobs, kinds and permissions ------
+
+INCOME_PREFIX = "income"  # (its forms share the page with the registry's)
+
+
+class IncomeImportForm(UploadForm):
+    dry_run = forms.BooleanField(label=gettext_lazy("Only check the file (write nothing)"), required=False)
+
+
+class IncomeExportForm(ExportForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        year = work_year_field(gettext_lazy("Year"), required=False)
+        year.help_text = _("Leave empty for every year.")
+        self.fields["year"] = year
+        self.fields["year"].widget.attrs["class"] = "form-control"
+        self.order_fields(["area", "year", "format"])
+
+
+@require_exchange
+def exchange_income_template(request):
+    buffer = io.BytesIO()
+    income_exchange.write_template(buffer)
+    response = HttpResponse(buffer.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="income-template.xlsx"'
+    return response
+
+
+@require_POST
+@require_exchange
+def exchange_income_import(request):
+    from .tasks import import_income_task
+
+    if not can(request.user, "registry.import"):
+        raise Forbidden()
+    form = IncomeImportForm(request.POST, request.FILES, prefix=INCOME_PREFIX)
+    if not form.is_valid():
+        return _page(request, income_import_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    path = save_upload(upload, "income")
+    dry_run = form.cleaned_data["dry_run"]
+    name = sent_name(upload.name) or path.name
+    title = (_("Check the income ledgers in %(name)s") if dry_run else _("Import the income ledgers in %(name)s")) % {
+        "name": name}
+    job = jobs.start(Actor.from_request(request), import_income_task, kind=IMPORT_KIND, title=title[:200],
+                     area_code=_import_area(request.user),
+                     params={"path": str(path), "name": name, "dry_run": dry_run})
+    return redirect("jobs:detail", pk=job.pk)
+
+
+@require_POST
+@require_exchange
+def exchange_income_export(request):
+    from .tasks import export_income_task
+
+    scope = scope_for(request.user, "registry.export")
+    if scope.is_empty:
+        raise Forbidden()
+    code = request.POST.get(f"{INCOME_PREFIX}-area", "").strip()
+    area = scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    form = IncomeExportForm(request.POST, areas=[area], prefix=INCOME_PREFIX)
+    if not form.is_valid():
+        return _page(request, income_export_form=form, status=400)
+    fmt, year = form.cleaned_data["format"], form.cleaned_data["year"]
+    title = (_("Export the income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": year} if year
+             else _("Export the income ledgers of %(area)s") % {"area": area.name})
+    job = jobs.start(Actor.from_request(request), export_income_task, kind=EXPORT_KIND, title=title[:200],
+                     area_code=area.code, params={"area_code": area.code, "year": year, "format": fmt})
     return redirect("jobs:detail", pk=job.pk)
