@@ -54,7 +54,7 @@ from fupin.jobs.actions import NoProgress
 
 from . import exchange, rules
 from .actions import INCOME_FIELDS, check_work_year
-from .importers import _common_area, _count_rows
+from .importers import _common_area, _count_rows, errors_message
 from .models import Household, Income, Member
 
 # --- the format ---------------------------------------------------------------------------------
@@ -115,10 +115,6 @@ def write_template(target) -> None:
 
 
 # --- the import ---------------------------------------------------------------------------------
-
-def errors_message(n: int) -> str:
-    return ngettext("%(n)s error; nothing was imported.", "%(n)s errors; nothing was imported.", n) % {"n": n}
-
 
 @dataclass
 class IncomeImportResult:

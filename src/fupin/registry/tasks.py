@@ -15,9 +15,11 @@ from fupin.jobs.actions import run
 from . import exporters, importers, income_exchange
 
 
-@task()
-def import_registry_task(job_id: str) -> None:
-    """params: path (the uploaded file), name (its original name), dry_run."""
+def _run_import(job_id: str, import_file) -> None:
+    """An all-or-nothing import of an uploaded file as a job: ``import_file(actor, path,
+    dry_run=, progress=)`` returns a result with rows, report, as_dict() and summary(); a
+    report fails the job with it. params: path (the uploaded file), name (its original name),
+    dry_run."""
 
     def body(progress):
         params = progress.params
@@ -26,8 +28,7 @@ def import_registry_task(job_id: str) -> None:
             progress.set_total(total)
             progress.update(done, message=message)
 
-        result = importers.import_registry(progress.actor, params["path"], dry_run=bool(params.get("dry_run")),
-                                           progress=report)
+        result = import_file(progress.actor, params["path"], dry_run=bool(params.get("dry_run")), progress=report)
         if result.report:
             progress.fail_with_report(result.report, done=result.rows, result=result.as_dict())
             return
@@ -35,6 +36,12 @@ def import_registry_task(job_id: str) -> None:
         progress.succeed(result.as_dict(), message=result.summary())
 
     run(job_id, body)
+
+
+@task()
+def import_registry_task(job_id: str) -> None:
+    """The registry's import (_run_import)."""
+    _run_import(job_id, importers.import_registry)
 
 
 @task()
@@ -59,24 +66,8 @@ def export_registry_task(job_id: str) -> None:
 
 @task()
 def import_income_task(job_id: str) -> None:
-    """The income ledger's import. params: path (the uploaded file), name (its original name), dry_run."""
-
-    def body(progress):
-        params = progress.params
-
-        def report(done, total, message):
-            progress.set_total(total)
-            progress.update(done, message=message)
-
-        result = income_exchange.import_income(progress.actor, params["path"], dry_run=bool(params.get("dry_run")),
-                                               progress=report)
-        if result.report:
-            progress.fail_with_report(result.report, done=result.rows, result=result.as_dict())
-            return
-        progress.update(result.rows)
-        progress.succeed(result.as_dict(), message=result.summary())
-
-    run(job_id, body)
+    """The income ledger's import (_run_import)."""
+    _run_import(job_id, income_exchange.import_income)
 
 
 @task()

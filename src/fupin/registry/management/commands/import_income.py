@@ -6,7 +6,8 @@ from django.utils.translation import gettext as _
 
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
-from fupin.registry.income_exchange import errors_message, import_income
+from fupin.registry.importers import errors_message
+from fupin.registry.income_exchange import import_income
 
 
 class Command(BaseCommand):
