@@ -1,7 +1,8 @@
 """The demo county's monitoring (防止返贫动态监测), after the registry's and
 identification's steps: EXAMPLE monitoring lines (2020 and the last income year), monitored households of the
 three kinds with their risks (a few dozen rows, bulk-created, one audit event per kind),
-two edge households that were never registered (registry status ``rural``), one flood
+two edge households that were never registered (registry status ``rural``; their people,
+housing, land and incomes made like the registry demo's, through the registry's actions), one flood
 case helped first (先救后核) and put through the identification procedure, one risk
 cleared, a department's warning file, pending applications, and a run of the
 early-warning rules over the county with its worklist. Deterministic for a seed."""
@@ -21,7 +22,9 @@ from fupin.core.demo import COUNTY_CODE, step
 from fupin.identification import actions as id_actions
 from fupin.identification.models import Line
 from fupin.registry import actions as registry
-from fupin.registry.models import Household, Income
+from fupin.registry import demo as registry_demo
+from fupin.registry import quality
+from fupin.registry.models import Household, Income, Member
 
 from . import actions, engine
 from .models import Application, DepartmentWarning, Discovery, Help, Risk, WarningImport
@@ -62,23 +65,74 @@ def _bulk(actor, rng, households, kind, state, since_years) -> list[M]:
 
 
 def _edge_households(actor, rng, village: Area, n: int) -> list[Household]:
+    """Households never on the register (status ``rural``), monitored as 边缘易致贫户: their
+    people made by the registry demo's generator (names, ID numbers with birth date and sex,
+    schooling, health, work), an address, housing and land, and an income ledger from 2020 to
+    last year a little above the year's national line, as an edge household's is — all entered
+    through the registry's actions. Nothing only a registered household has: no cause of
+    poverty, no identification, exit or return year, no 低保 or 特困 support."""
+    today = clock.today()
+    gen = registry_demo.Generator(0, today, quality.national_lines())
+    gen.rng = gen.income_rng = random.Random(rng.random())  # noqa: S311 — demo data: its own stream
+    township = Area.objects.get(code=village.code[:9] + "000", valid_to__isnull=True)
+    groups = list(Area.objects.filter(code__startswith=village.code, level="group", valid_to__isnull=True)
+                  .order_by("code"))
     out = []
     for i in range(n):
         number = f"{village.code}{9001 + i:04d}"
-        h = Household.objects.filter(number=number).first() or registry.create_household(
-            actor, number=number, area_code=village.code, status="rural", status_date=dt.date(2021, 3, 1))
-        if not h.members.exists():
-            registry.add_member(actor, h, name=f"边缘户{i + 1}", no_id_reason="3", relation="01", labour="1")
-            registry.save_income(actor, h, 2020, wages=Decimal(rng.randint(5200, 6200)))
-        h.refresh_from_db()
+        h = Household.objects.filter(number=number).first()
+        if h is None:
+            h = _edge_household(actor, gen, number, village, township, groups)
         out.append(h)
     return out
+
+
+def _edge_household(actor, gen, number: str, village: Area, township: Area, groups: list[Area]) -> Household:
+    rng = gen.rng
+    group = rng.choice(groups) if groups else None
+    plan = gen.household(number, village, group, None, township.name, rng.randint(121, 160))
+    plan.people = [p for p in plan.people if p.active]  # one who left before is not entered
+    for p in plan.people:  # an ID number is one person's: none taken by a registered member
+        while p.id_number and Member.objects.filter(id_number=p.id_number).exists():
+            p.id_number = gen.id_number(p.birth, p.sex)
+    arable = Decimal(rng.randint(10, 50)) / 10
+    v = plan.values
+    v.update(category="", forest_mu=Decimal(rng.randint(20, 300)) / 10, arable_mu=arable,
+             cooperative=rng.random() < 0.4)
+    phones = [p.phone for p in plan.people if p.phone]
+    housing = {"housing_area": Decimal(len(plan.people) * rng.randint(25, 40)),
+               "housing_structure": rng.choice(["2", "3"]), "water_safe": True, "power": True,
+               "sanitary_toilet": rng.random() < 0.7, "road_distance_km": Decimal(rng.randint(2, 40)) / 10}
+    h = registry.create_household(
+        actor, number=number, area_code=(group or village).code, status="rural", status_date=dt.date(2021, 3, 1),
+        address=v["address"], phone=phones[0] if phones else "", **housing, arable_mu=arable,
+        irrigated_mu=(arable * Decimal("0.8")).quantize(Decimal("0.1")), forest_mu=v["forest_mu"],
+        cooperative=v["cooperative"])
+    for p in plan.people:
+        registry.add_member(actor, h, name=p.name, id_number=p.id_number, no_id_reason=p.no_id_reason, sex=p.sex,
+                            birth_date=p.birth, relation=p.relation, ethnicity=p.ethnicity, education=p.education,
+                            school_status=p.school_status, health=p.health, disability_grade=p.disability_grade,
+                            labour=p.labour, work_status=p.work_status, work_place=p.work_place,
+                            work_months=p.work_months, phone=p.phone, medical_insurance=p.medical_insurance,
+                            serious_illness_insurance=p.serious_illness_insurance,
+                            pension_insurance=p.pension_insurance)
+    share = rng.uniform(1.05, 1.25)
+    for year in range(2020, gen.last_year + 1):
+        line = gen.lines.get(year)
+        if line is None:
+            continue
+        share = min(1.45, share * rng.uniform(1.0, 1.06))
+        items = gen.split_income(plan, year, len(plan.people), line * Decimal(share), plan.people)
+        registry.save_income(actor, h, year, **{k: items[k] for k in registry.INCOME_FIELDS})
+    h.refresh_from_db()
+    return h
 
 
 @transaction.atomic
 def build(actor, seed: int) -> dict:
     rng = random.Random(seed + 6)  # noqa: S311 (demo data, not security)
-    # The last income year of the demo ledgers (the registry's 2016–2020, or later ones assistance carried).
+    # The last income year of the demo ledgers (the registry's run to last year; the exits demo enters
+    # this year's for the households of its open exit batch).
     income_year = Income.objects.filter(area_code__startswith=PREFIX).order_by("-year").values_list(
         "year", flat=True).first() or 2020
     _lines(actor, income_year)
