@@ -153,3 +153,14 @@ def test_a_card_without_a_recheck_says_so(two_counties, make_user, login):
     h = _household("Z1", VILLAGE_A + "001", "19900101")
     page = login(make_user("village_cadre", VILLAGE_A)).get(reverse("registry:household", args=[h.pk]))
     assert "No yearly re-check of this household yet." in page.content.decode()
+
+
+def test_a_snapshot_larger_than_an_excel_sheet_is_refused_not_cut(closed, make_user, login, monkeypatch):
+    from fupin.registry import views_recheck
+
+    monkeypatch.setattr(views_recheck, "XLSX_MAX_ROWS", 4)  # (the round's snapshot holds 5)
+    office = login(make_user("county_office", COUNTY_A))
+    response = _export(office, closed["round"])
+    assert response.status_code == 302 and "show=snapshot" in response["Location"]
+    assert not AuditEvent.objects.filter(kind="export").exists()
+

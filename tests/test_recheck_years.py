@@ -32,13 +32,15 @@ def _county():
     return Area.objects.get(code=COUNTY_A, valid_to__isnull=True)
 
 
-@pytest.mark.parametrize("offset", ["before_first", "after_last"])
+@pytest.mark.parametrize("offset", ["before_first", "after_last", "long_before", "far_ahead"])
 def test_the_action_refuses_a_year_outside_them(two_counties, offset):
     first, last = rules.recheck_years(clock.today().year)
-    year = first - 1 if offset == "before_first" else last + 1
+    year = {"before_first": first - 1, "after_last": last + 1, "long_before": 1970, "far_ahead": 3000}[offset]
     with pytest.raises(Invalid) as exc:
         actions.open_recheck(SYSTEM, _county(), year)
-    assert exc.value.field == "year" and str(year) in str(exc.value.message)
+    message = str(exc.value.message)
+    assert exc.value.field == "year" and str(year) in message
+    assert str(first) in message and str(last) in message  # the round's own bounds, whatever the year
     assert not RecheckRound.objects.exists()
 
 

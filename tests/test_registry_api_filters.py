@@ -17,6 +17,9 @@ pytestmark = pytest.mark.usefixtures("english")
 def client(two_counties, make_user, api):
     actions.create_household(SYSTEM, number="F1", area_code=VILLAGE_A, main_cause="01", identified_year=2016,
                              status="registered", status_date=dt.date(2016, 6, 1), category="1")
+    # another household differing in each (a filter left unapplied would list it too)
+    actions.create_household(SYSTEM, number="F2", area_code=VILLAGE_A, main_cause="02", identified_year=2016,
+                             status="identified", status_date=dt.date(2016, 6, 1), category="2")
     return api(make_user("county_office", COUNTY_A))
 
 

@@ -80,7 +80,7 @@ def start_import(actor: Actor, path, *, kind: str, source: str, as_of, area_code
     file_name = sent_name(file_name, ExternalDataset._meta.get_field("file_name").max_length)
     title = (_("Check %(kind)s: %(name)s") if dry_run else _("Import %(kind)s: %(name)s")) % {
         "kind": k.zh, "name": file_name or name}
-    return jobs.start(actor, import_dataset_task, kind=IMPORT_JOB, title=title[:200], area_code=area_code,
+    return jobs.start(actor, import_dataset_task, kind=IMPORT_JOB, title=title, area_code=area_code,
                       params={"path": str(path), "kind": k.code, "source": source, "as_of": as_of.isoformat(),
                               "area_code": area_code, "name": name, "file_name": file_name, "dry_run": dry_run})
 
@@ -93,7 +93,7 @@ def start_match(actor: Actor, dataset: ExternalDataset):
     if not actor.is_system and not allowed(actor, rules.IMPORT, dataset.area_code):
         raise Forbidden()
     return jobs.start(actor, match_dataset_task, kind=MATCH_JOB,
-                      title=(_("Match %(name)s with the registry") % {"name": dataset.name})[:200],
+                      title=(_("Match %(name)s with the registry") % {"name": dataset.name}),
                       area_code=dataset.area_code, params={"dataset": dataset.pk})
 
 
@@ -107,7 +107,7 @@ def start_linkage_export(actor: Actor, dataset: ExternalDataset):
     if not actor.is_system and scope_for(actor.user, rules.VIEW).is_empty:
         raise Forbidden()
     return jobs.start(actor, linkage_export_task, kind=LINKAGE_JOB,
-                      title=(_("Linkage report: %(name)s") % {"name": dataset.name})[:200],
+                      title=(_("Linkage report: %(name)s") % {"name": dataset.name}),
                       area_code="" if actor.is_system else home_code(actor.user, rules.VIEW),
                       params={"dataset": dataset.pk})
 

@@ -17,6 +17,7 @@ from fupin.core import dates, money
 from fupin.core.actor import Actor
 from fupin.core.errors import ActionError
 from fupin.core.tabular import ErrorReport, read_table, require_headers, write_xlsx
+from fupin.core.uploads import sent_name
 from fupin.identification import rules as id_rules
 from fupin.jobs.actions import NoProgress
 from fupin.registry import rules as registry_rules
@@ -142,8 +143,9 @@ def import_file(actor: Actor, path: str | Path, *, department: str, area_code: s
         report.add(0, "", "", _("The file has no rows."))
         return 0, report
     with transaction.atomic():
-        source = WarningImport.objects.create(department=department[:120], area_code=area_code,
-                                              file_name=(file_name or Path(path).name)[:200], rows=len(rows),
+        name = sent_name(file_name or path, WarningImport._meta.get_field("file_name").max_length)
+        source = WarningImport.objects.create(department=department[:120], area_code=area_code, file_name=name,
+                                              rows=len(rows),
                                               imported_by=actor.user)
         DepartmentWarning.objects.bulk_create(
             (DepartmentWarning(source=source, household_id=r["household_id"], member_id=r["member_id"],

@@ -100,12 +100,10 @@ def check_recheck_year(year, *, field: str = "year") -> int:
     """``year`` if a re-check round may be opened for it today (rules.recheck_years: from the
     registry's first year to next year, data/recheck.json); otherwise Invalid naming ``field``.
     The round form runs it too (views_recheck.OpenForm)."""
-    year = _model_year(RecheckRound, field, year)
     first, last = rules.recheck_years(clock.today().year)
-    if not first <= year <= last:
+    if isinstance(year, bool) or not isinstance(year, int) or not first <= year <= last:
         raise Invalid(_("A re-check round is for a year from %(first)s to %(last)s, not %(year)s: the registry "
-                        "begins in %(first)s, and a round is for this year or the next.")
-                      % {"first": first, "last": last, "year": year}, field=field)
+                        "begins in %(first)s.") % {"first": first, "last": last, "year": year}, field=field)
     return year
 
 
@@ -395,6 +393,15 @@ def member_leaves(actor: Actor, member: Member, reason: str, date: dt.date) -> M
 INCOME_FIELDS = [*rules.INCOME_ITEMS, "production_costs"]
 
 
+def income_figures(values: dict, size: int) -> dict:
+    """What an income stores besides its amounts (``values``: INCOME_FIELDS) for a household of
+    ``size`` active members: the size, total and net income, per-capita net income
+    (rules.per_capita_net_income). save_income and the income import (income_exchange) both."""
+    result = rules.per_capita_net_income({k: values[k] for k in rules.INCOME_ITEMS}, values["production_costs"], size)
+    return {"household_size": size, "total_income": result["total"], "net_income": result["net"],
+            "per_capita": result["per_capita"]}
+
+
 @transaction.atomic
 def save_income(actor: Actor, household: Household, year: int, *, note: str = "", **amounts) -> Income:
     """Enter or correct a year's income; per-capita net income is computed and stored."""
@@ -405,15 +412,14 @@ def save_income(actor: Actor, household: Household, year: int, *, note: str = ""
     size = household.members.filter(active=True).count()
     if size == 0:
         raise Invalid(_("The household has no active members."))
-    result = rules.per_capita_net_income({k: values[k] for k in rules.INCOME_ITEMS}, values["production_costs"], size)
     income = Income.objects.filter(household=household, year=year).first()
     before = audit.snapshot(income, [*INCOME_FIELDS, "per_capita"]) if income else None
     income = income or Income(household=household, year=year)
     for key, value in values.items():
         setattr(income, key, value)
     income.area_code = household.area_code
-    income.household_size = size
-    income.total_income, income.net_income, income.per_capita = result["total"], result["net"], result["per_capita"]
+    for key, value in income_figures(values, size).items():
+        setattr(income, key, value)
     income.note = note
     income.save()
     audit.record(actor, "registry.income.save", obj=income, area_code=household.area_code, before=before,

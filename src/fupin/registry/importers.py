@@ -97,6 +97,21 @@ BY_STAGE = {name: (col, f) for col, name, f in STAGE}
 STATUS = next(n for c, n, _f in H_STAGE if c.field == "status")  # (a required column: in every file)
 
 
+def laps(result) -> Callable[[str], None]:
+    """``lap(phase)`` records the seconds since the previous lap (or since now) under ``phase`` in
+    ``result.timings`` (the import's phases: read, check, write …; the commands print them)."""
+    timings = result.timings = {}
+    mark = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal mark
+        now = time.perf_counter()
+        timings[phase] = round(now - mark, 2)
+        mark = now
+
+    return lap
+
+
 def errors_message(n: int) -> str:
     return ngettext("%(n)s error; nothing was imported.", "%(n)s errors; nothing was imported.", n) % {"n": n}
 
@@ -783,14 +798,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
     notify(0, total, _("Reading the file"))
     parser = _RowParser(table.headers, report, clock.today().year)
     db = _Db(connection.cursor(), clock.now().strftime("%H%M%S%f"))
-    timings = result.timings = {}
-    mark = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        timings[phase] = round(now - mark, 2)
-        mark = now
+    lap = laps(result)
 
     try:
         db.drop_stale()
@@ -810,7 +818,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
                 report.clear()
                 table = read_table(path)
                 parser = _RowParser(table.headers, report, clock.today().year)
-                timings["fallback"] = 1
+                result.timings["fallback"] = 1
         if staged is None:
             rows = (parser(number, row) for number, row in table.rows)
             staged = db.load(parser.names, rows, lambda done: notify(done, max(total, done), _("Reading the file")))

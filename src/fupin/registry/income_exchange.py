@@ -31,7 +31,6 @@ without writing. Memory stays flat whatever the file's size, and no query is mad
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,8 +52,8 @@ from fupin.core.tabular import ErrorReport, read_table, require_headers, write_c
 from fupin.jobs.actions import NoProgress
 
 from . import exchange, rules
-from .actions import INCOME_FIELDS, check_work_year
-from .importers import _common_area, _count_rows, errors_message
+from .actions import INCOME_FIELDS, check_work_year, income_figures
+from .importers import _common_area, _count_rows, errors_message, laps
 from .models import Household, Income, Member
 
 # --- the format ---------------------------------------------------------------------------------
@@ -94,7 +93,7 @@ def explanation_headers() -> list[str]:
 def explanation_rows() -> list[list[str]]:
     """The 填写说明 sheet: every column, whether a value is needed, what it may be."""
     first, last = exchange.PROGRAMME_FIRST_YEAR, exchange.last_year()
-    amount = "金额（元）：不为负、小于 100 亿的数，可带千分位逗号，四舍五入到分；空白为 0"
+    amount = f"金额（元）：不为负、小于 {money.LIMIT / 10**8:,.0f} 亿的数，可带千分位逗号，四舍五入到分；空白为 0"
     rows = [
         [NUMBER, "必填", "系统中已有的户编号（本人管辖区域内）",
          "一行是一户一年的收入；同一户同一年度在文件中只能出现一次"],
@@ -299,14 +298,7 @@ def import_income(actor: Actor, path: str | Path, *, dry_run: bool = False,
     total = _count_rows(path)
     notify(0, total, _("Reading the file"))
     parser = _RowParser(table.headers, report)
-    timings = result.timings = {}
-    mark = time.perf_counter()
-
-    def lap(phase: str) -> None:
-        nonlocal mark
-        now = time.perf_counter()
-        timings[phase] = round(now - mark, 2)
-        mark = now
+    lap = laps(result)
 
     stage = _Stage()
     try:
@@ -388,15 +380,7 @@ def _check(stage: _Stage, actor: Actor, report: ErrorReport) -> None:
                 len(others)) % {"year": year, "rows": "、".join(map(str, others))})
 
 
-def computed(values: dict[str, Decimal], size: int) -> dict:
-    """What save_income stores besides the amounts, from the same rules function."""
-    result = rules.per_capita_net_income({k: values[k] for k in rules.INCOME_ITEMS}, values["production_costs"], size)
-    return {"household_size": size, "total_income": result["total"], "net_income": result["net"],
-            "per_capita": result["per_capita"]}
-
-
 _STORED_DECIMALS = [*INCOME_FIELDS, "total_income", "net_income", "per_capita"]
-_CENT = Decimal("0.01")
 
 
 def _stored(field: str, value):
@@ -404,7 +388,7 @@ def _stored(field: str, value):
     back floats and whole numbers for decimals)."""
     if value is None or field not in _STORED_DECIMALS:
         return value
-    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(_CENT)
+    return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(money.CENT)
 
 
 def _write(stage: _Stage, actor: Actor, result: IncomeImportResult, filename: str, notify: ProgressFn) -> None:
@@ -438,7 +422,7 @@ def _write(stage: _Stage, actor: Actor, result: IncomeImportResult, filename: st
                     result.unchanged += 1  # the same ledger: left as it is
                     continue
             values = dict(zip(INCOME_FIELDS, amounts, strict=True))
-            row = {**values, "area_code": area_code, **computed(values, size), "note": note or ""}
+            row = {**values, "area_code": area_code, **income_figures(values, size), "note": note or ""}
             low = area_code if low is None or area_code < low else low
             high = area_code if high is None or area_code > high else high
             if old is None:

@@ -112,6 +112,29 @@ def _import_area(user) -> str:
     return prefix.ljust(12, "0") if prefix else ""
 
 
+def _start_import(request, form, kind: str, task, *, check: str, run: str):
+    """The checked upload of an import form saved and its job started (a dry run when the form
+    says so), titled ``check`` or ``run`` with the name the file was sent with."""
+    upload = form.cleaned_data["file"]
+    path = save_upload(upload, kind)
+    dry_run = form.cleaned_data["dry_run"]
+    name = sent_name(upload.name) or path.name
+    job = jobs.start(Actor.from_request(request), task, kind=IMPORT_KIND,
+                     title=(check if dry_run else run) % {"name": name}, area_code=_import_area(request.user),
+                     params={"path": str(path), "name": name, "dry_run": dry_run})
+    return redirect("jobs:detail", pk=job.pk)
+
+
+def _export_area(request, field: str) -> Area:
+    """The area an export form names (``field``), among the user's export areas (404 outside;
+    403 for a user who may export nowhere)."""
+    scope = scope_for(request.user, "registry.export")
+    if scope.is_empty:
+        raise Forbidden()
+    code = request.POST.get(field, "").strip()
+    return scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+
+
 @require_POST
 @require_exchange
 def exchange_import(request):
@@ -122,15 +145,8 @@ def exchange_import(request):
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _page(request, import_form=form, status=400)
-    upload = form.cleaned_data["file"]
-    path = save_upload(upload, "registry")
-    dry_run = form.cleaned_data["dry_run"]
-    name = sent_name(upload.name) or path.name
-    title = (_("Check %(name)s") if dry_run else _("Import %(name)s")) % {"name": name}
-    job = jobs.start(Actor.from_request(request), import_registry_task, kind=IMPORT_KIND, title=title[:200],
-                     area_code=_import_area(request.user),
-                     params={"path": str(path), "name": name, "dry_run": dry_run})
-    return redirect("jobs:detail", pk=job.pk)
+    return _start_import(request, form, "registry", import_registry_task,
+                         check=_("Check %(name)s"), run=_("Import %(name)s"))
 
 
 @require_POST
@@ -138,17 +154,13 @@ def exchange_import(request):
 def exchange_export(request):
     from .tasks import export_registry_task
 
-    scope = scope_for(request.user, "registry.export")
-    if scope.is_empty:
-        raise Forbidden()
-    code = request.POST.get("area", "").strip()
-    area = scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    area = _export_area(request, "area")
     form = ExportForm(request.POST, areas=[area])
     if not form.is_valid():
         return _page(request, export_form=form, status=400)
     fmt = form.cleaned_data["format"]
     job = jobs.start(Actor.from_request(request), export_registry_task, kind=EXPORT_KIND,
-                     title=(_("Export the registry of %(area)s") % {"area": area.name})[:200], area_code=area.code,
+                     title=_("Export the registry of %(area)s") % {"area": area.name}, area_code=area.code,
                      params={"area_code": area.code, "format": fmt})
     return redirect("jobs:detail", pk=job.pk)
 
@@ -192,16 +204,8 @@ def exchange_income_import(request):
     form = IncomeImportForm(request.POST, request.FILES, prefix=INCOME_PREFIX)
     if not form.is_valid():
         return _page(request, income_import_form=form, status=400)
-    upload = form.cleaned_data["file"]
-    path = save_upload(upload, "income")
-    dry_run = form.cleaned_data["dry_run"]
-    name = sent_name(upload.name) or path.name
-    title = (_("Check the income ledgers in %(name)s") if dry_run else _("Import the income ledgers in %(name)s")) % {
-        "name": name}
-    job = jobs.start(Actor.from_request(request), import_income_task, kind=IMPORT_KIND, title=title[:200],
-                     area_code=_import_area(request.user),
-                     params={"path": str(path), "name": name, "dry_run": dry_run})
-    return redirect("jobs:detail", pk=job.pk)
+    return _start_import(request, form, "income", import_income_task,
+                         check=_("Check the income ledgers in %(name)s"), run=_("Import the income ledgers in %(name)s"))
 
 
 @require_POST
@@ -209,17 +213,13 @@ def exchange_income_import(request):
 def exchange_income_export(request):
     from .tasks import export_income_task
 
-    scope = scope_for(request.user, "registry.export")
-    if scope.is_empty:
-        raise Forbidden()
-    code = request.POST.get(f"{INCOME_PREFIX}-area", "").strip()
-    area = scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    area = _export_area(request, f"{INCOME_PREFIX}-area")
     form = IncomeExportForm(request.POST, areas=[area], prefix=INCOME_PREFIX)
     if not form.is_valid():
         return _page(request, income_export_form=form, status=400)
     fmt, year = form.cleaned_data["format"], form.cleaned_data["year"]
     title = (_("Export the income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": year} if year
              else _("Export the income ledgers of %(area)s") % {"area": area.name})
-    job = jobs.start(Actor.from_request(request), export_income_task, kind=EXPORT_KIND, title=title[:200],
+    job = jobs.start(Actor.from_request(request), export_income_task, kind=EXPORT_KIND, title=title,
                      area_code=area.code, params={"area_code": area.code, "year": year, "format": fmt})
     return redirect("jobs:detail", pk=job.pk)

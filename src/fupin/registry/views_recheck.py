@@ -38,6 +38,7 @@ from fupin.core.tabular import write_xlsx
 from fupin.core.views_util import get_or_404, require_perm
 
 from . import actions, codes, rules
+from .exporters import XLSX_MAX_ROWS
 from .models import RecheckRound
 
 # What a re-check may find changed (the form's check boxes); the record keeps their labels
@@ -225,7 +226,7 @@ def recheck(request, pk):
         "round": rnd, "progress": progress, "villages": villages, "page_obj": page, "show": show,
         "village": village, "q": q, "can_edit": can(request.user, "registry.edit"),
         "can_close": rnd.status == RecheckRound.OPEN and can(request.user, "registry.edit", rnd.area_code),
-        "can_export": closed and can(request.user, "registry.export"),
+        "can_export": closed and not scope_for(request.user, "registry.export").narrow(rnd.area.prefix).is_empty,
         "whole": progress["total"] == rnd.household_count,
     })
 
@@ -277,13 +278,17 @@ def _snapshot_export(request, rnd: RecheckRound, village: str, q: str):
     """A closed round's snapshot as Excel: names of people, so it needs ``registry.export``
     and holds only the households of the user's export areas (narrowed to the page's village
     and search); logged as an export of the area it covers."""
-    if rnd.status != RecheckRound.CLOSED or not can(request.user, "registry.export"):
+    export_scope = scope_for(request.user, "registry.export").narrow(rnd.area.prefix)  # its areas in the round's
+    if rnd.status != RecheckRound.CLOSED or export_scope.is_empty:
         raise Forbidden()
-    export_scope = scope_for(request.user, "registry.export")
     qs = (_narrowed(visible_snapshots(request.user, rnd, "registry.export"), village, q).select_related("household")
           .order_by("area_code", "household__number"))
     count = qs.count()
-    if area_rules.is_valid_code(village):
+    if count > XLSX_MAX_ROWS:  # (an Excel sheet would silently drop the rest)
+        messages.error(request, _("The snapshot has more households than an Excel sheet can hold: choose a "
+                                  "village or a township first."))
+        return redirect(f"{request.path}?show=snapshot")
+    if area_rules.is_valid_code(village) and export_scope.contains(village):
         code = village
     elif export_scope.contains(rnd.area_code):
         code = rnd.area_code

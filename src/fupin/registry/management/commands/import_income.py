@@ -1,5 +1,6 @@
 import sys
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--quiet-progress", action="store_true", help="do not show progress on stderr")
 
     def handle(self, *args, file, dry_run, errors, quiet_progress, **options):
+        if not Path(file).is_file():
+            raise CommandError(_("No such file: %(file)s") % {"file": file})
         started = time.monotonic()
         last = [0.0]
 
