@@ -64,7 +64,7 @@ register("registry:households",
 register("registry:household_create",
          Case(OWN),
          Case(NO_EFFECT, method="post", data=lambda w: {**HOUSEHOLD_FORM, "number": "3607831002019999",
-                                                        "status": "registered"},
+                                                        "status": "identified"},
               effect=lambda w: Household.objects.filter(number="3607831002019999").exists()))
 register("registry:household",
          Case(NOT_FOUND, kwargs=_pk),

@@ -98,7 +98,7 @@ def test_a_woman_s_id_number_with_the_sex_left_empty_adds_her_as_a_woman(househo
 
 
 HOUSEHOLD_POST = {"number": "3607291002010099", "area_code": VILLAGE_A, "category": "1", "standard": "1",
-                  "identified_year": "2017", "status": "registered", "status_date": "2017-03-01"}
+                  "identified_year": "2017", "status": "identified", "status_date": "2017-03-01"}
 
 
 def test_a_new_household_has_no_main_cause_until_one_is_chosen(household):

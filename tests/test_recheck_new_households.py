@@ -75,7 +75,7 @@ def test_through_the_page_and_the_api(rounds, make_user, login, api):
     office = make_user("county_office", COUNTY_A)
     response = login(office).post(reverse("registry:household_create"), {
         "number": "PAGE1", "area_code": VILLAGE_A, "category": "1", "standard": "1", "main_cause": "02",
-        "identified_year": "2017", "status": "registered", "status_date": "2017-03-01"})
+        "identified_year": "2017", "status": "identified", "status_date": "2017-03-01"})
     assert response.status_code == 302
     assert _rounds_of(Household.objects.get(number="PAGE1")) == {rounds["county"].pk, rounds["township"].pk}
     body = {"number": "API1", "area_code": VILLAGE_A + "002", "main_cause": "01", "identified_year": 2020,

@@ -125,7 +125,7 @@ def test_create_with_members_all_or_nothing(office, data, make_user, api):
     created = response.json()
     assert created["number"] == "A9" and created["size"] == 2 and created["main_cause"] == "01"
     assert created["head_name"] == "新户主" and created["housing_area"] == "85.5"
-    assert StatusChange.objects.filter(household_id=created["id"], status="registered",
+    assert StatusChange.objects.filter(household_id=created["id"], status="identified",
                                        date=dt.date(2020, 5, 1)).exists()
     # A bad member: nothing is written, and the answer names the member and the field.
     bad = {**body, "number": "A10", "members": [{"name": "甲", "id_number": "360729198501011230", "relation": "01"}]}

@@ -405,7 +405,7 @@ def test_create_household_then_add_members(world):
     client = world["client"]
     response = client.post(reverse("registry:household_create"), {
         "number": "3607291002010099", "area_code": VILLAGE_A, "category": "3", "standard": "1", "main_cause": "02",
-        "identified_year": "2017", "status": "registered", "status_date": "2017-03-01", "water_safe": "on"})
+        "identified_year": "2017", "status": "identified", "status_date": "2017-03-01", "water_safe": "on"})
     h = Household.objects.get(number="3607291002010099")
     assert response.status_code == 302 and response["Location"] == reverse("registry:member_create", args=[h.pk])
     assert h.category == "3" and h.status_date == dt.date(2017, 3, 1) and h.water_safe and not h.power
@@ -415,12 +415,12 @@ def test_create_household_then_add_members(world):
 def test_create_household_errors_next_to_fields(world):
     html = world["client"].post(reverse("registry:household_create"), {
         "number": "3607291002010001", "area_code": VILLAGE_A, "category": "1", "standard": "1", "main_cause": "01",
-        "identified_year": "2017", "status": "registered"}).content.decode()
+        "identified_year": "2017", "status": "identified"}).content.decode()
     assert re.search(r'name="number"[^>]*>\s*(<div class="form-text">[^<]*</div>\s*)?'
                      r'<div class="invalid-feedback d-block">[^<]*3607291002010001', html)
     html = world["client"].post(reverse("registry:household_create"), {
         "number": "X1", "area_code": VILLAGE_B, "category": "1", "standard": "1", "main_cause": "01",
-        "identified_year": "2017", "status": "registered"})
+        "identified_year": "2017", "status": "identified"})
     assert not Household.objects.filter(number="X1").exists()
 
 

@@ -112,6 +112,19 @@ def _model_year(model, field: str, year) -> int:
     return check_work_year(year, field=field, label=model._meta.get_field(field).verbose_name)
 
 
+def _identification_fields(status: str, data: dict, *, creating: bool) -> None:
+    """The fields of identification (rules.FIELDS_NOT_NEEDED: 贫困户属性, 识别标准, 主要致贫原因,
+    识别年度) that ``data`` empties although a household of ``status`` needs them are refused,
+    the first named; a new household off the register (一般农户, 已清退) not given a category or a
+    standard gets none rather than the model's default (一般贫困户 / 国家标准)."""
+    for col, problem in exchange.empty_fields_problems(status, data):
+        raise Invalid(f"{col.header}: {problem}", field=col.field)  # (as _clean names a cell's column)
+    if creating:
+        for field in ("category", "standard"):
+            if field not in data and not rules.needs_field(status, field):
+                data[field] = ""
+
+
 def _check_household(h: Household) -> None:
     causes = [c for c in (h.main_cause, h.cause2, h.cause3) if c]
     if len(set(causes)) != len(causes):
@@ -123,7 +136,11 @@ def _check_household(h: Household) -> None:
 
 @transaction.atomic
 def create_household(actor: Actor, *, status: str = "registered", status_date: dt.date | None = None,
-                     **values) -> Household:
+                     status_reason: str = "", **values) -> Household:
+    """A new household with its first status. A status a procedure sets (``procedure_statuses``)
+    is refused to a user as set_status refuses it (the household is created as being identified,
+    or monitored, and the procedure registers it), unless the user may correct statuses and gives
+    ``status_reason``: entering an already registered household by hand is then a correction."""
     data = _clean(HOUSEHOLD_COLUMNS, values)
     if not data.get("number"):
         raise Invalid(_("The household number is empty."), field="number")
@@ -133,13 +150,20 @@ def create_household(actor: Actor, *, status: str = "registered", status_date: d
         raise Invalid(_("Household number %(n)s exists already.") % {"n": data["number"]}, field="number")
     if status not in codes.codes("status"):
         raise Invalid(_("Unknown status."), field="status")
+    correction = _guard_procedure_status(actor, status, status_reason, "manual",
+                                         lambda: can(actor.user, "registry.correct", data["area_code"]))
+    _identification_fields(status, data, creating=True)
     h = Household(village=village, group=group, status=status, status_date=status_date or clock.today(), **data)
     _check_household(h)
     h.save()
     StatusChange.objects.create(household=h, area_code=h.area_code, status=status, date=h.status_date,
-                                source="manual", recorded_by=actor.user, reason=_("created"))
+                                source="manual", recorded_by=actor.user,
+                                reason=status_reason.strip()[:200] if correction else _("created"))
     add_to_open_rounds(Household.objects.filter(pk=h.pk))  # 一年一核: a round open over its area checks it too
-    audit.record(actor, "registry.household.create", obj=h, after=audit.snapshot(h, [*HOUSEHOLD_FIELDS, "status"]))
+    after = audit.snapshot(h, [*HOUSEHOLD_FIELDS, "status"])
+    if correction:
+        after.update(correction=True, reason=status_reason.strip())
+    audit.record(actor, "registry.household.create", obj=h, after=after)
     return h
 
 
@@ -152,8 +176,10 @@ def update_household(actor: Actor, household: Household, *, version: int | None 
     data.pop("number", None) if data.get("number") == household.number else None
     if "number" in data and Household.objects.filter(number=data["number"]).exclude(pk=household.pk).exists():
         raise Invalid(_("Household number %(n)s exists already.") % {"n": data["number"]}, field="number")
+    _identification_fields(household.status, data, creating=False)
     before = audit.snapshot(household, HOUSEHOLD_FIELDS)
-    if "area_code" in data and data["area_code"] != household.area_code:
+    moved = "area_code" in data and data["area_code"] != household.area_code
+    if moved:
         require(actor, "registry.edit", data["area_code"])
         household.village, household.group = _resolve_area(data["area_code"])
     for key, value in data.items():
@@ -167,12 +193,15 @@ def update_household(actor: Actor, household: Household, *, version: int | None 
            if f not in ("village", "group")}, updated_at=clock.now())
     if not updated:
         raise Conflict()
-    if "area_code" in data:
+    if moved:  # (the form sends the area code on every save: only a change is a move)
         # A household that moves takes its members, incomes and dated status history along: every
         # count "on a date" counts it where it belongs now, as the lists do (docs/decisions.md).
         household.members.update(area_code=household.area_code)
+        from .duplicates import find_for_members  # (not at the top: duplicates.py imports this module)
+        find_for_members(actor, household.members.all())  # their possible duplicates where they live now
         household.incomes.update(area_code=household.area_code)
         household.status_changes.exclude(area_code=household.area_code).update(area_code=household.area_code)
+        add_to_open_rounds(Household.objects.filter(pk=household.pk))  # a round open where it now lives
     after = audit.snapshot(household, HOUSEHOLD_FIELDS)
     audit.record(actor, "registry.household.update", obj=household, before=before, after=after)
     if before["area_code"][:6] != household.area_code[:6]:
@@ -201,6 +230,32 @@ def procedure_statuses() -> dict[str, list[dict]]:
     return out
 
 
+def _guard_procedure_status(actor: Actor, status: str, reason: str, source: str, may_correct) -> bool:
+    """set_status's rule for a status a procedure sets (``procedure_statuses``), shared by
+    create_household and set_status_many: only that procedure (source ``procedure:<batch>``), an
+    import or the system sets it; a user is refused (Forbidden, the procedure named) unless
+    ``may_correct()`` (registry.correct where the households are) and a reason is given. Returns
+    whether the change is such a correction."""
+    if actor.is_system or source == "import" or source.startswith("procedure:"):
+        return False
+    procedures = procedure_statuses().get(status)
+    if not procedures:
+        return False
+    from fupin.core import present
+    from fupin.core.errors import Forbidden
+
+    named = {"status": codes.label("status", status),
+             "procedures": present.join(f"“{p['label']}”" for p in procedures)}
+    if not may_correct():
+        raise Forbidden(_("“%(status)s” is set by the procedure %(procedures)s when it completes: start "
+                          "the procedure for this household instead. Only a user who may correct statuses "
+                          "sets it by hand, with a reason.") % named, field="status")
+    if not reason.strip():
+        raise Invalid(_("“%(status)s” is set by the procedure %(procedures)s: setting it here is a "
+                        "correction outside the procedure and needs its reason.") % named, field="reason")
+    return True
+
+
 @transaction.atomic
 def set_status(actor: Actor, household: Household, status: str, date: dt.date, *, reason: str = "",
                source: str = "manual") -> StatusChange:
@@ -215,23 +270,8 @@ def set_status(actor: Actor, household: Household, status: str, date: dt.date, *
     require(actor, "registry.edit", household.area_code)
     if status not in codes.codes("status"):
         raise Invalid(_("Unknown status."), field="status")
-    correction = False
-    if not actor.is_system and source != "import" and not source.startswith("procedure:"):
-        procedures = procedure_statuses().get(status)
-        if procedures:
-            from fupin.core import present
-            from fupin.core.errors import Forbidden
-
-            named = {"status": codes.label("status", status),
-                     "procedures": present.join(f"“{p['label']}”" for p in procedures)}
-            if not can(actor.user, "registry.correct", household.area_code):
-                raise Forbidden(_("“%(status)s” is set by the procedure %(procedures)s when it completes: start "
-                                  "the procedure for this household instead. Only a user who may correct statuses "
-                                  "sets it by hand, with a reason.") % named, field="status")
-            if not reason.strip():
-                raise Invalid(_("“%(status)s” is set by the procedure %(procedures)s: setting it here is a "
-                                "correction outside the procedure and needs its reason.") % named, field="reason")
-            correction = True
+    correction = _guard_procedure_status(actor, status, reason, source,
+                                         lambda: can(actor.user, "registry.correct", household.area_code))
     latest = household.status_changes.order_by("-date", "-id").first()
     if latest is not None and date < latest.date:
         raise Invalid(_("The date is before the last recorded change (%(d)s).") % {"d": latest.date}, field="date")
@@ -251,6 +291,8 @@ def set_status(actor: Actor, household: Household, status: str, date: dt.date, *
     Household.objects.filter(pk=household.pk).update(status=status, status_date=date, version=household.version + 1,
                                                      **extra)
     household.version += 1
+    if before["status"] in codes.OFF_REGISTER_STATUSES and status not in codes.OFF_REGISTER_STATUSES:
+        add_to_open_rounds(Household.objects.filter(pk=household.pk))  # back on the register: re-checked too
     after = {"status": status, "status_date": date, "reason": reason, "source": source}
     if correction:
         after["correction"] = True  # a procedure's status set outside it (registry.correct)
@@ -275,6 +317,9 @@ def set_status_many(actor: Actor, households, status: str, date: dt.date, *, rea
             from fupin.core.errors import Forbidden
 
             raise Forbidden()
+    correction = _guard_procedure_status(
+        actor, status, reason, source,
+        lambda: not Household.objects.filter(pk__in=ids).exclude(scope_for(actor.user, "registry.correct").q()).exists())
     later = list(StatusChange.objects.filter(household_id__in=ids, date__gt=date)
                  .values_list("household__number", flat=True).distinct()[:10])
     if later:
@@ -294,10 +339,15 @@ def set_status_many(actor: Actor, households, status: str, date: dt.date, *, rea
         if reason:
             values["return_reason"] = reason[:200]
     count = qs.update(**values)
+    # Those that come (back) on the register while a re-check round is open over them are re-checked
+    # too; the others have their record already (the round took every registered household, set-based).
+    add_to_open_rounds(qs)
     prefixes = {code[:6] for _pk, code in rows}
+    after = {"status": status, "date": date, "reason": reason, "source": source}
+    if correction:
+        after["correction"] = True
     event = audit.record(actor, "registry.household.status_many", kind="bulk", object_type="registry.household",
-                         area_code=prefixes.pop() if len(prefixes) == 1 else "", count=count,
-                         after={"status": status, "date": date, "reason": reason, "source": source})
+                         area_code=prefixes.pop() if len(prefixes) == 1 else "", count=count, after=after)
     audit.record_items(event, ((pk, "updated") for pk, _code in rows))
     return count
 
@@ -353,6 +403,8 @@ def add_member(actor: Actor, household: Household, **values) -> Member:
         raise Invalid(_("This person is already an active member of another household."), field="id_number") from None
     _refresh_size(household)
     audit.record(actor, "registry.member.create", obj=m, after=audit.snapshot(m, MEMBER_FIELDS))
+    from .duplicates import find_for_members  # (not at the top: duplicates.py imports this module)
+    find_for_members(actor, [m])  # its possible duplicates go to the review queue at once
     return m
 
 
@@ -372,6 +424,8 @@ def update_member(actor: Actor, member: Member, **values) -> Member:
     _refresh_size(member.household)
     audit.record(actor, "registry.member.update", obj=member, before=before,
                  after=audit.snapshot(member, MEMBER_FIELDS))
+    from .duplicates import find_for_members  # (not at the top: duplicates.py imports this module)
+    find_for_members(actor, [member])  # its possible duplicates go to the review queue at once
     return member
 
 
@@ -548,6 +602,77 @@ def record_recheck(actor: Actor, record: RecheckRecord, changes: str = "") -> Re
     audit.record(actor, "registry.recheck.record", obj=record.household, after={"round": record.round_id,
                                                                                "changes": changes})
     return record
+
+
+@transaction.atomic
+def record_rechecks(actor: Actor, rnd: RecheckRound, checks) -> int:
+    """Record many checks of one open round at once (a round's checks entered together, the
+    demo county's ~3,000): ``checks`` are (record id, checked at — None for now —, what changed),
+    the checker being the actor's user, as in record_recheck; a record given twice keeps its
+    last check. Refused: a closed round (the round is locked, so a close waits), a record not
+    of this round, a time before the round was opened or after now, and — unless the actor is
+    the system — a household outside the actor's registry.edit areas (anyone who may edit the
+    registry where a household lives may check it, as record_recheck). Set-based whatever the
+    size of the round (a county's 30,000 households): a SELECT of the records and an UPDATE …
+    FROM (VALUES …) per 5,000 checks, one bulk audit event with the households as its items.
+    Returns the number of records checked."""
+    from django.utils import timezone
+
+    from fupin.accounts.scoping import scope_for
+    from fupin.core.errors import Forbidden
+
+    locked = RecheckRound.objects.select_for_update().get(pk=rnd.pk)
+    if locked.status != RecheckRound.OPEN:
+        raise Invalid(_("The round is closed."))
+    now = clock.now()
+    wanted: dict[int, tuple] = {}
+    for record_id, at, changes in checks:
+        at = now if at is None else (timezone.make_aware(at) if timezone.is_naive(at) else at)
+        wanted[int(record_id)] = (at, str(changes or ""))
+    if not wanted:
+        return 0
+    ids = list(wanted)
+    per = max(1, min(5000, ((connection.features.max_query_params or 2**16 - 1) - 2) // 3))
+    found: dict[int, tuple[int, str]] = {}
+    for n in range(0, len(ids), per):
+        found.update((pk, (household, code)) for pk, household, code in RecheckRecord.objects.filter(
+            round_id=rnd.pk, pk__in=ids[n:n + per]).values_list("pk", "household_id", "area_code"))
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        raise Invalid(_("Records %(ids)s are not in this round.") % {"ids": ", ".join(map(str, missing[:10]))},
+                      field="records")
+    if not actor.is_system:
+        scope = scope_for(actor.user, "registry.edit")
+        if any(not scope.contains(code) for _household, code in found.values()):
+            raise Forbidden()
+    for pk, (at, _changes) in wanted.items():
+        if not locked.started_at <= at <= now:
+            number = Household.objects.filter(pk=found[pk][0]).values_list("number", flat=True).first()
+            raise Invalid(_("Household %(number)s: the time of its check (%(at)s) is not between the opening of "
+                            "the round (%(start)s) and now.")
+                          % {"number": number, "at": f"{timezone.localtime(at):%Y-%m-%d %H:%M}",
+                             "start": f"{timezone.localtime(locked.started_at):%Y-%m-%d %H:%M}"}, field="checked_at")
+    qn, opts = connection.ops.quote_name, RecheckRecord._meta
+    table = qn(opts.db_table)
+    checked, checked_by, checked_at, text = (qn(opts.get_field(f).column)
+                                             for f in ("checked", "checked_by", "checked_at", "changes"))
+    user_id = actor.user.pk if actor.user is not None else None
+    written = 0
+    with connection.cursor() as cursor:
+        for n in range(0, len(ids), per):
+            chunk = ids[n:n + per]
+            rows = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            params = [v for pk in chunk
+                      for v in (pk, connection.ops.adapt_datetimefield_value(wanted[pk][0]), wanted[pk][1])]
+            cursor.execute(f"WITH v (id, at, changes) AS (VALUES {rows}) "  # noqa: S608 - our own table and columns
+                           f"UPDATE {table} SET {checked} = %s, {checked_by} = %s, {checked_at} = v.at, "
+                           f"{text} = v.changes FROM v WHERE {table}.{qn(opts.pk.column)} = v.id",
+                           [*params, True, user_id])
+            written += len(chunk)  # each one found above (SQLite counts no rows of a WITH … UPDATE)
+    event = audit.record(actor, "registry.recheck.record", kind="bulk", object_type="registry.household",
+                         area_code=locked.area_code, count=written, after={"round": locked.pk})
+    audit.record_items(event, ((found[pk][0], "checked") for pk in ids))
+    return written
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ from fupin.core.errors import Invalid
 from fupin.core.masking import mask
 from fupin.core.pii import Revealer
 
-from . import actions, codes, queries, stats
+from . import actions, codes, exchange, queries, rules, stats
 from .exchange import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from .models import Household, Member, StatusChange, VillageProfile
 
@@ -200,15 +200,27 @@ class _HouseholdFields(Schema):
     return_reason: str | None = None
 
 
+# 贫困户属性, 识别标准, 主要致贫原因, 识别年度 (rules.IDENTIFICATION_FIELDS): required (not empty) of a
+# household whose status needs them (rules.FIELDS_NOT_NEEDED), else a 422 naming the field (_refuse_empty).
+_NEEDED_BUT = (f"required, except for a household whose status is {' or '.join(rules.statuses_not_needing('category'))}"
+               " (rules.FIELDS_NOT_NEEDED)")
+
+
 class HouseholdIn(_HouseholdFields):
     number: str
     area_code: str = Field(description="the village (12 digits) or village group (15 digits)")
-    category: str = "1"
-    standard: str = "1"
-    main_cause: str
-    identified_year: int
-    status: str = "registered"
+    category: str | None = Field(None, description=f"{_NEEDED_BUT}; left out: 1 (一般贫困户) for a status that "
+                                                    "needs it, none for the others")
+    standard: str | None = Field(None, description=f"{_NEEDED_BUT}; left out: 1 (国家扶贫标准) for a status that "
+                                                    "needs it, none for the others")
+    main_cause: str | None = Field(None, description=_NEEDED_BUT)
+    identified_year: int | None = Field(None, description=_NEEDED_BUT)
+    status: str = Field("identified", description=(
+        "the first status (code or Chinese label); a new household is being identified until the "
+        "identification procedure registers it. A status a procedure sets (identification, exit) is "
+        "accepted only as a correction, with registry.correct (else 403) and a status_reason (else 422)"))
     status_date: Day | None = None
+    status_reason: str = Field("", description="why a household is entered with a procedure's status")
     members: list[MemberIn] = Field(default_factory=list, description="created with the household, all or none")
 
 
@@ -265,6 +277,20 @@ def _as_cells(values: dict, columns) -> dict:
         else:
             out[key] = value
     return out
+
+
+# What a new household takes for a left-out 贫困户属性 / 识别标准 when its status needs one (as the API
+# always has): the model's default. A status that does not need them gets none.
+_DEFAULT_WHEN_NEEDED = ("category", "standard")
+
+
+def _refuse_empty(status: str, data: dict) -> None:
+    """A 422 naming the first field of ``data`` left empty that a household of ``status`` needs
+    (exchange.empty_fields_problems: rules.FIELDS_NOT_NEEDED), in the words of the actions' cell checks.
+    For a PATCH that may change the status too: the new status decides (create_household and
+    update_household check it themselves against the status they know)."""
+    for col, problem in exchange.empty_fields_problems(status, data):
+        raise Invalid(f"{col.header}: {problem}", field=col.field)
 
 
 def household_out(h: Household, revealer: Revealer) -> dict:
@@ -355,11 +381,16 @@ def households(request, area: str = "", village: str = "", status: str = "", cat
 def create_household(request, payload: HouseholdIn):
     data = payload.dict(exclude={"members"})
     members = [m.dict(exclude_unset=True) for m in payload.members]  # what was sent; the rest as the model has it
-    status, status_date = data.pop("status"), data.pop("status_date")
+    status, status_date, reason = data.pop("status"), data.pop("status_date"), data.pop("status_reason")
+    status = codes.zh_to_code("status").get(status, status)
+    for name in _DEFAULT_WHEN_NEEDED:
+        if name not in payload.model_fields_set and rules.needs_field(status, name):
+            data[name] = Household._meta.get_field(name).default
     who = actor(request)
     with transaction.atomic():
-        h = actions.create_household(who, status=codes.zh_to_code("status").get(status, status),
-                                     status_date=status_date, **_as_cells(data, HOUSEHOLD_COLUMNS))
+        h = actions.create_household(who, status=status,
+                                     status_date=status_date, status_reason=reason,
+                                     **_as_cells(data, HOUSEHOLD_COLUMNS))
         for i, m in enumerate(members, start=1):
             try:
                 actions.add_member(who, h, **_as_cells(m, MEMBER_COLUMNS))
@@ -388,6 +419,7 @@ def update_household(request, household_id: int, payload: HouseholdPatch):
     version = data.pop("version", None)
     status, status_date, reason = data.pop("status", None), data.pop("status_date", None), data.pop(
         "status_reason", "")
+    _refuse_empty(codes.zh_to_code("status").get(status, status) if status else h.status, data)
     who = actor(request)
     with transaction.atomic():
         if data:

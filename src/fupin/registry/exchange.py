@@ -17,7 +17,7 @@ from fupin.areas import rules as area_rules
 from fupin.core import clock, dates
 
 from . import codes
-from .rules import PHONE_RULE, parse_id_number, phone_cell_problem
+from .rules import PHONE_RULE, parse_id_number, phone_cell_problem, statuses_not_needing
 
 HOUSEHOLD, MEMBER = "household", "member"
 
@@ -32,7 +32,9 @@ class Column:
     help: str = ""
     max_length: int = 200
     # A required household column that may still be left empty for a household of one of these
-    # statuses (empty_cell_problem: the import's row rule on both of its paths; the template's sheet).
+    # statuses (rules.FIELDS_NOT_NEEDED). parse_cell reads its empty cell as optional; whoever knows
+    # the household's status checks it (empty_cell_problem: the import's row rule on both of its
+    # paths, the household form and the API); the template's sheet says it.
     unless_status: tuple[str, ...] = ()
 
 
@@ -40,10 +42,11 @@ def C(header, field, level, kind, required=False, help="", max_length=200, unles
     return Column(header, field, level, kind, required, help, max_length, unless_status)
 
 
-# 主要致贫原因 and 识别年度 say why and when a household was identified as poor: a household not on
-# the 建档立卡 register (codes.OFF_REGISTER_STATUSES: a rural household only monitored was never
-# identified; a removed one may have been such a household) need not have them.
-IDENTIFIED_ONLY = codes.OFF_REGISTER_STATUSES
+def C_ID(header, field, kind):
+    """A required household column that says how the household was identified as poor
+    (rules.IDENTIFICATION_FIELDS: 贫困户属性, 识别标准, 主要致贫原因, 识别年度): a household of a status
+    that does not need it (rules.FIELDS_NOT_NEEDED: off the register) may leave it empty."""
+    return C(header, field, HOUSEHOLD, kind, True, unless_status=statuses_not_needing(field))
 
 
 COLUMNS: list[Column] = [
@@ -53,9 +56,9 @@ COLUMNS: list[Column] = [
     C("联系电话", "phone", HOUSEHOLD, "phone"),
     C("开户银行", "bank_name", HOUSEHOLD, "text", False, "", 60),
     C("银行账号", "bank_account", HOUSEHOLD, "text", False, "一卡通账号", 32),
-    C("贫困户属性", "category", HOUSEHOLD, "code:category", True),
-    C("识别标准", "standard", HOUSEHOLD, "code:standard", True),
-    C("主要致贫原因", "main_cause", HOUSEHOLD, "code:cause", True, unless_status=IDENTIFIED_ONLY),
+    C_ID("贫困户属性", "category", "code:category"),
+    C_ID("识别标准", "standard", "code:standard"),
+    C_ID("主要致贫原因", "main_cause", "code:cause"),
     C("其他致贫原因1", "cause2", HOUSEHOLD, "code:cause"),
     C("其他致贫原因2", "cause3", HOUSEHOLD, "code:cause"),
     C("住房面积", "housing_area", HOUSEHOLD, "decimal", False, "平方米"),
@@ -75,7 +78,7 @@ COLUMNS: list[Column] = [
     C("林地面积", "forest_mu", HOUSEHOLD, "decimal", False, "亩"),
     C("退耕还林面积", "returned_forest_mu", HOUSEHOLD, "decimal", False, "亩"),
     C("是否加入农民专业合作社", "cooperative", HOUSEHOLD, "bool"),
-    C("识别年度", "identified_year", HOUSEHOLD, "year", True, unless_status=IDENTIFIED_ONLY),
+    C_ID("识别年度", "identified_year", "year"),
     C("计划脱贫年度", "planned_exit_year", HOUSEHOLD, "year"),
     C("脱贫年度", "exit_year", HOUSEHOLD, "year"),
     C("返贫年度", "return_year", HOUSEHOLD, "year"),
@@ -159,7 +162,7 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
     """The value of one cell for the model, or ValueError with a Chinese reason."""
     text = (text or "").strip()
     if text == "":
-        if col.required:
+        if col.required and not col.unless_status:  # (one with unless_status: empty_cell_problem)
             raise ValueError(_("required, but empty"))
         if col.kind == "bool":
             return None  # the model default applies
@@ -221,11 +224,37 @@ def parse_cell(col: Column, text: str, *, this_year: int | None = None):
 def empty_cell_problem(col: Column, status: str) -> str | None:
     """Why ``col`` may not be left empty for a household of ``status`` (the reason names the
     status), or None when it may: a column with ``unless_status`` is required of every other
-    status. (parse_cell refuses such an empty cell as it refuses any required one: the import
-    reads it as optional, then checks it with the row's status.)"""
+    status. (parse_cell reads such an empty cell as optional: the import checks it with the row's
+    status, the household form and the API with the household's, through empty_fields_problems.)"""
     if status in col.unless_status:
         return None
     return _("required for a household whose status is “%(status)s”") % {"status": codes.label("status", status)}
+
+
+def empty_fields_problems(status: str | None, values: dict) -> list[tuple[Column, str]]:
+    """The household columns with ``unless_status`` that ``values`` (model field → value) leaves
+    empty (None, or text of spaces only) although a household of ``status`` needs them, each with
+    its reason (empty_cell_problem). Fields not in ``values`` are not looked at."""
+    return [(col, problem) for col in HOUSEHOLD_COLUMNS
+            if col.unless_status and col.field in values and _empty(values[col.field])
+            and (problem := empty_cell_problem(col, status or ""))]
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def required_wording(col: Column, *, sheet: bool = True) -> str:
+    """Whether ``col`` is required, in words: 必填 / 选填, or, for a column with ``unless_status``,
+    required but for those statuses, named in Chinese for the template's sheet (``sheet``), in
+    the language of the request otherwise (a form's help)."""
+    if col.unless_status:
+        from fupin.core import present
+
+        statuses = [f"“{codes.zh('status', s) if sheet else codes.label('status', s)}”" for s in col.unless_status]
+        return _("required, except for a household whose status is %(statuses)s") % {
+            "statuses": "、".join(statuses) if sheet else present.join(statuses)}
+    return "必填" if col.required else "选填"
 
 
 def format_cell(col: Column, value) -> str:
@@ -253,9 +282,5 @@ def explanation_rows() -> list[list[str]]:
             allowed = {"bool": "是 / 否", "int": "整数", "year": "四位年份", "decimal": "数字", "date": date_help(),
                        "id": "18 位身份证号（校验位正确）", "area": "12 或 15 位区划代码", "phone": str(PHONE_RULE),
                        "text": f"文字，最多 {c.max_length} 字"}[c.kind]
-        required = "必填" if c.required else "选填"
-        if c.unless_status:
-            required = _("required, except for a household whose status is %(statuses)s") % {
-                "statuses": "、".join(f"“{codes.zh('status', s)}”" for s in c.unless_status)}
-        rows.append([c.header, "户" if c.level == HOUSEHOLD else "人", required, allowed, c.help])
+        rows.append([c.header, "户" if c.level == HOUSEHOLD else "人", required_wording(c), allowed, c.help])
     return rows

@@ -7,6 +7,8 @@ from __future__ import annotations
 from functools import partial
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from fupin.core import clock
@@ -66,6 +68,16 @@ class _WorkYearMixin:
             field.widget.attrs.update({k: v for k, v in declared.widget.attrs.items() if k not in ("min", "max")})
 
 
+def _not_in_the_browser(initial) -> bool:
+    return False
+
+
+def _required_but(col):
+    """The help of a field some statuses need not fill (exchange.required_wording), in the
+    language of the request (made when it is shown)."""
+    return lazy(lambda: capfirst(exchange.required_wording(col, sheet=False)), str)()
+
+
 def _fields_from_columns(model, columns, skip=()) -> dict[str, forms.Field]:
     """Form fields for exchange columns: the model gives label and size, the column kind
     the widget (code lists as choices, yes/no as checkboxes)."""
@@ -96,6 +108,12 @@ def _fields_from_columns(model, columns, skip=()) -> dict[str, forms.Field]:
             field = forms.CharField(label=label, required=True, max_length=15)
         else:
             field = forms.CharField(label=label, required=col.required, max_length=col.max_length)
+        if col.unless_status:
+            # required of every status but some (rules.FIELDS_NOT_NEEDED): its help says which, the
+            # browser does not insist (the status may be chosen on the same page), and the form that
+            # holds it lets it go empty for those (HouseholdForm.clean)
+            field.help_text = _required_but(col)
+            field.widget.use_required_attribute = _not_in_the_browser
         out[col.field] = field
     return out
 
@@ -130,7 +148,7 @@ class HouseholdForm(FieldsetMixin, Form):
     FIELDSETS = [
         (_("Household"), ["number", "area_code", "address", "phone", "bank_name", "bank_account", "category",
                           "standard", "identified_year", "planned_exit_year", "exit_year", "return_year",
-                          "return_reason", "status", "status_date"]),
+                          "return_reason", "status", "status_date", "status_reason"]),
         (_("Causes of poverty"), ["main_cause", "cause2", "cause3"]),
         (_("Housing and living conditions"), ["housing_area", "housing_structure", "danger_grade",
                                               "renovated_year", "water_difficult", "water_safe", "power",
@@ -140,8 +158,13 @@ class HouseholdForm(FieldsetMixin, Form):
                                     "cooperative"]),
     ]
 
-    def __init__(self, *args, creating: bool = False, villages=(), **kwargs):
+    def __init__(self, *args, creating: bool = False, villages=(), by_procedure: dict | None = None,
+                 may_correct: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.is_bound:  # the fields some statuses need not fill: clean() checks them with the status
+            for col in HOUSEHOLD_COLUMNS:
+                if col.unless_status and col.field in self.fields:
+                    self.fields[col.field].required = False
         self.fields["area_code"].help_text = _(
             "The 12-digit code of the village, or the 15-digit code of the village group.")
         self.fields["area_code"].widget.attrs["list"] = "fp-villages"
@@ -149,6 +172,36 @@ class HouseholdForm(FieldsetMixin, Form):
         if not creating:
             del self.fields["status"]
             del self.fields["status_date"]
+            del self.fields["status_reason"]
+            return
+        # A new household's first status: the statuses a procedure sets (identification, exit) as the
+        # status form offers them — only to a user who may correct statuses, with a reason.
+        by_procedure = actions.procedure_statuses() if by_procedure is None else by_procedure
+        if not may_correct or not by_procedure:
+            self.fields["status"].choices = [c for c in self.fields["status"].choices if c[0] not in by_procedure]
+            del self.fields["status_reason"]
+        else:
+            from fupin.core import present
+
+            self.fields["status_reason"].help_text = _(
+                "Required for %(statuses)s: a procedure sets these, so entering a household with one of them "
+                "is a correction, logged as such.") % {
+                    "statuses": present.join(f"“{codes.label('status', s)}”" for s in by_procedure)}
+
+    def clean(self):
+        """贫困户属性, 识别标准, 主要致贫原因, 识别年度 (rules.IDENTIFICATION_FIELDS) are required but of
+        a household whose status does not need them (rules.FIELDS_NOT_NEEDED): the status chosen
+        for a new household, the household's own (its initial, household_initial) for a change."""
+        data = super().clean()
+        if "status" in self.fields:
+            status = data.get("status")
+            if not status:
+                return data  # (its own error already)
+        else:
+            status = self.initial.get("status")
+        for col, problem in exchange.empty_fields_problems(status, data):
+            self.add_error(col.field, capfirst(problem))
+        return data
 
     def clean_number(self):
         return self.cleaned_data["number"].strip()
@@ -162,12 +215,15 @@ class HouseholdForm(FieldsetMixin, Form):
         data.pop("version", None)
         data.pop("status", None)
         data.pop("status_date", None)
+        data.pop("status_reason", None)
         return data
 
 
 HouseholdForm.base_fields.update(_fields_from_columns(Household, HOUSEHOLD_COLUMNS, skip=("status", "status_date")))
 HouseholdForm.base_fields["status"] = code_field("status", label=_("status"), required=True)
 HouseholdForm.base_fields["status_date"] = forms.DateField(label=_("status since"), required=False, widget=DATE)
+HouseholdForm.base_fields["status_reason"] = forms.CharField(label=_("Reason for the status"), max_length=200,
+                                                           required=False)
 HouseholdForm.base_fields["version"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 

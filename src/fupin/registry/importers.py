@@ -858,9 +858,14 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
 
 
 def _after_import(result: ImportResult) -> None:
-    from . import stats
+    """Once an import has committed (never after a dry run or a refusal): the statistics
+    refresh, and the possible-duplicates search over the import's area (duplicates.after_import;
+    as the system: the result does not carry the importing user), both as jobs."""
+    from . import duplicates, stats
 
     stats.after_import(result.area_code, result.households_created + result.households_updated)
+    duplicates.after_import(result.area_code, result.households_created + result.households_updated
+                            + result.members_created + result.members_updated)
 
 
 # --- checks across rows and against the registry (SQL) ----------------------------------

@@ -14,6 +14,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from fupin.core import dates
 
+from . import codes
+
 
 @dataclass(frozen=True)
 class IdInfo:
@@ -91,6 +93,33 @@ def per_capita_net_income(items: dict[str, Decimal], production_costs: Decimal, 
     per_capita = (net / household_size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return {"groups": groups, "total": total, "costs": Decimal(production_costs or 0), "net": net,
             "size": household_size, "per_capita": per_capita}
+
+
+# --- the household fields a status needs ----------------------------------------------------
+# 贫困户属性 (category), 识别标准 (standard), 主要致贫原因 (main_cause) and 识别年度 (identified_year) say
+# how a household was identified as poor (建档立卡): as which kind of poor household, against which
+# poverty line, why and when. A household off the 建档立卡 register (codes.OFF_REGISTER_STATUSES) need
+# not have them: a rural household only monitored (``rural``, 一般农户) was never identified; a removed
+# one (``removed``, 已清退/销号) was on the register and may keep them, but need not (it may have been
+# removed as wrongly identified, and 主要致贫原因 and 识别年度 have been optional for it since they first
+# were for ``rural``: the four go together). Every other status (being identified, registered,
+# exited, returned) needs them. This table is the one place that says so: the exchange columns'
+# ``unless_status`` (the import on both of its paths and the template's sheet), the household form
+# and the API read it.
+IDENTIFICATION_FIELDS = ("category", "standard", "main_cause", "identified_year")
+FIELDS_NOT_NEEDED: dict[str, tuple[str, ...]] = {status: IDENTIFICATION_FIELDS
+                                                 for status in codes.OFF_REGISTER_STATUSES}
+
+
+def needs_field(status: str | None, field: str) -> bool:
+    """Whether a household of ``status`` needs ``field`` filled (FIELDS_NOT_NEEDED); an unknown
+    or missing status needs it."""
+    return field not in FIELDS_NOT_NEEDED.get(status or "", ())
+
+
+def statuses_not_needing(field: str) -> tuple[str, ...]:
+    """The statuses whose households may leave ``field`` empty, in the code list's order."""
+    return tuple(s for s in codes.codes("status") if not needs_field(s, field))
 
 
 # --- phone numbers ---------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def household_sections(h: Household, *, reveal: bool | None = None) -> list[dict
     for title, names in HouseholdForm.FIELDSETS:
         items = []
         for name in names:
-            if name in ("number", "status", "status_date"):
+            if name in ("number", "status", "status_date", "status_reason"):
                 continue
             label = Household._meta.get_field(name).verbose_name
             if name in HOUSEHOLD_PII:

@@ -179,14 +179,18 @@ def _villages_for(user):
 
 @require_perm("registry.edit")
 def household_create(request):
-    initial = {"status": "registered", "status_date": clock.today(), "identified_year": clock.today().year}
+    # A new household is being identified (识别中) until the identification procedure registers it;
+    # a user who may correct statuses may enter it with a procedure's status, giving the reason.
+    initial = {"status": "identified", "status_date": clock.today(), "identified_year": clock.today().year}
     if request.GET.get("area"):
         initial["area_code"] = request.GET["area"]
-    form = HouseholdForm(request.POST or None, initial=initial, creating=True)
+    form = HouseholdForm(request.POST or None, initial=initial, creating=True,
+                         may_correct=can(request.user, "registry.correct"))  # (the action checks the area)
     if request.method == "POST" and form.is_valid():
         try:
             h = actions.create_household(Actor.from_request(request), status=form.cleaned_data["status"],
-                                         status_date=form.cleaned_data.get("status_date"), **form.values())
+                                         status_date=form.cleaned_data.get("status_date"),
+                                         status_reason=form.cleaned_data.get("status_reason", ""), **form.values())
         except ActionError as exc:
             add_action_error(form, exc)
         else:
