@@ -6,6 +6,8 @@ those gaps."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from django.db.models import Count, Exists, Min, OuterRef
@@ -19,9 +21,9 @@ from fupin.assistance import queries
 from fupin.assistance.models import Helper, Link, Measure, Pairing, Visit, WorkTeam
 from fupin.core import clock
 from fupin.core import demo as core_demo
-from fupin.registry import codes
+from fupin.registry import codes, quality
 from fupin.registry import demo as registry_demo
-from fupin.registry.models import Household
+from fupin.registry.models import Household, Income
 from tests.conftest import SYSTEM
 from tests.test_registry_demo import _areas
 
@@ -42,7 +44,7 @@ def demo(db, monkeypatch):
         context = {"villages": villages, "units": units, "seed": 2017}
         context["registry"] = registry_demo.build(SYSTEM, 2017)
         result = assistance_demo.build(SYSTEM, 2017, context)
-    return result
+    return {**result, "registry": context["registry"]}
 
 
 def test_the_demo_county_assistance(demo):
@@ -88,6 +90,25 @@ def test_the_demo_county_assistance(demo):
                          .annotate(n=Count("pk")))
         assert all(1 <= r["n"] <= 6 for r in per_household)
         assert Measure.objects.filter(year=last, carried_at__isnull=False).exists()  # carried into the ledger
+        # Last year's ledger of every household with carried measures includes them: each item holds
+        # at least what its measures brought. A household still poor stays below the line (but the
+        # registry's deliberate problem): a measure that would lift it over is left uncarried.
+        brought: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+        for hid, item, amount in Measure.objects.filter(year=last, carried_at__isnull=False).values_list(
+                "household_id", "income_item", "amount_to_household"):
+            brought[(hid, item)] += amount
+        ledgers = {i.household_id: i for i in Income.objects.filter(year=last, household_id__in={h for h, _i in brought})}
+        assert len(ledgers) == len({h for h, _i in brought}) == demo["counts"]["income_ledgers"] > 1000
+        assert all(getattr(ledgers[h], item) >= amount for (h, item), amount in brought.items())
+        assert {i.note for i in ledgers.values()} == {"帮扶措施已计入"}
+        line = quality.national_lines()[last]
+        deliberate = {n for n, code in demo["registry"]["problems"] if code == "per_capita_above_line"}
+        above = poor.filter(incomes__year=last, incomes__per_capita__gt=line).values_list("number", flat=True)
+        assert set(above) == deliberate
+        left = Measure.objects.filter(year=last, household__isnull=False, carried_at__isnull=True,
+                                      amount_to_household__gt=0).exclude(income_item="")
+        assert left.count() == demo["not_carried"] > 0
+        assert not left.exclude(household__status__in=codes.POOR_STATUSES).exists()
         assert {t for t in Measure.objects.values_list("type", flat=True).distinct()} >= {
             "industry", "employment", "health", "education"}
         # The demo work-team user is the first secretary of the first village's team, now.

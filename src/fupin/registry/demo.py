@@ -44,7 +44,8 @@ from pathlib import Path
 
 from django.db import connection, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from fupin.areas import actions as area_actions
 from fupin.areas.models import Area, Unit
@@ -61,7 +62,6 @@ from .models import (
     Household,
     Income,
     Member,
-    RecheckRecord,
     RecheckRound,
     StatusChange,
     VillageChecklist,
@@ -863,10 +863,21 @@ def ledger_lines(actor: Actor, last_year: int) -> dict[int, Decimal]:
 
 # --- 一年一核 ---------------------------------------------------------------------------------
 
-# What a check finds changed, as the re-check form writes it in Chinese (its boxes' labels, then
-# ": " and the details); NOTHING most of the time.
-NOTHING = "无变化"
+# What a check finds changed, as the re-check form writes it (views_recheck.RecordForm: its boxes'
+# labels, views_recheck.CHANGE_ITEMS, then ": " and the details; or "Nothing changed", most of the
+# time), in the language of the demo's data. The labels are the form's own, translated as the form
+# translates them: they cannot drift from what a person's check writes.
+LANGUAGE = "zh-hans"
+NOTHING = gettext_lazy("Nothing changed")  # the form's msgid (RecordForm.changes_text)
 CHANGE_SHARE = 0.11
+
+
+def _labels() -> dict[str, str]:
+    """The re-check form's labels in LANGUAGE: its change items by code, and NOTHING as "nothing"."""
+    from .views_recheck import CHANGE_ITEMS
+
+    with translation.override(LANGUAGE):
+        return {"nothing": str(NOTHING), **{code: str(label) for code, label in CHANGE_ITEMS}}
 
 
 def _checkers() -> list[tuple[str, object]]:
@@ -885,25 +896,26 @@ def _checker(checkers, code: str):
     return next((u for prefix, u in checkers if code.startswith(prefix) and can(u, "registry.edit", code)), None)
 
 
-def _change(rng: random.Random, plan: Plan | None, year: int) -> str:
-    """What one check found: NOTHING, or one change that fits the household."""
+def _change(rng: random.Random, plan: Plan | None, year: int, labels: dict[str, str]) -> str:
+    """What one check found (``labels``: _labels()): nothing, or one change that fits the household."""
     if plan is None or rng.random() >= CHANGE_SHARE:
-        return NOTHING
-    options = [(1, "住址、联系电话或银行账号: 联系电话变更，已更新")]
+        return labels["nothing"]
+    options = [(1, "contact", "联系电话变更，已更新")]
     before, now = plan.incomes.get(year - 1), plan.incomes.get(year)
     if before and now and now["per_capita"] > before["per_capita"]:
-        options.append((4, f"收入: 人均纯收入由{before['per_capita']:.0f}元增至{now['per_capita']:.0f}元"))
+        options.append((4, "income", f"人均纯收入由{before['per_capita']:.0f}元增至{now['per_capita']:.0f}元"))
     elif not now:
-        options.append((2, "收入: 务工收入增加，待年底核算"))
+        options.append((2, "income", "务工收入增加，待年底核算"))
     if any(p.work_status == "2" for p in plan.active):
-        options.append((2, "务工与劳动力: 新增外出务工1人，已登记务工地点"))
+        options.append((2, "work", "新增外出务工1人，已登记务工地点"))
     if any(p.school_status not in ("00", "01") for p in plan.active):
-        options.append((2, "上学、健康或保险: 子女升学，教育资助已落实"))
+        options.append((2, "school_health", "子女升学，教育资助已落实"))
     if any(p.health in ("2", "3") for p in plan.active):
-        options.append((1, "上学、健康或保险: 家庭成员慢性病复查，已办理慢性病卡"))
+        options.append((1, "school_health", "家庭成员慢性病复查，已办理慢性病卡"))
     if plan.values.get("sanitary_toilet"):
-        options.append((1, "住房、饮水或用电: 完成卫生厕所改造"))
-    return rng.choices([t for _w, t in options], weights=[w for w, _t in options])[0]
+        options.append((1, "housing", "完成卫生厕所改造"))
+    _w, item, details = rng.choices(options, weights=[w for w, _i, _d in options])[0]
+    return f"{labels[item]}: {details}"
 
 
 def _at(day: dt.date, rng: random.Random) -> dt.datetime:
@@ -915,13 +927,14 @@ def _rechecks(actor: Actor, plans: list[Plan], villages: list[Area], today: dt.d
     """Last year's round over the county, every household checked, closed in December; this
     year's over one township (the demo users' own), opened three weeks ago, partly checked.
 
-    The rounds are opened and closed through the actions (open_recheck, close_recheck: set-based).
-    Last year's ~3,000 checks are written set-based (one prepared UPDATE, and one bulk audit
-    event a checker with the households as its items): recording them one by one through
-    record_recheck (a save and an audit event each) took 2.6 s on SQLite and 5.5 s on
-    PostgreSQL for the 2,991 households, about as long as the rest of the registry demo. This
-    year's ~150 checks go through record_recheck, one by one."""
+    Everything goes through the actions. The rounds are opened and closed with open_recheck and
+    close_recheck (set-based). Last year's ~3,000 checks are recorded with record_rechecks, once a
+    checker (set-based: a few statements and one bulk audit event with the households as its
+    items): recording them one by one through record_recheck (a save and an audit event each)
+    took 2.6 s on SQLite and 5.5 s on PostgreSQL for the 2,991 households, about as long as the
+    rest of the registry demo. This year's ~150 checks go through record_recheck, one by one."""
     rng = random.Random(f"fupin-registry-recheck-{seed}")  # noqa: S311 — demo data, not secrets
+    labels = _labels()
     county = Area.objects.get(code=COUNTY_CODE, valid_to__isnull=True)
     by_pk = dict(Household.objects.filter(county_code=COUNTY6).values_list("pk", "number"))
     plan_of = {p.number: p for p in plans}
@@ -938,20 +951,16 @@ def _rechecks(actor: Actor, plans: list[Plan], villages: list[Area], today: dt.d
     village_day = {v.code: opened + dt.timedelta(days=rng.randint(1, days)) for v in villages}
     users = {v.code: _checker(checkers, v.code) for v in villages}
     actors = {None: actor} | {u: Actor(user=u, channel="system") for u in users.values() if u is not None}
-    rows, by_user = [], {}
+    by_user: dict = {}
     for pk, household, area_code in records:
         village = area_code[:12]
-        user = users.get(village)
         at = _at(village_day.get(village, opened) + dt.timedelta(days=rng.randint(0, 8)), rng)
-        rows.append((True, user.pk if user else None, at, _change(rng, plan_of.get(by_pk.get(household)), last), pk))
-        by_user.setdefault(user, []).append(household)
-    update_rows(RecheckRecord, ["checked", "checked_by", "checked_at", "changes"], rows)
-    for user, households in by_user.items():  # one bulk event a checker, with the households
-        with clock.frozen(_at(dt.date(last, 12, 10), rng)):
-            event = audit.record(actors[user], "registry.recheck.record",
-                                 kind="bulk", object_type="registry.household", area_code=closed.area_code,
-                                 count=len(households), after={"round": closed.pk})
-        audit.record_items(event, ((h, "checked") for h in households))
+        by_user.setdefault(users.get(village), []).append(
+            (pk, at, _change(rng, plan_of.get(by_pk.get(household)), last, labels)))
+    for user, checks in by_user.items():  # once a checker, recorded when their last check is done
+        recorded = max(_at(dt.date(last, 12, 10), rng), max(at for _pk, at, _changes in checks))
+        with clock.frozen(recorded):
+            actions.record_rechecks(actors[user], closed, checks)
     with clock.frozen(closing):
         actions.close_recheck(actor, closed)
     # This year's: the township of the demo users' village, from three weeks ago, partly checked.
@@ -969,7 +978,7 @@ def _rechecks(actor: Actor, plans: list[Plan], villages: list[Area], today: dt.d
     for r, day in zip(todo, plan_days, strict=True):
         with clock.frozen(min(_at(day, rng), now)):  # (today's checks: not later than now)
             actions.record_recheck(actors[users.get(r.area_code[:12])], r,
-                                   _change(rng, plan_of.get(by_pk.get(r.household_id)), today.year))
+                                   _change(rng, plan_of.get(by_pk.get(r.household_id)), today.year, labels))
     return {"closed": closed.pk, "closed_households": closed.household_count, "open": current.pk,
             "open_households": current.household_count, "open_checked": len(todo)}
 
@@ -1224,26 +1233,6 @@ def insert_rows(model, fields: list[str], rows, batch_size: int = 5000) -> int:
             flush(cursor, batch)
             n += len(batch)
     return n
-
-
-def update_rows(model, fields: list[str], rows, batch_size: int = 5000) -> int:
-    """UPDATE many rows by primary key, given as tuples of the ``fields``' values then the key,
-    with one prepared statement (executemany)."""
-    opts = model._meta
-    cols = [opts.get_field(f) for f in fields]
-    qn = connection.ops.quote_name
-    sql = (f"UPDATE {qn(opts.db_table)} SET {', '.join(f'{qn(c.column)} = %s' for c in cols)} "  # noqa: S608
-           f"WHERE {qn(opts.pk.column)} = %s")
-    convert = {i: c for i, f in enumerate(cols) if (c := _converter(f)) is not None}
-
-    def prepared(row):
-        return tuple(convert[i](x) if i in convert and x is not None else x for i, x in enumerate(row))
-
-    rows = [prepared(r) for r in rows]
-    with connection.cursor() as cursor:
-        for n in range(0, len(rows), batch_size):
-            cursor.executemany(sql, rows[n:n + batch_size])
-    return len(rows)
 
 
 HOUSEHOLD_COLUMNS = [
