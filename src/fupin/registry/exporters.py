@@ -74,35 +74,58 @@ def count_rows(scope: Scope) -> int:
 
 
 def export_registry(actor: Actor, area_code: str, target: str | Path, *, progress=None) -> int:
-    """Write the area's registry to ``target`` (.xlsx or .csv by suffix). Needs
+    """Write the area's registry to ``target`` (.xlsx or .csv by suffix: write_export). Needs
     registry.export at the area; the export of personal data is logged. Returns the rows written.
     ``progress``: the job's (rows written so far); NoProgress outside a job."""
-    progress = progress or NoProgress()
+    area = area_to_export(actor, area_code)
+    return write_export(actor, area, target, exchange.HEADERS, sheet_name=DATA_SHEET, action="registry.export",
+                        rows=lambda scope, xlsx: export_rows(scope), count=count_rows, progress=progress,
+                        too_many=_("The area has more members than an Excel sheet can hold; export it as .csv."))
+
+
+# --- the frame of an area's export (this one's and the income ledger's: income_exchange.py) --------
+
+def area_to_export(actor: Actor, area_code: str) -> Area:
+    """The current area ``area_code`` (any level but a village group), where the actor needs
+    registry.export (Forbidden otherwise)."""
     area = Area.objects.filter(code=area_code, valid_to__isnull=True).first()
     if area is None or area.level == area_rules.GROUP:
         raise Invalid(_("Area %(code)s does not exist.") % {"code": area_code}, field="area_code")
     require(actor, "registry.export", area.code)
+    return area
+
+
+def write_export(actor: Actor, area: Area, target: str | Path, headers: list[str], *, sheet_name: str,
+                 rows: Callable[[Scope, bool], Iterator[list]], count: Callable[[Scope], int], too_many: str,
+                 action: str, note: str | None = None, progress=None) -> int:
+    """Write the rows of ``area`` to ``target``, under ``headers``: .xlsx (the sheet ``sheet_name``)
+    or .csv by its suffix, streamed from ``rows(scope, xlsx)``; refused with ``too_many`` when an
+    Excel sheet cannot hold them (``count(scope)``). The export of personal data is logged as
+    ``action`` (``note``: the file's name unless given). Returns the rows written. ``progress``:
+    the job's (rows written so far); NoProgress outside a job."""
+    progress = progress or NoProgress()
     target = Path(target)
     suffix = target.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise Invalid(_("Unsupported file type “%(suffix)s”: use .xlsx or .csv.") % {"suffix": suffix})
     scope = Scope([area.prefix])
-    if suffix == ".xlsx" and count_rows(scope) > XLSX_MAX_ROWS:
-        raise Invalid(_("The area has more members than an Excel sheet can hold; export it as .csv."))
-    count = 0
+    if suffix == ".xlsx" and count(scope) > XLSX_MAX_ROWS:
+        raise Invalid(too_many)
+    written = 0
 
-    def rows():
-        nonlocal count
-        for row in export_rows(scope):
-            count += 1
-            if count % PROGRESS_EVERY == 0:
-                progress.update(count)
+    def counted():
+        nonlocal written
+        for row in rows(scope, suffix == ".xlsx"):
+            written += 1
+            if written % PROGRESS_EVERY == 0:
+                progress.update(written)
             yield row
 
     if suffix == ".csv":
-        write_csv(target, exchange.HEADERS, rows())
+        write_csv(target, headers, counted())
     else:
-        write_xlsx(target, exchange.HEADERS, rows(), sheet_name=DATA_SHEET)
-    progress.update(count)
-    audit.record_export(actor, "registry.export", area_code=area.code, count=count, note=target.name)
-    return count
+        write_xlsx(target, headers, counted(), sheet_name=sheet_name)
+    progress.update(written)
+    audit.record_export(actor, action, area_code=area.code, count=written,
+                        note=target.name if note is None else note)
+    return written

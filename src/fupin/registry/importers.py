@@ -40,7 +40,7 @@ import datetime as dt
 import functools
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -117,23 +117,30 @@ def errors_message(n: int) -> str:
 
 
 @dataclass
-class ImportResult:
+class _Result:
+    """What an all-or-nothing import returns (the registry's, and the income ledger's:
+    income_exchange.IncomeImportResult): the report of every bad row (then nothing was written)
+    and the counts of what was (or, on a dry run, would be) written."""
     report: ErrorReport
     rows: int = 0
     dry_run: bool = False
+    area_code: str = ""  # the smallest area holding everything written (_common_area)
+    timings: dict | None = None  # seconds per phase (laps): read, check, flag, write …
+
+    @property
+    def ok(self) -> bool:
+        return not self.report
+
+
+@dataclass
+class ImportResult(_Result):
     households_created: int = 0
     households_updated: int = 0
     households_unchanged: int = 0
     members_created: int = 0
     members_updated: int = 0
     status_changes: int = 0
-    area_code: str = ""
-    timings: dict | None = None  # seconds per phase: read, check, flag, write
     indexes_rebuilt: bool = False  # PostgreSQL: dropped and built again after the rows (_rebuild_worthwhile)
-
-    @property
-    def ok(self) -> bool:
-        return not self.report
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "dry_run": self.dry_run, "households_created": self.households_created,
@@ -335,25 +342,31 @@ def _sql_type(col: exchange.Column) -> str:
             "date": "date"}.get(col.kind, "text")
 
 
-class _Db:
-    """SQL on the staging tables: the templates name tables as {stage}, {hh} … and the
-    null-safe comparison as {ne}; the rest is plain SQL that both databases run."""
+STAGING = ("stage", "stage_h", "match", "raw", "dates", "names", "hp", "hpf")  # the registry import's tables
 
-    def __init__(self, cursor, suffix: str):
+
+class _Db:
+    """SQL on the staging tables of an import (this one's, and the income ledger's:
+    income_exchange.py): the templates name tables as {stage}, {hh} … and the null-safe
+    comparison as {ne}; the rest is plain SQL that both databases run. ``tables``: the
+    import's own tables, named ``{prefix}_{table}_{suffix}``."""
+
+    def __init__(self, cursor, suffix: str, *, tables: tuple[str, ...] = STAGING, prefix: str = "fp",
+                 unlogged: bool = True):
         self.cursor = cursor
         self.pg = connection.vendor == "postgresql"
-        # PostgreSQL: UNLOGGED tables rather than TEMP ones, so that parallel workers can read
-        # them (the parsing statement and the checks over a province's file run on every core);
-        # their names carry the backend's pid, so that a crashed import's are found (_drop_stale)
-        self.kind = "UNLOGGED" if self.pg else "TEMP"
-        if self.pg:
+        # PostgreSQL: UNLOGGED tables rather than TEMP ones (``unlogged``), so that parallel workers
+        # can read them (the parsing statement and the checks over a province's file run on every
+        # core); their names carry the backend's pid, so that a crashed import's are found (_drop_stale)
+        unlogged = unlogged and self.pg
+        self.kind = "UNLOGGED" if unlogged else "TEMP"
+        if unlogged:
             cursor.execute("SELECT pg_backend_pid()")
             suffix = f"{cursor.fetchone()[0]}_{suffix}"
         qn = connection.ops.quote_name
+        self.tables = tables
         self.names = {
-            "stage": f"fp_stage_{suffix}", "stage_h": f"fp_stage_h_{suffix}", "match": f"fp_match_{suffix}",
-            "raw": f"fp_raw_{suffix}", "dates": f"fp_dates_{suffix}", "names": f"fp_names_{suffix}",
-            "hp": f"fp_hp_{suffix}", "hpf": f"fp_hpf_{suffix}",
+            **{table: f"{prefix}_{table}_{suffix}" for table in tables},
             "hh": qn(Household._meta.db_table), "mem": qn(Member._meta.db_table),
             "sc": qn(StatusChange._meta.db_table), "area": qn(Area._meta.db_table),
             "income": qn(Income._meta.db_table),
@@ -410,8 +423,8 @@ class _Db:
                  + stage_cols + ", id_rev text, name_pinyin text, py bool DEFAULT FALSE)")
 
     def drop_stale(self) -> None:
-        """PostgreSQL: drop the staging tables of imports whose backend is gone (a killed
-        process, a crash: unlogged tables outlive their session, temporary ones did not)."""
+        """PostgreSQL: drop the staging tables (STAGING) of registry imports whose backend is gone
+        (a killed process, a crash: unlogged tables outlive their session, temporary ones did not)."""
         if not self.pg:
             return
         for (name,) in self.rows(
@@ -429,31 +442,43 @@ class _Db:
             self.run("ANALYZE {" + table + "} (" + columns + ")")
 
     def drop(self) -> None:
-        for table in ("stage", "stage_h", "match", "raw", "dates", "names", "hp", "hpf"):
+        for table in self.tables:
             self.run("DROP TABLE IF EXISTS {" + table + "}")
+
+    def close(self) -> None:
+        """The staging tables dropped and the cursor closed (the connection gone: so are its
+        temporary tables)."""
+        with contextlib.suppress(DatabaseError):
+            self.drop()
+        self.cursor.close()
+
+    def write(self, table: str, names: list[str], rows: Iterable[tuple]) -> int:
+        """Rows into a staging table: one COPY on PostgreSQL (opened even for no rows),
+        executemany batches on SQLite. Returns the number of rows written."""
+        cols = ", ".join(names)
+        n = 0
+        if self.pg:
+            with self.cursor.cursor.copy(self.sql("COPY {table} ({cols}) FROM STDIN", table=self.names[table],
+                                                  cols=cols)) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+        else:
+            insert = self.sql("INSERT INTO {table} ({cols}) VALUES ({marks})", table=self.names[table], cols=cols,
+                              marks=", ".join(["%s"] * len(names)))
+            rows = iter(rows)
+            while chunk := list(itertools.islice(rows, SQLITE_BATCH)):
+                self.cursor.executemany(insert, chunk)
+                n += len(chunk)
+        return n
 
     def load(self, names: list[str], rows: Iterator[tuple], on_batch: Callable[[int], None]) -> int:
         """Write the staging rows, a batch at a time, reporting after each batch."""
         total = 0
-        cols = ", ".join(names)
-        while True:
-            batch = itertools.islice(rows, BATCH_ROWS)
-            n = 0
-            if self.pg:
-                with self.cursor.cursor.copy(self.sql("COPY {stage} ({cols}) FROM STDIN", cols=cols)) as copy:
-                    for row in batch:
-                        copy.write_row(row)
-                        n += 1
-            else:
-                insert = self.sql("INSERT INTO {stage} ({cols}) VALUES ({marks})", cols=cols,
-                                  marks=", ".join(["%s"] * len(names)))
-                while chunk := list(itertools.islice(batch, SQLITE_BATCH)):
-                    self.cursor.executemany(insert, chunk)
-                    n += len(chunk)
-            if n == 0:
-                return total
+        while n := self.write("stage", names, itertools.islice(rows, BATCH_ROWS)):
             total += n
             on_batch(total)
+        return total
 
 
 # --- PostgreSQL: the file COPYed as text, parsed and checked in SQL -------------------------------
@@ -781,6 +806,29 @@ def _count_rows(path: Path) -> int:
         return 0
 
 
+def _begin(actor: Actor, path: Path, required: list[str], progress: ProgressFn | None
+           ) -> tuple[tabular.Table, int, ProgressFn]:
+    """What an import does before it reads a row (the registry's, the income ledger's): an actor
+    who may import nowhere is refused (Forbidden), the file opened and its columns checked
+    (Invalid), the progress told an estimate of the rows. Returns the table, the estimate and
+    ``notify(done, total, message)`` (``progress`` or nothing)."""
+    if not actor.is_system and scope_for(actor.user, "registry.import").is_empty:
+        raise Forbidden()
+    table = read_table(path)
+    require_headers(table, required)
+    total = _count_rows(path)
+    notify = progress or (lambda done, total, message: None)
+    notify(0, total, _("Reading the file"))
+    return table, total, notify
+
+
+def _sort_report(report: ErrorReport, headers: list[str]) -> None:
+    """The report in the file's order: by row, then by the column's place among ``headers``
+    (a column not among them last)."""
+    order = {header: i for i, header in enumerate(headers)}
+    report.errors.sort(key=lambda e: (e.row, order.get(e.column, len(order))))
+
+
 def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
                     progress: ProgressFn | None = None) -> ImportResult:
     """Import an exchange file; all or nothing. Raises Invalid when the file cannot be
@@ -789,13 +837,7 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
     path = Path(path)
     report = ErrorReport()
     result = ImportResult(report=report, dry_run=dry_run)
-    if not actor.is_system and scope_for(actor.user, "registry.import").is_empty:
-        raise Forbidden()
-    table = read_table(path)
-    require_headers(table, [c.header for c in exchange.COLUMNS if c.required])
-    total = _count_rows(path)
-    notify = progress or (lambda done, total, message: None)
-    notify(0, total, _("Reading the file"))
+    table, total, notify = _begin(actor, path, [c.header for c in exchange.COLUMNS if c.required], progress)
     parser = _RowParser(table.headers, report, clock.today().year)
     db = _Db(connection.cursor(), clock.now().strftime("%H%M%S%f"))
     lap = laps(result)
@@ -849,11 +891,8 @@ def import_registry(actor: Actor, path: str | Path, *, dry_run: bool = False,
         except _Rollback:
             pass
     finally:
-        with contextlib.suppress(DatabaseError):
-            db.drop()
-        db.cursor.close()
-    report.errors.sort(key=lambda e: (e.row, exchange.HEADERS.index(e.column) if e.column in exchange.BY_HEADER
-                                      else len(exchange.HEADERS)))
+        db.close()
+    _sort_report(report, exchange.HEADERS)
     return result
 
 
@@ -869,6 +908,19 @@ def _after_import(result: ImportResult) -> None:
 
 
 # --- checks across rows and against the registry (SQL) ----------------------------------
+
+def _scope_condition(actor: Actor, column: str) -> tuple[str, list[str]] | None:
+    """SQL true for an area code in ``column`` inside the actor's registry.import scope (None:
+    everything is). The registry's import and the income ledger's."""
+    if actor.is_system:
+        return None
+    scope = scope_for(actor.user, "registry.import")
+    if scope.is_everything:
+        return None
+    if scope.is_empty:
+        return "1 = 0", []
+    return "(" + " OR ".join([f"{column} LIKE %s"] * len(scope.prefixes)) + ")", [p + "%" for p in scope.prefixes]
+
 
 class _Checks:
     def __init__(self, db: _Db, present: set[str], actor: Actor, report: ErrorReport):
@@ -931,22 +983,10 @@ class _Checks:
         self.head_left_out()
         self.status_dates()
 
-    def _scope_condition(self, column: str) -> tuple[str, list[str]] | None:
-        """SQL true for a code inside the actor's scope (None: everything is)."""
-        if self.actor.is_system:
-            return None
-        scope = scope_for(self.actor.user, "registry.import")
-        if scope.is_everything:
-            return None
-        if scope.is_empty:
-            return "1 = 0", []
-        return "(" + " OR ".join([f"{column} LIKE %s"] * len(scope.prefixes)) + ")", [
-            p + "%" for p in scope.prefixes]
-
     def permission(self) -> bool:
         """The actor needs registry.import at every area code in the file (and where a
         household to be moved is now). Set-based: the distinct codes against the scope."""
-        cond = self._scope_condition("h_area_code")
+        cond = _scope_condition(self.actor, "h_area_code")
         if cond is None:
             return False
         where, params = cond
@@ -958,7 +998,7 @@ class _Checks:
             self.add(first, "区划代码", code, ngettext("you may not import in area %(code)s (%(n)s row with this code)",
                                                     "you may not import in area %(code)s (%(n)s rows with this code)",
                                                     count) % {"code": code, "n": count})
-        where, params = self._scope_condition("old_area_code")
+        where, params = _scope_condition(self.actor, "old_area_code")
         for row, number, code in self.db.rows(
                 "SELECT row_no, h_number, old_area_code FROM {stage_h} WHERE old_area_code IS NOT NULL "
                 "AND NOT {inside}", params, inside=where):
@@ -973,8 +1013,8 @@ class _Checks:
         registry: nothing more is said about areas the actor may not import into (a head's
         name, a date of theirs), and these rows' areas are already reported. (Nothing is written:
         the report is not empty.)"""
-        new, new_params = self._scope_condition("h_area_code")
-        old, old_params = self._scope_condition("old_area_code")
+        new, new_params = _scope_condition(self.actor, "h_area_code")
+        old, old_params = _scope_condition(self.actor, "old_area_code")
         self.db.run("DELETE FROM {stage} WHERE h_number IN (SELECT h_number FROM {stage} WHERE h_area_code IS NOT NULL "
                     "AND NOT {new} UNION SELECT h_number FROM {stage_h} WHERE old_area_code IS NOT NULL AND NOT {old}) "
                     "OR (h_number IS NULL AND h_area_code IS NOT NULL AND NOT {new})",

@@ -32,29 +32,41 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from fupin.accounts.scoping import Scope, require, scope_for
-from fupin.areas import rules as area_rules
-from fupin.areas.models import Area
+from fupin.accounts.scoping import Scope
 from fupin.audit import actions as audit
 from fupin.core import clock, money
 from fupin.core.actor import Actor
-from fupin.core.errors import Forbidden, Invalid
-from fupin.core.tabular import ErrorReport, read_table, require_headers, write_csv, write_xlsx
-from fupin.jobs.actions import NoProgress
+from fupin.core.errors import Invalid
+from fupin.core.tabular import ErrorReport, write_xlsx
 
 from . import exchange, rules
 from .actions import INCOME_FIELDS, check_work_year, income_figures
-from .importers import _common_area, _count_rows, errors_message, laps
-from .models import Household, Income, Member
+from .exporters import area_to_export, write_export
+from .importers import (
+    BATCH_ROWS,
+    SQLITE_BATCH,
+    ProgressFn,
+    _begin,
+    _common_area,
+    _Db,
+    _Memo,
+    _Result,
+    _Rollback,
+    _scope_condition,
+    _sort_report,
+    errors_message,
+    laps,
+)
+from .models import Income
 
 # --- the format ---------------------------------------------------------------------------------
 
@@ -77,13 +89,7 @@ IMPORT, EXPORT = "registry.income.import", "registry.income.export"  # audit act
 CHANGE = "registry.income.import_update"  # an income changed by an import: its fields before and after
 OBJECT_TYPE = "registry.income"
 
-SQLITE_BATCH = 2_000  # staging rows per executemany
-COPY_BATCH = 20_000  # staging rows per COPY / progress report
 CHUNK = 2_000  # rows computed and written at a time
-PROGRESS_EVERY = 20_000  # rows exported between progress reports
-XLSX_MAX_ROWS = 1_048_575  # an Excel sheet holds 1,048,576 rows, one of them the header
-
-ProgressFn = Callable[[int, int, str], None]
 
 
 def explanation_headers() -> list[str]:
@@ -116,19 +122,10 @@ def write_template(target) -> None:
 # --- the import ---------------------------------------------------------------------------------
 
 @dataclass
-class IncomeImportResult:
-    report: ErrorReport
-    rows: int = 0
-    dry_run: bool = False
+class IncomeImportResult(_Result):  # (timings: read, check, write)
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    area_code: str = ""
-    timings: dict | None = None  # seconds per phase: read, check, write
-
-    @property
-    def ok(self) -> bool:
-        return not self.report
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "dry_run": self.dry_run, "incomes_created": self.created,
@@ -151,11 +148,19 @@ class IncomeImportResult:
             self.rows) % counts
 
 
-class _Rollback(Exception):
-    pass
-
-
 CENTS_LIMIT = int(money.LIMIT * 100)  # an amount, and the total of the items, stay below it (the columns' size)
+
+
+def _year(text: str) -> int:
+    """A 年度 cell's year of the work (ValueError with the reason)."""
+    if text == "":
+        raise ValueError(_("required, but empty"))
+    if not (text.isascii() and text.isdecimal()):
+        raise ValueError(_("not a year"))
+    try:
+        return check_work_year(int(text), label=YEAR)
+    except Invalid as exc:
+        raise ValueError(str(exc.message)) from None
 
 
 class _RowParser:
@@ -165,30 +170,9 @@ class _RowParser:
     def __init__(self, headers: list[str], report: ErrorReport):
         self.report = report
         self.has_note = NOTE in headers
-        self.amounts: dict[str, int] = {}  # cell text -> cents (amounts repeat: 0, round sums)
-        self.years: dict[str, int] = {}
-
-    def _cents(self, text: str) -> int:
-        cents = self.amounts.get(text)
-        if cents is None:
-            cents = int(money.parse_amount(text) * 100)  # (ValueError with the reason)
-            if len(self.amounts) < 50_000:
-                self.amounts[text] = cents
-        return cents
-
-    def _year(self, text: str) -> int:
-        year = self.years.get(text)
-        if year is None:
-            if text == "":
-                raise ValueError(_("required, but empty"))
-            if not (text.isascii() and text.isdecimal()):
-                raise ValueError(_("not a year"))
-            try:
-                year = check_work_year(int(text), label=YEAR)
-            except Invalid as exc:
-                raise ValueError(str(exc.message)) from None
-            self.years[text] = year
-        return year
+        # cell text -> cents (amounts repeat: 0, round sums), -> year (ValueError with the reason)
+        self.cents = _Memo(lambda text: int(money.parse_amount(text) * 100))
+        self.years = _Memo(_year)
 
     def __call__(self, row_no: int, row: dict[str, str]) -> tuple:
         report, bad = self.report, False
@@ -197,14 +181,14 @@ class _RowParser:
             report.add(row_no, NUMBER, "", _("required, but empty"))
             bad = True
         try:
-            year = self._year(row[YEAR])
+            year = self.years[row[YEAR]]
         except ValueError as exc:
             report.add(row_no, YEAR, row[YEAR], str(exc))
             year, bad = None, True
         cents: list[int | None] = []
         for header in AMOUNT_HEADERS:
             try:
-                cents.append(self._cents(row[header]))
+                cents.append(self.cents[row[header]])
             except ValueError as exc:
                 report.add(row_no, header, row[header], str(exc))
                 cents.append(None)
@@ -228,58 +212,14 @@ _OUT_TYPES = {"area_code": "text", "household_size": "integer", "note": "text"} 
 _STAGE_COLS = ["row_no", "number", "year", *_AMOUNT_COLS, "note", "bad"]
 
 
-class _Stage:
-    """The staging tables of one import (TEMP: this connection's own), and SQL over them:
-    {stage}, {out}, {hh}, {mem}, {income} in a template name the tables."""
-
-    def __init__(self):
-        self.cursor = connection.cursor()
-        self.pg = connection.vendor == "postgresql"
-        qn = connection.ops.quote_name
-        suffix = uuid.uuid4().hex[:12]
-        self.names = {"stage": f"fp_income_stage_{suffix}", "out": f"fp_income_out_{suffix}",
-                      "hh": qn(Household._meta.db_table), "mem": qn(Member._meta.db_table),
-                      "income": qn(Income._meta.db_table)}
-
-    def sql(self, template: str, **extra) -> str:
-        return template.format_map({**self.names, **extra})
-
-    def run(self, template: str, params=(), **extra) -> None:
-        self.cursor.execute(self.sql(template, **extra), params)
-
-    def rows(self, template: str, params=(), **extra) -> list[tuple]:
-        self.cursor.execute(self.sql(template, **extra), params)
-        return self.cursor.fetchall()
-
-    def create(self) -> None:
-        amounts = ", ".join(f"{c} bigint" for c in _AMOUNT_COLS)
-        self.run("CREATE TEMP TABLE {stage} (row_no integer PRIMARY KEY, number text, year integer, "
-                 + amounts + ", note text, bad smallint NOT NULL, hh_id bigint, area_code text, size integer)")
-        # the ledgers to write: created or changed, with what save_income would store
-        self.run("CREATE TEMP TABLE {out} (hh_id bigint NOT NULL, year integer NOT NULL, change text NOT NULL, "
-                 + ", ".join(f"{f} {_OUT_TYPES.get(f, 'numeric(14,2)')}" for f in COMPARED) + ")")
-
-    def drop(self) -> None:
-        for table in ("stage", "out"):
-            self.run("DROP TABLE IF EXISTS {table}", table=self.names[table])
-        self.cursor.close()
-
-    def insert(self, table: str, columns: list[str], rows: Iterator[tuple], batch: int) -> int:
-        """Write rows into a staging table: COPY on PostgreSQL, executemany batches on SQLite."""
-        total = 0
-        cols = ", ".join(columns)
-        while chunk := list(itertools.islice(rows, batch)):
-            if self.pg:
-                with self.cursor.cursor.copy(self.sql("COPY {table} ({cols}) FROM STDIN", table=self.names[table],
-                                                      cols=cols)) as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-            else:
-                self.cursor.executemany(self.sql("INSERT INTO {table} ({cols}) VALUES ({marks})",
-                                                 table=self.names[table], cols=cols,
-                                                 marks=", ".join(["%s"] * len(columns))), chunk)
-            total += len(chunk)
-            yield total
+def _create(db: _Db) -> None:
+    """The staging tables of one import (TEMP: this connection's own): the file's rows, and the
+    ledgers to write (created or changed, with what save_income would store)."""
+    amounts = ", ".join(f"{c} bigint" for c in _AMOUNT_COLS)
+    db.run("CREATE TEMP TABLE {stage} (row_no integer PRIMARY KEY, number text, year integer, "
+           + amounts + ", note text, bad smallint NOT NULL, hh_id bigint, area_code text, size integer)")
+    db.run("CREATE TEMP TABLE {out} (hh_id bigint NOT NULL, year integer NOT NULL, change text NOT NULL, "
+           + ", ".join(f"{f} {_OUT_TYPES.get(f, 'numeric(14,2)')}" for f in COMPARED) + ")")
 
 
 def import_income(actor: Actor, path: str | Path, *, dry_run: bool = False,
@@ -290,22 +230,19 @@ def import_income(actor: Actor, path: str | Path, *, dry_run: bool = False,
     path = Path(path)
     report = ErrorReport()
     result = IncomeImportResult(report=report, dry_run=dry_run)
-    if not actor.is_system and scope_for(actor.user, "registry.import").is_empty:
-        raise Forbidden()
-    table = read_table(path)
-    require_headers(table, REQUIRED_HEADERS)
-    notify = progress or (lambda done, total, message: None)
-    total = _count_rows(path)
-    notify(0, total, _("Reading the file"))
+    table, total, notify = _begin(actor, path, REQUIRED_HEADERS, progress)
     parser = _RowParser(table.headers, report)
     lap = laps(result)
 
-    stage = _Stage()
+    stage = _Db(connection.cursor(), uuid.uuid4().hex[:12], tables=("stage", "out"), prefix="fp_income",
+                unlogged=False)
     try:
-        stage.create()
+        _create(stage)
         staged = 0
         rows = (parser(number, row) for number, row in table.rows)
-        for staged in stage.insert("stage", _STAGE_COLS, rows, COPY_BATCH if stage.pg else SQLITE_BATCH):
+        # (not _Db.load: each batch is read before it is written, so no COPY is opened for nothing)
+        while batch := list(itertools.islice(rows, BATCH_ROWS if stage.pg else SQLITE_BATCH)):
+            staged += stage.write("stage", _STAGE_COLS, batch)
             notify(staged, max(total, staged), _("Reading the file"))
         result.rows = staged
         if staged == 0:
@@ -325,33 +262,17 @@ def import_income(actor: Actor, path: str | Path, *, dry_run: bool = False,
         except _Rollback:
             pass
     finally:
-        try:
-            stage.drop()
-        except DatabaseError:  # (the connection is gone: so are its temporary tables)
-            pass
-    order = {h: i for i, h in enumerate(HEADERS)}
-    report.errors.sort(key=lambda e: (e.row, order.get(e.column, len(order))))
+        stage.close()
+    _sort_report(report, HEADERS)
     return result
 
 
-def _scope_sql(actor: Actor, column: str) -> tuple[str, list[str]]:
-    """SQL true for an area code inside the actor's registry.import scope."""
-    if actor.is_system:
-        return "1 = 1", []
-    scope = scope_for(actor.user, "registry.import")
-    if scope.is_everything:
-        return "1 = 1", []
-    if scope.is_empty:
-        return "1 = 0", []
-    return "(" + " OR ".join([f"{column} LIKE %s"] * len(scope.prefixes)) + ")", [p + "%" for p in scope.prefixes]
-
-
-def _check(stage: _Stage, actor: Actor, report: ErrorReport) -> None:
+def _check(stage: _Db, actor: Actor, report: ErrorReport) -> None:
     """The checks across rows and against the registry (set-based), each bad row reported."""
     def room() -> int:
         return max(report.limit - len(report), 0) + 1
 
-    inside, params = _scope_sql(actor, "h.area_code")
+    inside, params = _scope_condition(actor, "h.area_code") or ("1 = 1", [])
     # each row's household: by its number, inside the importer's area only
     stage.run("UPDATE {stage} SET hh_id = h.id, area_code = h.area_code FROM {hh} h "
               "WHERE h.number = {stage}.number AND {inside}", params, inside=inside)
@@ -391,7 +312,7 @@ def _stored(field: str, value):
     return (value if isinstance(value, Decimal) else Decimal(str(value))).quantize(money.CENT)
 
 
-def _write(stage: _Stage, actor: Actor, result: IncomeImportResult, filename: str, notify: ProgressFn) -> None:
+def _write(stage: _Db, actor: Actor, result: IncomeImportResult, filename: str, notify: ProgressFn) -> None:
     """Compute every row, a chunk of rows at a time, each with the income stored for its
     household and year (one join); stage the ledgers that change, then (not on a dry run) write
     them with one INSERT … ON CONFLICT (household, year) DO UPDATE and audit them."""
@@ -435,7 +356,8 @@ def _write(stage: _Stage, actor: Actor, result: IncomeImportResult, filename: st
             out.append((hh_id, year, "created" if old is None else "updated", *[row[f] for f in COMPARED]))
         done += len(chunk)
         if not result.dry_run:
-            list(stage.insert("out", out_cols, iter(out), len(out) or 1))
+            if out:
+                stage.write("out", out_cols, out)
             audit.record_many(actor, CHANGE, iter(changes))
         notify(done, result.rows, _("Checking across rows and against the registry"))
     result.area_code = _common_area(low or "", high or "")
@@ -490,37 +412,13 @@ def count_rows(scope: Scope, year: int | None = None) -> int:
 def export_income(actor: Actor, area_code: str, target: str | Path, *, year: int | None = None,
                   progress=None) -> int:
     """Write the incomes of the area (of ``year``, if given) to ``target`` (.xlsx or .csv by its
-    suffix). Needs registry.export at the area; the export of personal data is logged. Returns
-    the rows written. ``progress``: the job's (rows written so far); NoProgress outside a job."""
-    progress = progress or NoProgress()
-    area = Area.objects.filter(code=area_code, valid_to__isnull=True).first()
-    if area is None or area.level == area_rules.GROUP:
-        raise Invalid(_("Area %(code)s does not exist.") % {"code": area_code}, field="area_code")
-    require(actor, "registry.export", area.code)
+    suffix: exporters.write_export). Needs registry.export at the area; the export of personal
+    data is logged. Returns the rows written. ``progress``: the job's (rows written so far)."""
+    area = area_to_export(actor, area_code)
     if year is not None:
         year = check_work_year(year)
-    target = Path(target)
-    suffix = target.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise Invalid(_("Unsupported file type “%(suffix)s”: use .xlsx or .csv.") % {"suffix": suffix})
-    scope = Scope([area.prefix])
-    if suffix == ".xlsx" and count_rows(scope, year) > XLSX_MAX_ROWS:
-        raise Invalid(_("The area has more income ledgers than an Excel sheet can hold; export it as .csv."))
-    count = 0
-
-    def rows():
-        nonlocal count
-        for row in export_rows(scope, year, numbers=suffix == ".xlsx"):
-            count += 1
-            if count % PROGRESS_EVERY == 0:
-                progress.update(count)
-            yield row
-
-    if suffix == ".csv":
-        write_csv(target, HEADERS, rows())
-    else:
-        write_xlsx(target, HEADERS, rows(), sheet_name=DATA_SHEET)
-    progress.update(count)
-    audit.record_export(actor, EXPORT, area_code=area.code, count=count,
-                        note=target.name if year is None else f"{target.name} ({year})")
-    return count
+    return write_export(
+        actor, area, target, HEADERS, sheet_name=DATA_SHEET, action=EXPORT, progress=progress,
+        rows=lambda scope, xlsx: export_rows(scope, year, numbers=xlsx), count=lambda scope: count_rows(scope, year),
+        too_many=_("The area has more income ledgers than an Excel sheet can hold; export it as .csv."),
+        note=None if year is None else f"{Path(target).name} ({year})")

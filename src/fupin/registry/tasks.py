@@ -44,20 +44,28 @@ def import_registry_task(job_id: str) -> None:
     _run_import(job_id, importers.import_registry)
 
 
+def _export_file(progress, name: str, label: str, export) -> int:
+    """An export's file for the job: ``export(path)`` writes it (returning the rows written) in a
+    temporary folder as ``name`` with the suffix the job asks for (params: format, xlsx or csv), and
+    it is attached to the job as personal data under ``label``."""
+    suffix = "csv" if progress.params.get("format") == "csv" else "xlsx"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"{name}.{suffix}"
+        count = export(out)
+        progress.attach(out, label, personal=True)
+    progress.update(count)
+    return count
+
+
 @task()
 def export_registry_task(job_id: str) -> None:
     """params: area_code, format (xlsx or csv)."""
 
     def body(progress):
-        params = progress.params
-        area = Area.objects.get(code=params["area_code"], valid_to__isnull=True)
+        area = Area.objects.get(code=progress.params["area_code"], valid_to__isnull=True)
         progress.set_total(exporters.count_rows(Scope([area.prefix])))
-        suffix = "csv" if params.get("format") == "csv" else "xlsx"
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / f"registry-{area.code}.{suffix}"
-            count = exporters.export_registry(progress.actor, area.code, out, progress=progress)
-            progress.attach(out, _("Registry of %(area)s") % {"area": area.name}, personal=True)
-        progress.update(count)
+        count = _export_file(progress, f"registry-{area.code}", _("Registry of %(area)s") % {"area": area.name},
+                             lambda out: exporters.export_registry(progress.actor, area.code, out, progress=progress))
         progress.succeed({"rows": count, "area_code": area.code},
                          message=ngettext("%(n)s member exported.", "%(n)s members exported.", count) % {"n": count})
 
@@ -75,18 +83,14 @@ def export_income_task(job_id: str) -> None:
     """The income ledger's export. params: area_code, year (or None: every year), format (xlsx or csv)."""
 
     def body(progress):
-        params = progress.params
-        area = Area.objects.get(code=params["area_code"], valid_to__isnull=True)
-        year = params.get("year")
+        area = Area.objects.get(code=progress.params["area_code"], valid_to__isnull=True)
+        year = progress.params.get("year")
         progress.set_total(income_exchange.count_rows(Scope([area.prefix]), year))
-        suffix = "csv" if params.get("format") == "csv" else "xlsx"
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / (f"income-{area.code}-{year}.{suffix}" if year else f"income-{area.code}.{suffix}")
-            count = income_exchange.export_income(progress.actor, area.code, out, year=year, progress=progress)
-            label = (_("Income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": year} if year
-                     else _("Income ledgers of %(area)s") % {"area": area.name})
-            progress.attach(out, label, personal=True)
-        progress.update(count)
+        label = (_("Income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": year} if year
+                 else _("Income ledgers of %(area)s") % {"area": area.name})
+        count = _export_file(progress, f"income-{area.code}-{year}" if year else f"income-{area.code}", label,
+                             lambda out: income_exchange.export_income(progress.actor, area.code, out, year=year,
+                                                                       progress=progress))
         progress.succeed({"rows": count, "area_code": area.code, "year": year},
                          message=ngettext("%(n)s income ledger exported.", "%(n)s income ledgers exported.", count)
                          % {"n": count})

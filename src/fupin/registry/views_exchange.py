@@ -45,9 +45,12 @@ def require_exchange(view):
     return wrapped
 
 
-class ImportForm(UploadForm):
+class _CheckableUploadForm(UploadForm):
+    """An import's upload (the registry's, the income ledger's): the file, and whether only to check it."""
     dry_run = forms.BooleanField(label=gettext_lazy("Only check the file (write nothing)"), required=False)
 
+
+class ImportForm(_CheckableUploadForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = _("Date columns: %(dates)s.") % {"dates": date_help()}
@@ -95,14 +98,19 @@ def exchange(request):
     return _page(request)
 
 
-@require_exchange
-def exchange_template(request):
+def _template(write, filename: str) -> HttpResponse:
+    """An empty template (``write(target)``) sent as the .xlsx file ``filename``."""
     buffer = io.BytesIO()
-    exporters.write_template(buffer)
+    write(buffer)
     response = HttpResponse(buffer.getvalue(),
                             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="registry-template.xlsx"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_exchange
+def exchange_template(request):
+    return _template(exporters.write_template, "registry-template.xlsx")
 
 
 def _import_area(user) -> str:
@@ -112,9 +120,15 @@ def _import_area(user) -> str:
     return prefix.ljust(12, "0") if prefix else ""
 
 
-def _start_import(request, form, kind: str, task, *, check: str, run: str):
-    """The checked upload of an import form saved and its job started (a dry run when the form
-    says so), titled ``check`` or ``run`` with the name the file was sent with."""
+def _start_import(request, form_class, form_name: str, kind: str, task, *, check: str, run: str, prefix=None):
+    """An import form posted (``form_class``; ``form_name``: its name on the page, where its errors
+    are shown): the upload saved and its job started (a dry run when the form says so), titled
+    ``check`` or ``run`` with the name the file was sent with. Needs registry.import somewhere."""
+    if not can(request.user, "registry.import"):
+        raise Forbidden()
+    form = form_class(request.POST, request.FILES, prefix=prefix)
+    if not form.is_valid():
+        return _page(request, status=400, **{form_name: form})
     upload = form.cleaned_data["file"]
     path = save_upload(upload, kind)
     dry_run = form.cleaned_data["dry_run"]
@@ -125,14 +139,23 @@ def _start_import(request, form, kind: str, task, *, check: str, run: str):
     return redirect("jobs:detail", pk=job.pk)
 
 
-def _export_area(request, field: str) -> Area:
-    """The area an export form names (``field``), among the user's export areas (404 outside;
-    403 for a user who may export nowhere)."""
+def _start_export(request, form_class, form_name: str, task, title, *, prefix=None):
+    """An export form posted (``form_class``; ``form_name``: its name on the page, where its errors
+    are shown): its job started for the area it names, among the user's export areas (404 outside;
+    403 for a user who may export nowhere), titled ``title(area, cleaned_data)``, with the form's
+    other values as the job's params."""
     scope = scope_for(request.user, "registry.export")
     if scope.is_empty:
         raise Forbidden()
-    code = request.POST.get(field, "").strip()
-    return scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    code = request.POST.get(f"{prefix}-area" if prefix else "area", "").strip()
+    area = scope.get(Area.objects.filter(valid_to__isnull=True).exclude(level=area_rules.GROUP), "code", code=code)
+    form = form_class(request.POST, areas=[area], prefix=prefix)
+    if not form.is_valid():
+        return _page(request, status=400, **{form_name: form})
+    data = form.cleaned_data
+    job = jobs.start(Actor.from_request(request), task, kind=EXPORT_KIND, title=title(area, data), area_code=area.code,
+                     params={"area_code": area.code, **{name: data[name] for name in form.fields if name != "area"}})
+    return redirect("jobs:detail", pk=job.pk)
 
 
 @require_POST
@@ -140,12 +163,7 @@ def _export_area(request, field: str) -> Area:
 def exchange_import(request):
     from .tasks import import_registry_task
 
-    if not can(request.user, "registry.import"):
-        raise Forbidden()
-    form = ImportForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _page(request, import_form=form, status=400)
-    return _start_import(request, form, "registry", import_registry_task,
+    return _start_import(request, ImportForm, "import_form", "registry", import_registry_task,
                          check=_("Check %(name)s"), run=_("Import %(name)s"))
 
 
@@ -154,15 +172,8 @@ def exchange_import(request):
 def exchange_export(request):
     from .tasks import export_registry_task
 
-    area = _export_area(request, "area")
-    form = ExportForm(request.POST, areas=[area])
-    if not form.is_valid():
-        return _page(request, export_form=form, status=400)
-    fmt = form.cleaned_data["format"]
-    job = jobs.start(Actor.from_request(request), export_registry_task, kind=EXPORT_KIND,
-                     title=_("Export the registry of %(area)s") % {"area": area.name}, area_code=area.code,
-                     params={"area_code": area.code, "format": fmt})
-    return redirect("jobs:detail", pk=job.pk)
+    return _start_export(request, ExportForm, "export_form", export_registry_task,
+                         lambda area, data: _("Export the registry of %(area)s") % {"area": area.name})
 
 
 # --- the income ledger (经济收入一本账, income_exchange.py): the same jobs, kinds and permissions ------
@@ -170,8 +181,8 @@ def exchange_export(request):
 INCOME_PREFIX = "income"  # (its forms share the page with the registry's)
 
 
-class IncomeImportForm(UploadForm):
-    dry_run = forms.BooleanField(label=gettext_lazy("Only check the file (write nothing)"), required=False)
+class IncomeImportForm(_CheckableUploadForm):
+    pass
 
 
 class IncomeExportForm(ExportForm):
@@ -186,12 +197,7 @@ class IncomeExportForm(ExportForm):
 
 @require_exchange
 def exchange_income_template(request):
-    buffer = io.BytesIO()
-    income_exchange.write_template(buffer)
-    response = HttpResponse(buffer.getvalue(),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="income-template.xlsx"'
-    return response
+    return _template(income_exchange.write_template, "income-template.xlsx")
 
 
 @require_POST
@@ -199,13 +205,9 @@ def exchange_income_template(request):
 def exchange_income_import(request):
     from .tasks import import_income_task
 
-    if not can(request.user, "registry.import"):
-        raise Forbidden()
-    form = IncomeImportForm(request.POST, request.FILES, prefix=INCOME_PREFIX)
-    if not form.is_valid():
-        return _page(request, income_import_form=form, status=400)
-    return _start_import(request, form, "income", import_income_task,
-                         check=_("Check the income ledgers in %(name)s"), run=_("Import the income ledgers in %(name)s"))
+    return _start_import(request, IncomeImportForm, "income_import_form", "income", import_income_task,
+                         check=_("Check the income ledgers in %(name)s"),
+                         run=_("Import the income ledgers in %(name)s"), prefix=INCOME_PREFIX)
 
 
 @require_POST
@@ -213,13 +215,10 @@ def exchange_income_import(request):
 def exchange_income_export(request):
     from .tasks import export_income_task
 
-    area = _export_area(request, f"{INCOME_PREFIX}-area")
-    form = IncomeExportForm(request.POST, areas=[area], prefix=INCOME_PREFIX)
-    if not form.is_valid():
-        return _page(request, income_export_form=form, status=400)
-    fmt, year = form.cleaned_data["format"], form.cleaned_data["year"]
-    title = (_("Export the income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": year} if year
-             else _("Export the income ledgers of %(area)s") % {"area": area.name})
-    job = jobs.start(Actor.from_request(request), export_income_task, kind=EXPORT_KIND, title=title,
-                     area_code=area.code, params={"area_code": area.code, "year": year, "format": fmt})
-    return redirect("jobs:detail", pk=job.pk)
+    def title(area, data):
+        if data["year"]:
+            return _("Export the income ledgers of %(area)s, %(year)s") % {"area": area.name, "year": data["year"]}
+        return _("Export the income ledgers of %(area)s") % {"area": area.name}
+
+    return _start_export(request, IncomeExportForm, "income_export_form", export_income_task, title,
+                         prefix=INCOME_PREFIX)

@@ -11,11 +11,13 @@ from fupin.core.errors import ActionError
 from fupin.registry.importers import errors_message, import_registry
 
 
-class Command(BaseCommand):
-    help = ("Import households and members from a file in the flat national exchange format (.xlsx or .csv, "
-            "UTF-8 or GB18030). All or nothing: if any row is wrong nothing is written and every bad row is "
-            "reported. Households that exist (same 户编号) are updated; members of theirs that are not in the "
-            "file are left as they are.")
+class ImportCommand(BaseCommand):
+    """An all-or-nothing import of a file from the command line (this one, and import_income's):
+    a missing file refused, --dry-run, progress on stderr, every bad row reported (the full report
+    written with --errors) and the command failed, the summary and (-v 2) the seconds by phase."""
+
+    # import_file(actor, path, dry_run=, progress=) -> a result (importers._Result): the subclass's
+    import_file = None
 
     def add_arguments(self, parser):
         parser.add_argument("file")
@@ -38,7 +40,7 @@ class Command(BaseCommand):
             sys.stderr.flush()
 
         try:
-            result = import_registry(Actor.system(), file, dry_run=dry_run, progress=progress)
+            result = self.import_file(Actor.system(), file, dry_run=dry_run, progress=progress)
         except ActionError as exc:
             raise CommandError(str(exc.message)) from None
         if not quiet_progress and last[0]:
@@ -50,7 +52,8 @@ class Command(BaseCommand):
                 self.stderr.write(self._timings(result))
             raise CommandError(f"{errors_message(len(result.report))}\n{result.report.summary(20)}"
                                + ("\n" + _("The full report is in %(file)s.") % {"file": errors} if errors else ""))
-        self.stdout.write(f"{result.summary()} ({time.monotonic() - started:.1f} s)")
+        self.stdout.write(_("%(summary)s (%(seconds)s s)") % {"summary": result.summary(),
+                                                              "seconds": f"{time.monotonic() - started:.1f}"})
         if options["verbosity"] >= 2:
             self.stdout.write(self._timings(result))
 
@@ -58,3 +61,11 @@ class Command(BaseCommand):
     def _timings(result) -> str:
         return _("Seconds by phase: %(phases)s") % {
             "phases": ", ".join(f"{k} {v}" for k, v in (result.timings or {}).items())}
+
+
+class Command(ImportCommand):
+    help = ("Import households and members from a file in the flat national exchange format (.xlsx or .csv, "
+            "UTF-8 or GB18030). All or nothing: if any row is wrong nothing is written and every bad row is "
+            "reported. Households that exist (same 户编号) are updated; members of theirs that are not in the "
+            "file are left as they are.")
+    import_file = staticmethod(import_registry)
