@@ -116,27 +116,31 @@ TOWNSHIP_OF = "SUBSTR({m}.area_code, 1, 9)"
 
 
 def _insert_pairs(*, reason: str, on: str, where: str, pair_area: str, prefix: str, stamp, only: str = "",
-                  only_params: Iterable = ()) -> int:
+                  only_params: Iterable = (), bounded: bool = True) -> int:
     """INSERT … SELECT the pending pairs (m1, m2) of active members, both inside the area
     ``prefix``, joined ``on`` and filtered by ``where`` (and ``only``, with ``only_params``: the
     members a targeted search is about), that are not stored yet. A pair another transaction
     stores at the same moment (a member saved while the search of an import runs) is left to
-    it (ON CONFLICT DO NOTHING, on both databases: the SELECT has its WHERE, as SQLite needs)."""
+    it (ON CONFLICT DO NOTHING, on both databases: the SELECT has its WHERE, as SQLite needs).
+
+    ``bounded=False`` leaves the area's range of codes out of the statement, for a targeted
+    search whose ``where`` already keeps both members inside ``prefix`` (``_store_pairs``)."""
     qn = connection.ops.quote_name
     member, candidate = qn(Member._meta.db_table), qn(DuplicateCandidate._meta.db_table)
     columns = ", ".join(qn(c) for c in PAIR_COLUMNS)
     lo, hi = _bounds(prefix)
+    bounds = ("AND m1.area_code >= %s AND m1.area_code < %s AND m2.area_code >= %s AND m2.area_code < %s "
+              if bounded else "")
     statement = (
         f"INSERT INTO {candidate} ({columns}) "  # noqa: S608 (names from the models; every value is a parameter)
         f"SELECT m1.id, m2.id, {pair_area}, %s, %s, '', %s "
         f"FROM {member} m1 JOIN {member} m2 ON m2.id > m1.id AND {on} "
-        "WHERE m1.active = %s AND m2.active = %s "
-        "AND m1.area_code >= %s AND m1.area_code < %s AND m2.area_code >= %s AND m2.area_code < %s "
+        f"WHERE m1.active = %s AND m2.active = %s {bounds}"
         f"AND NOT EXISTS (SELECT 1 FROM {candidate} d WHERE d.a_id = m1.id AND d.b_id = m2.id) "
         f"AND {where}{f' AND {only}' if only else ''} ON CONFLICT DO NOTHING"
     )
     params = [reason, DuplicateCandidate.PENDING, connection.ops.adapt_datetimefield_value(stamp), True, True,
-              lo, hi, lo, hi, *only_params]
+              *([lo, hi, lo, hi] if bounded else []), *only_params]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return max(cursor.rowcount, 0)
@@ -154,7 +158,21 @@ def _store_pairs(prefix: str, stamp, longest: int, restrictions: list[tuple[str,
     inside ``prefix`` (module docstring), once for each (SQL, parameters) of ``restrictions``
     (``[("", [])]``: every pair of the area; a targeted search: the pairs of some members).
     ``longest`` is the longest name compared character by character (0: no pinyin pairs).
-    Returns the number of new pairs by reason."""
+    Returns the number of new pairs by reason.
+
+    A targeted search (``restrictions`` with SQL) is about members inside ``prefix``, a township
+    or a wider area (find_for_members: each member's township), so both rules' conditions (the
+    same village; the same township) keep the other member of a pair inside it too: its
+    statements leave the area's range of codes out (``bounded=False``). They must: the planner
+    estimates a township's range of codes at one row (a range far narrower than a bucket of the
+    histogram, between codes of 12 and 15 characters; about 630 members in the province
+    benchmark), reads the member through that range instead of its primary key, and then the
+    whole township again for every member of it — 630² rows, 0.3 s a statement, where the
+    primary key and the index on name or pinyin read a few rows (docs/benchmarks.md, "Possible
+    duplicates at province scale")."""
+    targeted = any(only for only, _params in restrictions)
+    if targeted and len(prefix) > area_rules.PREFIX_LENGTH[area_rules.TOWNSHIP]:
+        raise ValueError(f"a targeted search is about a township or a wider area, not {prefix!r}")
     v1, v2 = VILLAGE_OF.format(m="m1"), VILLAGE_OF.format(m="m2")
     t1, t2 = TOWNSHIP_OF.format(m="m1"), TOWNSHIP_OF.format(m="m2")
     pinyin_where = (f"m1.name_pinyin <> '' AND m1.name <> m2.name AND LENGTH(m1.name) = LENGTH(m2.name) "
@@ -165,12 +183,12 @@ def _store_pairs(prefix: str, stamp, longest: int, restrictions: list[tuple[str,
     for only, only_params in restrictions:
         counts[NAME_BIRTH_VILLAGE] += _insert_pairs(
             reason=NAME_BIRTH_VILLAGE, prefix=prefix, stamp=stamp, pair_area=v1, only=only, only_params=only_params,
-            on="m2.name = m1.name AND m2.birth_date = m1.birth_date", where=f"{v2} = {v1}")
+            on="m2.name = m1.name AND m2.birth_date = m1.birth_date", where=f"{v2} = {v1}", bounded=not only)
         if longest:
             counts[PINYIN_ONE_CHAR] += _insert_pairs(
                 reason=PINYIN_ONE_CHAR, prefix=prefix, stamp=stamp, on="m2.name_pinyin = m1.name_pinyin",
                 pair_area=f"CASE WHEN {v2} = {v1} THEN {v1} ELSE {t1} || '000' END", where=pinyin_where,
-                only=only, only_params=only_params)
+                only=only, only_params=only_params, bounded=not only)
     return counts
 
 
