@@ -633,6 +633,16 @@ def _cause_labour_has_workers(ctx):
 
 # --- status and years ---------------------------------------------------------------
 
+@rule("category_empty")
+def _category_empty(ctx):  # (a household off the register needs none: _households leaves it out)
+    return _hh_rows(_households(ctx).filter(category=""))
+
+
+@rule("standard_empty")
+def _standard_empty(ctx):
+    return _hh_rows(_households(ctx).filter(standard=""))
+
+
 @rule("identified_year_missing")
 def _identified_year_missing(ctx):
     return _hh_rows(_households(ctx).filter(identified_year__isnull=True))
