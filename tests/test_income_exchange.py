@@ -25,7 +25,7 @@ from stdnum.cn import ric
 from fupin.audit import present
 from fupin.audit.models import AuditEvent, AuditItem
 from fupin.core.actor import Actor
-from fupin.core.errors import Forbidden
+from fupin.core.errors import Forbidden, Invalid
 from fupin.jobs.models import Job
 from fupin.registry import actions, income_exchange, rules
 from fupin.registry.income_exchange import COSTS, HEADERS, NOTE, NUMBER, YEAR, import_income
@@ -215,7 +215,7 @@ def test_every_bad_row_is_reported_at_once_and_nothing_is_written(homes, make_us
 
 def test_a_missing_amount_column_is_refused(homes, tmp_path):
     headers = [h for h in HEADERS if h != LABEL["dibao"]]
-    with pytest.raises(Exception, match=LABEL["dibao"]):
+    with pytest.raises(Invalid, match=f"Missing columns: .*{LABEL['dibao']}"):
         import_income(SYSTEM, write_csv(tmp_path / "cols.csv", [line("H1", 2023)], headers=headers))
 
 

@@ -96,7 +96,9 @@ def test_set_status_many_guards_a_procedures_status_too(cadre, office):
     assert event.after["correction"] is True
     # a procedure's own batch and another status are not corrections
     assert actions.set_status_many(Actor(user=cadre), qs, "returned", DAY) == 3
+    assert "correction" not in AuditEvent.objects.filter(action="registry.household.status_many").latest("pk").after
     assert actions.set_status_many(Actor(user=cadre), qs, "registered", DAY, source="procedure:7") == 3
+    assert "correction" not in AuditEvent.objects.filter(action="registry.household.status_many").latest("pk").after
 
 
 # --- the page and the API ----------------------------------------------------------------------
@@ -159,14 +161,15 @@ def test_a_household_moved_into_an_open_rounds_area_joins_it(office):
 
 def test_a_monitored_household_identified_while_a_round_is_open_joins_it(cadre):
     one = actions.create_household(SYSTEM, number="R2", status="rural", **VALUES)
-    many = [actions.create_household(SYSTEM, number=f"R3{i}", status="rural", **VALUES) for i in range(2)]
+    for i in range(2):
+        actions.create_household(SYSTEM, number=f"R3{i}", status="rural", **VALUES)
     rnd = actions.open_recheck(SYSTEM, _village(VILLAGE_A), 2025)
     assert not rnd.records.exists()
     actions.set_status(Actor(user=cadre), one, "identified", DAY)
     actions.set_status_many(Actor(user=cadre), Household.objects.filter(number__startswith="R3"), "identified", DAY)
     assert set(rnd.records.values_list("household__number", flat=True)) == {"R2", "R30", "R31"}
     rnd.refresh_from_db()
-    assert rnd.household_count == 3 and len(many) == 2
+    assert rnd.household_count == 3
 
 
 # --- the fields of identification, in the action -----------------------------------------------
@@ -183,3 +186,16 @@ def test_the_action_refuses_emptying_what_the_status_needs_and_defaults_nothing_
         actions.update_household(Actor(user=cadre), poor, standard=" ")
     assert refused.value.field == "standard"
     assert actions.update_household(Actor(user=cadre), monitored, standard="").standard == ""
+
+
+def test_a_household_moved_between_two_rounds_of_a_year_is_re_checked_once(two_counties):
+    """一年一核: the round it left keeps its record; the round of the same year where it arrives
+    does not take it again (a round of another year does)."""
+    h = actions.create_household(SYSTEM, number="R4", status="registered", **{**VALUES, "area_code": VILLAGE_B})
+    left = actions.open_recheck(SYSTEM, _village(VILLAGE_B), 2025)
+    same_year = actions.open_recheck(SYSTEM, _village(VILLAGE_A), 2025)
+    next_year = actions.open_recheck(SYSTEM, _village(VILLAGE_A), 2026)
+    actions.update_household(SYSTEM, h, area_code=VILLAGE_A + "001")
+    assert set(RecheckRecord.objects.filter(household=h).values_list("round_id", flat=True)) == {left.pk, next_year.pk}
+    same_year.refresh_from_db()
+    assert same_year.household_count == same_year.records.count() == 0

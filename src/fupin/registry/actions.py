@@ -574,7 +574,9 @@ def add_to_open_rounds(households) -> int:
     length_params = [v for pair in area_rules.PREFIX_LENGTH.items() for v in pair]
     pairs = (f"FROM ({select}) q JOIN {rnd} r ON r.status = %s JOIN {area} a ON a.id = r.area_id "  # noqa: S608
              f"WHERE SUBSTR(q.area_code, 1, {length}) = SUBSTR(r.area_code, 1, {length}) "
-             f"AND NOT EXISTS (SELECT 1 FROM {rec} x WHERE x.round_id = r.id AND x.household_id = q.pk)")
+             # re-checked once a year: not in this round, nor in another round of its year (one it left)
+             f"AND NOT EXISTS (SELECT 1 FROM {rec} x JOIN {rnd} r2 ON r2.id = x.round_id "
+             f"WHERE x.household_id = q.pk AND r2.year = r.year)")
     params = [*hh_params, RecheckRound.OPEN, *length_params, *length_params]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT r.id, COUNT(*) {pairs} GROUP BY r.id", params)
@@ -642,8 +644,9 @@ def record_rechecks(actor: Actor, rnd: RecheckRound, checks) -> int:
         raise Invalid(_("Records %(ids)s are not in this round.") % {"ids": ", ".join(map(str, missing[:10]))},
                       field="records")
     if not actor.is_system:
-        scope = scope_for(actor.user, "registry.edit")
-        if any(not scope.contains(code) for _household, code in found.values()):
+        outside = scope_for(actor.user, "registry.edit").q()
+        if any(RecheckRecord.objects.filter(round_id=rnd.pk, pk__in=ids[n:n + per]).exclude(outside).exists()
+               for n in range(0, len(ids), per)):
             raise Forbidden()
     for pk, (at, _changes) in wanted.items():
         if not locked.started_at <= at <= now:

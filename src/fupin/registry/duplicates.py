@@ -57,7 +57,7 @@ from .models import DuplicateCandidate, Member
 NAME_BIRTH_VILLAGE, PINYIN_ONE_CHAR = "name_birth_village", "pinyin_one_char"
 BATCH = 500
 # The longest names compared character by character (Member.name holds 60).
-LONGEST_COMPARED = 60
+LONGEST_COMPARED = Member._meta.get_field("name").max_length
 
 log = logging.getLogger(__name__)
 

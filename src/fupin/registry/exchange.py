@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fupin.areas import rules as area_rules
@@ -252,8 +253,9 @@ def required_wording(col: Column, *, sheet: bool = True) -> str:
         from fupin.core import present
 
         statuses = [f"“{codes.zh('status', s) if sheet else codes.label('status', s)}”" for s in col.unless_status]
-        return _("required, except for a household whose status is %(statuses)s") % {
-            "statuses": "、".join(statuses) if sheet else present.join(statuses)}
+        with translation.override("zh-hans" if sheet else translation.get_language()):  # (the sheet is Chinese)
+            return _("required, except for a household whose status is %(statuses)s") % {
+                "statuses": "、".join(statuses) if sheet else present.join(statuses)}
     return "必填" if col.required else "选填"
 
 
